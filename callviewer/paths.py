@@ -1,0 +1,30 @@
+"""The platform's folders for the app's data, settings and logs, and its bundled resources."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "callviewer"
+
+
+def data_dir() -> Path:
+    """The user data folder: the default database lives here."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    """The platform's log folder for this app."""
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def resource_dir() -> Path:
+    """The installed copy of the repository's `resources/` folder."""
+    return Path(str(resources.files("callviewer.resources")))
+
+
+def demo_dir() -> Path:
+    """The bundled demo dataset."""
+    return resource_dir() / "demo"

@@ -1,0 +1,154 @@
+"""The local store of call records: one `Store` per database, the only door to it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import DBAPIError
+
+from callviewer.store import calls as call_writes
+from callviewer.store import notes as note_writes
+from callviewer.store.database import (
+    WRITE_OPTION,
+    StoreError,
+    explain,
+    is_environment_fault,
+    open_engine,
+    resolve_url,
+    sqlite_path,
+)
+from callviewer.store.export import iter_canonical
+from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure_schema
+from callviewer.store.schema import calls
+
+__all__ = ["SchemaTooNewError", "Store", "StoreError"]
+
+
+def now_micros() -> int:
+    """The current time as epoch microseconds."""
+    return time.time_ns() // 1000
+
+
+class Store:
+    """An open database of calls: created or upgraded on open, closed with `close()`."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self.path: Path | None = sqlite_path(self.url)
+        self.where = str(self.path) if self.path else _without_password(self.url)
+        try:
+            self.engine = open_engine(self.url)
+            ensure_schema(self.engine, self.where, self.path)
+        except DBAPIError as exc:
+            if is_environment_fault(exc) or "unable to open" in str(exc):
+                raise explain(exc, self.where) from exc
+            raise
+
+    def close(self) -> None:
+        """Release the database's connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection in a read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection in a write transaction: all of it is committed, or none.
+
+        Environment faults (busy, read-only, disk full) become StoreError.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        except DBAPIError as exc:
+            if is_environment_fault(exc):
+                raise explain(exc, self.where) from exc
+            raise
+
+    def write_records(self, records: list[dict]) -> call_writes.WriteCounts:
+        """Upsert validated partial records, all in one transaction."""
+        with self.writing() as conn:
+            return call_writes.write_records(conn, records, now_micros())
+
+    def set_done(self, call_id: int, done: bool) -> None:
+        """Mark a call done (or not) locally; imports never change it back."""
+        with self.writing() as conn:
+            call_writes.set_done(conn, call_id, done)
+
+    def add_note(self, call_id: int, author: str, body: str) -> int:
+        """Add a staff note to a call; returns its id."""
+        with self.writing() as conn:
+            return note_writes.add_note(conn, call_id, author, body, now_micros())
+
+    def update_note(self, note_id: int, body: str) -> None:
+        """Replace a staff note's text."""
+        with self.writing() as conn:
+            note_writes.update_note(conn, note_id, body, now_micros())
+
+    def delete_note(self, note_id: int) -> dict:
+        """Delete a staff note; returns it so `restore_note` can undo."""
+        with self.writing() as conn:
+            return note_writes.delete_note(conn, note_id)
+
+    def restore_note(self, note: dict) -> None:
+        """Undo a `delete_note`."""
+        with self.writing() as conn:
+            note_writes.restore_note(conn, note)
+
+    def notes_of(self, call_id: int) -> list[dict]:
+        """A call's staff notes, oldest first."""
+        with self.reading() as conn:
+            return note_writes.notes_of(conn, [call_id]).get(call_id, [])
+
+    def call_id(self, source: str, source_id: str) -> int | None:
+        """The local id of a call by its source key."""
+        with self.reading() as conn:
+            return conn.execute(select(calls.c.id).where(
+                calls.c.source == source, calls.c.source_id == source_id)).scalar()
+
+    def export(self, include_deleted: bool = False) -> Iterator[dict]:
+        """Every call as a canonical record, newest first (streamed)."""
+        with self.reading() as conn:
+            yield from iter_canonical(conn, include_deleted)
+
+    def summary(self) -> dict:
+        """What `info` prints: where the database is, its schema and its counts."""
+        with self.reading() as conn:
+            total, deleted, purged, with_recording = conn.execute(select(
+                func.count(),
+                func.count(calls.c.deleted_at),
+                func.coalesce(func.sum(calls.c.is_purged.cast(calls.c.note_count.type)), 0),
+                func.coalesce(func.sum(calls.c.has_recording.cast(calls.c.note_count.type)), 0),
+            )).one()
+            by_source = dict(conn.execute(
+                select(calls.c.source, func.count()).group_by(calls.c.source)).all())
+        return {
+            "database": self.where,
+            "schema": current_revision(self.engine),
+            "calls": total,
+            "deleted": deleted,
+            "purged": purged,
+            "with_recording": with_recording,
+            "by_source": by_source,
+        }
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

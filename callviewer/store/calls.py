@@ -1,0 +1,183 @@
+"""Writing call records: the upsert by (source, source_id), merging, and purges.
+
+The rules (the same for files now and for APIs later):
+
+- A record's key is ``(source, source_id)``. The same record again changes
+  nothing and counts as unchanged.
+- A version is older when its update time is earlier, or, with no update
+  times to tell, when its life-cycle ``progress`` is lower; an older version
+  is ignored. Otherwise the fields the incoming version *has* replace the
+  stored ones; fields it lacks (a list item without a transcript) are kept.
+- Analysis runs are only ever added, never replaced; an identical run is
+  not added twice.
+- Local state — staff notes, a done flag set locally — is never written by an
+  import. Unknown source fields (``extras``) are merged, never dropped.
+- A purge is final: transcript, recording and numbers are removed and stay
+  removed, from the row and from the search index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.sql.expression import bindparam
+
+from callviewer.record import FIELDS, PURGED_FIELDS
+from callviewer.store import search
+from callviewer.store.schema import calls
+
+JSON_COLUMNS = ("transcript", "analysis", "extras")
+# Canonical fields stored as calls columns (notes live in their own table).
+RECORD_COLUMNS = (*(name for name in FIELDS if name != "notes"), "progress")
+DEFAULT_ROW = {
+    **dict.fromkeys(RECORD_COLUMNS),
+    "direction": "unknown", "outcome": "unknown", "done": False, "has_recording": False,
+    "is_purged": False, "progress": 0, "done_local": False, "note_count": 0,
+}
+_KEY_CHUNK = 400  # keys per IN (...) query, below every engine's parameter limit
+
+
+@dataclass
+class WriteCounts:
+    """How a batch of records changed the store."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: WriteCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def write_records(conn: Connection, records: list[dict], now: int) -> WriteCounts:
+    """Upsert validated partial records in the caller's transaction."""
+    counts = WriteCounts()
+    stored = _load_existing(conn, {(r["source"], r["source_id"]) for r in records})
+    fresh: dict[tuple[str, str], dict] = {}
+    changed: dict[tuple[str, str], dict] = {}
+    for record in records:
+        key = (record["source"], record["source_id"])
+        incoming = to_row(record)
+        base = fresh.get(key) or changed.get(key) or stored.get(key)
+        if base is None:
+            fresh[key] = _purge_if_needed({**DEFAULT_ROW, **incoming, "imported_at": now})
+            counts.new += 1
+            continue
+        merged = merge(base, incoming)
+        if merged == base:
+            counts.unchanged += 1
+        else:
+            (fresh if key in fresh else changed)[key] = merged
+            counts.updated += 1
+    if fresh:
+        _insert(conn, list(fresh.values()))
+    if changed:
+        _update(conn, list(changed.values()))
+    return counts
+
+
+def to_row(record: dict) -> dict:
+    """A partial canonical record as column values (JSON fields encoded)."""
+    row = {key: value for key, value in record.items() if key in RECORD_COLUMNS}
+    for key in JSON_COLUMNS:
+        if row.get(key) is not None:
+            row[key] = _dump(row[key])
+    return row
+
+
+def merge(base: dict, incoming: dict) -> dict:
+    """The stored row updated by an incoming partial row, by the rules above."""
+    if _is_older(incoming, base):
+        return base
+    merged = {**base, **incoming}
+    if "analysis" in incoming:
+        merged["analysis"] = _merge_analysis(base["analysis"], incoming["analysis"])
+    if "extras" in incoming and base["extras"] is not None:
+        merged["extras"] = _dump({**orjson.loads(base["extras"]),
+                                  **orjson.loads(incoming["extras"] or "{}")})
+    if base["done_local"] or merged["done"] is None:
+        merged["done"] = base["done"]
+    if base["is_purged"]:
+        merged["is_purged"] = True
+    return _purge_if_needed(merged)
+
+
+def _is_older(incoming: dict, base: dict) -> bool:
+    new_time, old_time = incoming.get("updated_at"), base["updated_at"]
+    if new_time is not None and old_time is not None and new_time != old_time:
+        return new_time < old_time
+    progress = incoming.get("progress")
+    return progress is not None and progress < base["progress"]
+
+
+def _merge_analysis(stored: str | None, incoming: str | None) -> str | None:
+    runs = orjson.loads(stored) if stored else []
+    for run in orjson.loads(incoming) if incoming else []:
+        if run not in runs:
+            runs.append(run)
+    runs.sort(key=lambda run: run.get("created_at") or 0, reverse=True)
+    return _dump(runs) if runs else None
+
+
+def _purge_if_needed(row: dict) -> dict:
+    if row["is_purged"]:
+        row.update(dict.fromkeys(PURGED_FIELDS))
+        row["has_recording"] = False
+    if row["done"] is None:
+        row["done"] = False
+    return row
+
+
+def _dump(value: object) -> str:
+    # Sorted keys: a re-imported record must encode to the same text to count as unchanged.
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _load_existing(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    return {key: dict(row) for key, row in _rows_by_key(conn, [calls], keys)}
+
+
+def _rows_by_key(conn: Connection, columns: list, keys) -> Iterator[tuple[tuple[str, str], Any]]:
+    """Rows for (source, source_id) keys, queried a source and a chunk of ids at a time."""
+    by_source: dict[str, list[str]] = {}
+    for source, source_id in keys:
+        by_source.setdefault(source, []).append(source_id)
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), _KEY_CHUNK):
+            query = select(*columns).where(calls.c.source == source,
+                                           calls.c.source_id.in_(ids[start:start + _KEY_CHUNK]))
+            for row in conn.execute(query).mappings():
+                yield (source, row["source_id"]), row
+
+
+def _insert(conn: Connection, rows: list[dict]) -> None:
+    # With no explicit id the database assigns them; read them back by key
+    # to write the index rows (portable, unlike multi-row RETURNING order).
+    for row in rows:
+        row.pop("id", None)
+    conn.execute(insert(calls), rows)
+    keys = [(row["source"], row["source_id"]) for row in rows]
+    ids = {key: found["id"] for key, found in
+           _rows_by_key(conn, [calls.c.id, calls.c.source_id], keys)}
+    for row, key in zip(rows, keys, strict=True):
+        row["id"] = ids[key]
+    search.index_calls(conn, rows, notes_by_call={})
+
+
+def _update(conn: Connection, rows: list[dict]) -> None:
+    # The SET clause is every column of the parameter rows but the id.
+    statement = update(calls).where(calls.c.id == bindparam("row_id"))
+    conn.execute(statement, [{**{k: v for k, v in row.items() if k != "id"}, "row_id": row["id"]}
+                             for row in rows])
+    search.reindex_calls(conn, rows)
+
+
+def set_done(conn: Connection, call_id: int, done: bool) -> None:
+    """Mark a call done or not, locally: later imports leave this flag alone."""
+    conn.execute(update(calls).where(calls.c.id == call_id).values(done=done, done_local=True))

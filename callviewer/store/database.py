@@ -1,0 +1,117 @@
+"""Where the database is, how it is opened, and what its failures mean to a person."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from callviewer.paths import data_dir
+
+ENV_VAR = "CALLVIEWER_DB"
+DEFAULT_FILENAME = "callviewer.sqlite3"
+BUSY_TIMEOUT_MS = 10_000
+# Execution option marking a connection whose transactions will write.
+WRITE_OPTION = "callviewer_write"
+
+
+class StoreError(Exception):
+    """A database problem a person can act on; str() is the sentence to show."""
+
+
+def resolve_url(given: str | None = None) -> str:
+    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the user data folder.
+
+    A plain path (not a URL) names an SQLite file.
+    """
+    value = given or os.environ.get(ENV_VAR) or str(data_dir() / DEFAULT_FILENAME)
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind an SQLite URL; None for other engines or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    database = parsed.database
+    if database.startswith("file:"):  # an SQLite URI filename: file:PATH?mode=ro
+        database = database[len("file:"):].split("?", 1)[0]
+    return Path(database)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine with the connection settings the app relies on (WAL, busy timeout, FKs)."""
+    path = sqlite_path(url)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the folder for the database {path}: "
+                             f"{exc.strerror}.") from exc
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _begin_sqlite(conn) -> None:
+    # A writer takes the lock at BEGIN: a deferred transaction that reads and
+    # then writes fails at once ("database is locked") under another writer
+    # instead of waiting its turn. Readers stay deferred so they never block.
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # our "begin" listener issues BEGIN
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoints, fast
+    cursor.close()
+
+
+def explain(exc: BaseException, where: str) -> StoreError:
+    """Turn a database exception into a sentence, sorting environment faults from bugs.
+
+    Busy, read-only, full and corrupt databases are the environment's fault
+    and get a message a person can act on; anything else is re-raised by the
+    caller as a bug.
+    """
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    text = str(original).lower()
+    for needle, sentence in _ENVIRONMENT_FAULTS:
+        if needle in text:
+            return StoreError(sentence.format(where=where))
+    return StoreError(f"The database {where} could not be used: {original}.")
+
+
+def is_environment_fault(exc: BaseException) -> bool:
+    """True when a database exception is the environment's fault, not a bug."""
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    text = str(original).lower()
+    return any(needle in text for needle, _ in _ENVIRONMENT_FAULTS)
+
+
+_ENVIRONMENT_FAULTS = (
+    ("database is locked", "The database {where} is busy in another program; "
+                           "try again in a moment."),
+    ("readonly", "The database {where} is read-only; check the file's permissions."),
+    ("read-only", "The database {where} is read-only; check the file's permissions."),
+    ("disk is full", "The disk holding the database {where} is full; free some space "
+                     "and try again."),
+    ("disk i/o error", "The database {where} could not be written (a disk error); "
+                       "check the disk and free space."),
+    ("malformed", "The database {where} is damaged; restore it from a backup."),
+    ("not a database", "The file {where} is not a Call Viewer database."),
+    ("unable to open", "The database {where} could not be opened; check that its "
+                       "folder exists and is writable."),
+)

@@ -1,0 +1,99 @@
+"""The database tables, as SQLAlchemy Core metadata (the migrations create the same)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# One row per call. Times are epoch microseconds (UTC). `transcript`,
+# `analysis` and `extras` hold JSON text. Columns after `extras` are local:
+# no import writes them except through the rules in store/calls.py.
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("source_id", Text, nullable=False),
+    Column("direction", Text, nullable=False, server_default="unknown"),
+    Column("from_number", Text),
+    Column("to_number", Text),
+    Column("customer_name", Text),
+    Column("customer_number", Text),
+    Column("started_at", BigInteger),
+    Column("answered_at", BigInteger),
+    Column("ended_at", BigInteger),
+    Column("duration_ms", BigInteger),
+    Column("outcome", Text, nullable=False, server_default="unknown"),
+    Column("end_reason", Text),
+    Column("ended_by", Text),
+    Column("error", Text),
+    Column("summary", Text),
+    Column("subject", Text),
+    Column("score", Float),
+    Column("success", Boolean),
+    Column("done", Boolean, nullable=False, server_default="0"),
+    Column("employee", Text),
+    Column("agent_id", Text),
+    Column("has_recording", Boolean, nullable=False, server_default="0"),
+    Column("recording", Text),
+    Column("transcript", Text),
+    Column("transcript_text", Text),
+    Column("analysis", Text),
+    Column("source_note", Text),
+    Column("is_purged", Boolean, nullable=False, server_default="0"),
+    Column("deleted_at", BigInteger),
+    Column("created_at", BigInteger),
+    Column("updated_at", BigInteger),
+    Column("schema_version", Integer),
+    Column("extras", Text),
+    # Local state.
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("done_local", Boolean, nullable=False, server_default="0"),
+    Column("note_count", Integer, nullable=False, server_default="0"),
+    Column("imported_at", BigInteger, nullable=False),
+    UniqueConstraint("source", "source_id", name="uq_calls_source_key"),
+)
+
+# The list's sort orders and filters; `id` breaks ties so keyset paging is exact.
+CALL_INDEXES = (
+    Index("ix_calls_started", calls.c.started_at, calls.c.id),
+    Index("ix_calls_duration", calls.c.duration_ms, calls.c.id),
+    Index("ix_calls_score", calls.c.score, calls.c.id),
+    Index("ix_calls_outcome", calls.c.outcome, calls.c.started_at, calls.c.id),
+    Index("ix_calls_direction", calls.c.direction, calls.c.started_at, calls.c.id),
+    Index("ix_calls_done", calls.c.done, calls.c.started_at, calls.c.id),
+    Index("ix_calls_recording", calls.c.has_recording, calls.c.started_at, calls.c.id),
+    Index("ix_calls_customer", calls.c.customer_name, calls.c.id),
+    Index("ix_calls_notes", calls.c.note_count, calls.c.id),
+    Index("ix_calls_deleted", calls.c.deleted_at),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("call_id", Integer, ForeignKey("calls.id", ondelete="CASCADE"), nullable=False),
+    Column("author", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_notes_call", "call_id", "created_at"),
+)
+
+# The FTS5 table is not SQLAlchemy metadata: migration 0001 creates it by SQL.
+# Its rowid is calls.id; store/search.py writes its rows.
+FTS_TABLE = "calls_fts"
+FTS_COLUMNS = ("name", "numbers", "summary", "transcript", "notes")

@@ -1,0 +1,1 @@
+"""Bundled data files (installed as the package callviewer.resources)."""

@@ -1,0 +1,276 @@
+"""The store on real SQLite files: schema, upsert rules, local state, purge, search."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callviewer.record import message
+from callviewer.store import SchemaTooNewError, Store, StoreError
+from callviewer.store.migrate import HEAD, MIGRATIONS, REVISIONS, backup_sqlite
+from callviewer.store.schema import metadata
+from callviewer.store.search import match_expression
+
+
+def call(source_id="c1", **fields):
+    return {"source": "agent-platform", "source_id": source_id, **fields}
+
+
+def only(store: Store, include_deleted=True) -> dict:
+    [record] = list(store.export(include_deleted=include_deleted))
+    return record
+
+
+def search(store: Store, text: str) -> list[str]:
+    with store.reading() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT calls.source_id FROM calls_fts JOIN calls ON calls.id = calls_fts.rowid "
+            "WHERE calls_fts MATCH ? ORDER BY calls.source_id", (match_expression(text),))
+        return [row[0] for row in rows]
+
+
+# --- schema -------------------------------------------------------------------
+
+
+def test_new_database_has_the_head_schema_and_settings(tmp_path):
+    with Store(str(tmp_path / "calls.sqlite3")) as store:
+        assert store.summary()["schema"] == HEAD
+        with store.reading() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_migrations_build_exactly_the_schema_the_code_uses(tmp_path):
+    with Store(str(tmp_path / "calls.sqlite3")) as store, store.engine.connect() as conn:
+        # The FTS5 table and its shadow tables are made by SQL, outside the metadata.
+        context = MigrationContext.configure(conn, opts={
+            "include_name": lambda name, kind, _parent: not (
+                kind == "table" and name.startswith("calls_fts"))})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def test_known_revisions_match_the_migration_scripts():
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    ordered = [script.revision for script in reversed(list(scripts.walk_revisions()))]
+    assert tuple(ordered) == REVISIONS
+
+
+def test_a_newer_schema_is_refused_and_the_file_left_untouched(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    Store(str(path)).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    db.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(SchemaTooNewError, match="newer version of Call Viewer"):
+        Store(str(path))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_backup_is_a_complete_copy(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    with Store(str(path)) as store:
+        store.write_records([call("a", customer_name="Ann")])
+    backup = backup_sqlite(path, "0001")
+    with Store(str(backup)) as copy:
+        assert only(copy)["customer_name"] == "Ann"
+
+
+def test_a_file_that_is_not_a_database_gets_a_sentence(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("shopping list\n" * 200)
+    with pytest.raises(StoreError, match="not a Call Viewer database"):
+        Store(str(path))
+    assert path.read_text() == "shopping list\n" * 200
+
+
+def test_a_read_only_database_refuses_writes_with_a_sentence(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    Store(str(path)).close()
+    with (Store(f"sqlite:///file:{path}?mode=ro&uri=true") as store,
+          pytest.raises(StoreError, match="read-only")):
+        store.write_records([call("a")])
+
+
+# --- the upsert ---------------------------------------------------------------
+
+
+def test_the_same_record_twice_is_unchanged(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        record = call(customer_name="Ann", transcript=[message("agent", "Hi")], score=7)
+        assert store.write_records([record]).new == 1
+        counts = store.write_records([dict(record)])
+        assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 1)
+
+
+def test_newer_update_time_wins_and_older_is_ignored(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(summary="first", updated_at=2_000)])
+        assert store.write_records([call(summary="older", updated_at=1_000)]).unchanged == 1
+        assert only(store)["summary"] == "first"
+        assert store.write_records([call(summary="newer", updated_at=3_000)]).updated == 1
+        assert only(store)["summary"] == "newer"
+
+
+def test_without_update_times_the_later_life_cycle_stage_wins(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(outcome="answered", progress=5)])
+        store.write_records([call(outcome="in_progress", progress=3)])
+        assert only(store)["outcome"] == "answered"
+
+
+def test_fields_a_version_lacks_are_kept(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        detail = call(summary="s", transcript=[message("customer", "Hello")], updated_at=5)
+        store.write_records([detail])
+        list_item = call(summary="s", updated_at=5)  # the list shape has no transcript
+        assert store.write_records([list_item]).unchanged == 1
+        assert only(store)["transcript"][0]["text"] == "Hello"
+
+
+def test_versions_within_one_batch_apply_in_order(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        counts = store.write_records([call(summary="v1", updated_at=1),
+                                      call(summary="v2", updated_at=2),
+                                      call(summary="v0", updated_at=0)])
+        assert (counts.new, counts.updated, counts.unchanged) == (1, 1, 1)
+        assert only(store)["summary"] == "v2"
+
+
+def test_analysis_runs_are_appended_never_replaced_nor_doubled(tmp_path):
+    run_a = {"analyzer": "Sentiment", "text": "Calm.", "created_at": 1_000_000}
+    run_b = {"analyzer": "Sentiment", "text": "Upset.", "created_at": 2_000_000}
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(analysis=[run_a])])
+        store.write_records([call(analysis=[run_b])])
+        assert store.write_records([call(analysis=[run_b, run_a])]).unchanged == 1
+        texts = [run["text"] for run in only(store)["analysis"]]
+        assert texts == ["Upset.", "Calm."]  # newest first
+
+
+def test_unknown_fields_are_merged_not_dropped(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(extras={"call_id": "lk-1"})])
+        store.write_records([call(extras={"agent_version": 3})])
+        assert only(store)["extras"] == {"call_id": "lk-1", "agent_version": 3}
+
+
+def test_a_locally_set_done_flag_survives_imports(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(done=False, updated_at=1)])
+        store.set_done(store.call_id("agent-platform", "c1"), True)
+        store.write_records([call(done=False, summary="changed", updated_at=2)])
+        record = only(store)
+        assert (record["done"], record["summary"]) == (True, "changed")
+
+
+def test_the_source_done_flag_applies_until_set_locally(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(done=False, updated_at=1)])
+        store.write_records([call(done=True, updated_at=2)])
+        assert only(store)["done"] is True
+
+
+def test_notes_survive_every_import(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(summary="a", updated_at=1)])
+        call_id = store.call_id("agent-platform", "c1")
+        store.add_note(call_id, "maria", "Called back, sorted.")
+        store.write_records([call(summary="b", updated_at=2, is_purged=True)])
+        assert [note["body"] for note in only(store)["notes"]] == ["Called back, sorted."]
+
+
+def test_a_purge_removes_sensitive_fields_and_their_search_entries(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(customer_number="+15550123", from_number="+15550123",
+                                  transcript=[message("customer", "my secret plan")],
+                                  recording="https://x.example/a.mp3", has_recording=True,
+                                  customer_name="Ann", updated_at=1)])
+        assert search(store, "secret") == ["c1"]
+        assert search(store, "5550123") == ["c1"]
+        store.write_records([call(is_purged=True, updated_at=2)])
+        record = only(store)
+        assert record["is_purged"] is True
+        assert (record["transcript"], record["recording"], record["customer_number"],
+                record["from_number"], record["has_recording"]) == ([], None, None, None, False)
+        assert record["customer_name"] == "Ann"
+        assert search(store, "secret") == []
+        assert search(store, "5550123") == []
+        assert search(store, "Ann") == ["c1"]
+
+
+def test_a_purge_is_final(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(is_purged=True, progress=2)])
+        store.write_records([call(transcript=[message("agent", "back again")],
+                                  customer_number="+1555", progress=3)])
+        record = only(store)
+        assert (record["transcript"], record["customer_number"]) == ([], None)
+
+
+def test_deleted_calls_are_hidden_unless_asked_for(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call("kept"), call("gone", deleted_at=1_700_000_000_000_000)])
+        assert [r["source_id"] for r in store.export()] == ["kept"]
+        assert sorted(r["source_id"] for r in store.export(include_deleted=True)) == [
+            "gone", "kept"]
+
+
+# --- notes and search ----------------------------------------------------------
+
+
+def test_notes_feed_the_count_and_the_search_and_undo_restores_them(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(source_note="VIP customer")])
+        call_id = store.call_id("agent-platform", "c1")
+        note_id = store.add_note(call_id, "maria", "Wants a quote for the boiler")
+        assert search(store, "boiler") == ["c1"]
+        assert search(store, "VIP") == ["c1"]
+        store.update_note(note_id, "Wants a quote for the radiator")
+        assert search(store, "boiler") == []
+        deleted = store.delete_note(note_id)
+        assert search(store, "radiator") == []
+        store.restore_note(deleted)
+        assert search(store, "radiator") == ["c1"]
+        with store.reading() as conn:
+            assert conn.exec_driver_sql("SELECT note_count FROM calls").scalar() == 1
+
+
+def test_search_follows_updates_of_a_call(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(summary="leaking tap", updated_at=1)])
+        store.add_note(store.call_id("agent-platform", "c1"), "maria", "plumber booked")
+        store.write_records([call(summary="burst pipe", updated_at=2)])
+        assert search(store, "leaking") == []
+        assert search(store, "burst") == ["c1"]
+        assert search(store, "plumber") == ["c1"]  # the notes are re-indexed with the call
+
+
+def test_search_words_match_as_typed_prefixes_and_ignore_case_and_accents(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call("a", customer_name="José Müller"), call("b", summary="x")])
+        assert search(store, "jose mull") == ["a"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_typed_text_is_a_valid_search(tmp_path_factory, typed):
+    path = tmp_path_factory.getbasetemp() / "typed.sqlite3"
+    with Store(str(path)) as store:
+        expression = match_expression(typed)
+        if expression is not None:
+            with store.reading() as conn:
+                conn.exec_driver_sql("SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?",
+                                     (expression,)).scalar()
