@@ -1,0 +1,1 @@
+"""Reading call records from files and APIs into the store."""

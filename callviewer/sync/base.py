@@ -1,0 +1,184 @@
+"""What every source-format parser shares: the import's origin, extras, and typed getters."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from callviewer.record import RecordError, parse_time, role_of
+
+# Two letters at least, so that a Windows drive ("C:\calls\a.mp3") reads as a path.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+_WINDOWS_DRIVE = re.compile(r"^/[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the records being parsed come from: the folder of the imported file, if any."""
+
+    folder: Path | None = None
+
+    def beside(self, name: str) -> str | None:
+        """The absolute path of the regular file `name` (a plain name) in the folder, or None."""
+        if self.folder is None or not _is_plain_name(name):
+            return None
+        return _existing_file(Path(os.path.abspath(self.folder)) / name)
+
+
+def resolve_recording(value: str | None, origin: Origin) -> str | None:
+    """A recording reference for the player: URLs as given, an existing local file absolute."""
+    if not value:
+        return value
+    scheme = _SCHEME.match(value)
+    if scheme is None:
+        path = value
+    elif scheme.group(1).lower() == "file":
+        path = _file_url_path(value)
+    else:
+        return value  # http(s) and any other URL: the player or the archiver fetches it
+    found = _local_file(path, origin) if path else None
+    return found or value
+
+
+def extras_of(obj: dict, mapped: Collection[str] | Mapping[str, Any]) -> dict:
+    """The input keys a parser did not map, verbatim.
+
+    `mapped` may be a mapping whose value for a key is a nested spec of the
+    sub-keys mapped inside that object; its other sub-keys stay under the key.
+    """
+    extras: dict = {}
+    for key, value in obj.items():
+        inner = mapped[key] if isinstance(mapped, Mapping) and key in mapped else None
+        if key not in mapped or (inner and not isinstance(value, dict)):
+            extras[key] = value  # not mapped, or not the object the parser looked into
+        elif inner and (rest := extras_of(value, inner)):
+            extras[key] = rest
+    return extras
+
+
+Getter = Callable[..., Any]
+
+
+def take(record: dict, obj: dict, table: Mapping[str, tuple[str, Getter]]) -> None:
+    """Copy each `source key: (canonical field, getter)` of `table` that `obj` has."""
+    for key, (field, getter) in table.items():
+        if key in obj:
+            record[field] = getter(obj, key)
+
+
+def text(obj: dict, key: str, name: str | None = None) -> str | None:
+    """`obj[key]` as text; None when absent or null. `name` is the field for errors."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordError(name or key, f"expected text, got {describe(value)}")
+
+
+def boolean(obj: dict, key: str, name: str | None = None) -> bool | None:
+    """`obj[key]` as true or false; None when absent or null."""
+    value = obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise RecordError(name or key, f"expected true or false, got {describe(value)}")
+
+
+def number(obj: dict, key: str, name: str | None = None) -> int | float | None:
+    """`obj[key]` as a finite number; None when absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RecordError(name or key, f"expected a number, got {describe(value)}")
+    return value
+
+
+def integer(obj: dict, key: str, name: str | None = None) -> int | None:
+    """`obj[key]` as a whole number (``12.0`` reads as 12); None when absent or null."""
+    value = number(obj, key, name)
+    if value is None or isinstance(value, int):
+        return value
+    if value.is_integer():
+        return int(value)
+    raise RecordError(name or key, f"expected a whole number, got {describe(value)}")
+
+
+def mapping(obj: dict, key: str, name: str | None = None) -> dict | None:
+    """`obj[key]` as a JSON object; None when absent or null."""
+    value = obj.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise RecordError(name or key, f"expected an object, got {describe(value)}")
+
+
+def items(obj: dict, key: str, name: str | None = None) -> list | None:
+    """`obj[key]` as a JSON array; None when absent or null."""
+    value = obj.get(key)
+    if value is None or isinstance(value, list):
+        return value
+    raise RecordError(name or key, f"expected a list, got {describe(value)}")
+
+
+def time(obj: dict, key: str, name: str | None = None) -> int | None:
+    """`obj[key]` as epoch microseconds (see record.parse_time); None when absent or unset."""
+    return parse_time(obj.get(key), name or key)
+
+
+def role_for(speaker: Any) -> str:
+    """A canonical transcript role for a source's speaker word; unknown speakers are system."""
+    role = role_of(speaker)
+    if role is None and isinstance(speaker, str) and speaker.lower().startswith("tool"):
+        return "tool"  # tool_calls, tool_call_result
+    return role or "system"
+
+
+def describe(value: Any) -> str:
+    """A short, safe description of a bad value for an error sentence."""
+    kinds = {bool: "true/false", str: "text", int: "a number", float: "a number",
+             list: "a list", dict: "an object"}
+    kind = kinds.get(type(value), type(value).__name__)
+    shown = repr(value)
+    return f"{kind} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+
+
+def _is_plain_name(name: Any) -> bool:
+    return (isinstance(name, str) and name not in ("", ".", "..")
+            and not any(mark in name for mark in ("/", "\\", "\0"))
+            and os.path.basename(name) == name)
+
+
+def _file_url_path(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        return None  # a file on another host: not ours to open
+    path = unquote(parts.path)
+    if os.name == "nt" and _WINDOWS_DRIVE.match(path):
+        path = path[1:]
+    return path
+
+
+def _local_file(path: str, origin: Origin) -> str | None:
+    candidate = Path(path)
+    if candidate.is_absolute():
+        return _existing_file(candidate)
+    if origin.folder is None:
+        return None
+    try:
+        folder = Path(origin.folder).resolve()
+        target = (folder / candidate).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    # A relative reference in a file must not reach outside that file's folder.
+    return _existing_file(target) if target.is_relative_to(folder) else None
+
+
+def _existing_file(path: Path) -> str | None:
+    try:
+        return os.path.abspath(path) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
