@@ -52,6 +52,7 @@ KNOWN_SCHEMA_VERSION = 1
 # versions of a record that carry no update time (a higher rank is a later
 # stage of the call's life cycle).
 INTERNAL_FIELDS = ("progress",)
+_KNOWN_KEYS = frozenset(FIELDS) | frozenset(INTERNAL_FIELDS)
 
 
 class RecordError(ValueError):
@@ -151,9 +152,8 @@ def validate(record: dict) -> dict:
 
     Raises RecordError naming the first field at fault.
     """
-    for key in record:
-        if key not in FIELDS and key not in INTERNAL_FIELDS:
-            raise RecordError(key, "is not a canonical field (a parser bug)")
+    for key in record.keys() - _KNOWN_KEYS:
+        raise RecordError(key, "is not a canonical field (a parser bug)")
     for key in ("source", "source_id"):
         if not isinstance(record.get(key), str) or not record[key].strip():
             raise RecordError(key, "is missing or empty")
@@ -163,10 +163,12 @@ def validate(record: dict) -> dict:
     if record.get("ended_by") is not None:
         _choice(record, "ended_by", ENDED_BY)
     for key in TEXT_FIELDS:
-        if key in record and record[key] is not None and not isinstance(record[key], str):
-            raise RecordError(key, f"expected text, got {_describe(record[key])}")
+        value = record.get(key)
+        if value is not None and type(value) is not str:
+            raise RecordError(key, f"expected text, got {_describe(value)}")
     for key in TIME_FIELDS:
-        if key in record and record[key] is not None and not _is_int(record[key]):
+        value = record.get(key)
+        if value is not None and type(value) is not int:
             raise RecordError(key, "is not a time (a parser bug)")
     _non_negative_int(record, "duration_ms")
     _non_negative_int(record, "schema_version")

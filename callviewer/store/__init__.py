@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
@@ -21,11 +22,12 @@ from callviewer.store.database import (
     resolve_url,
     sqlite_path,
 )
-from callviewer.store.export import iter_canonical
+from callviewer.store.export import iter_calls, iter_canonical
 from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure_schema
+from callviewer.store.notes import NEW_NOTE
 from callviewer.store.schema import calls
 
-__all__ = ["SchemaTooNewError", "Store", "StoreError"]
+__all__ = ["NEW_NOTE", "SchemaTooNewError", "Store", "StoreError"]
 
 
 def now_micros() -> int:
@@ -115,16 +117,47 @@ class Store:
         with self.reading() as conn:
             return note_writes.notes_of(conn, [call_id]).get(call_id, [])
 
+    def save_draft(self, call_id: int, note_id: int, body: str, cursor: int = 0) -> None:
+        """Keep a note editor's text as it is typed; note_id NEW_NOTE is a new note."""
+        with self.writing() as conn:
+            note_writes.save_draft(conn, call_id, note_id, body, cursor, now_micros())
+
+    def discard_draft(self, call_id: int, note_id: int) -> None:
+        """Forget a draft; saving the note does this by itself."""
+        with self.writing() as conn:
+            note_writes.discard_draft(conn, call_id, note_id)
+
+    def drafts_of(self, call_id: int) -> dict[int, dict]:
+        """A call's unsaved drafts by note id: {body, cursor, updated_at}."""
+        with self.reading() as conn:
+            return note_writes.drafts_of(conn, call_id)
+
+    def call(self, call_id: int) -> dict | None:
+        """One call for display: every column (times in epoch microseconds, JSON decoded)
+        and its staff notes with their ids, oldest first; None when there is no such call."""
+        with self.reading() as conn:
+            row = conn.execute(select(calls).where(calls.c.id == call_id)).mappings().first()
+            if row is None:
+                return None
+            found = {**row, "notes": note_writes.notes_of(conn, [call_id]).get(call_id, [])}
+        for name in ("transcript", "analysis", "extras"):
+            found[name] = orjson.loads(found[name]) if found[name] else None
+        return found
+
     def call_id(self, source: str, source_id: str) -> int | None:
         """The local id of a call by its source key."""
         with self.reading() as conn:
             return conn.execute(select(calls.c.id).where(
                 calls.c.source == source, calls.c.source_id == source_id)).scalar()
 
-    def export(self, include_deleted: bool = False) -> Iterator[dict]:
-        """Every call as a canonical record, newest first (streamed)."""
+    def export(self, include_deleted: bool = False,
+               call_ids: list[int] | None = None) -> Iterator[dict]:
+        """Every call (or the given ones, in that order) as a canonical record, streamed."""
         with self.reading() as conn:
-            yield from iter_canonical(conn, include_deleted)
+            if call_ids is None:
+                yield from iter_canonical(conn, include_deleted)
+            else:
+                yield from iter_calls(conn, call_ids)
 
     def summary(self) -> dict:
         """What `info` prints: where the database is, its schema and its counts."""

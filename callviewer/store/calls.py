@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.sql.expression import bindparam
 
 from callviewer.record import FIELDS, PURGED_FIELDS
 from callviewer.store import search
+from callviewer.store.database import insert_many
 from callviewer.store.schema import calls
 
 JSON_COLUMNS = ("transcript", "analysis", "extras")
@@ -161,7 +162,8 @@ def _insert(conn: Connection, rows: list[dict]) -> None:
     # to write the index rows (portable, unlike multi-row RETURNING order).
     for row in rows:
         row.pop("id", None)
-    conn.execute(insert(calls), rows)
+    columns = list(rows[0])
+    insert_many(conn, calls.name, columns, ([row[c] for c in columns] for row in rows))
     keys = [(row["source"], row["source_id"]) for row in rows]
     ids = {key: found["id"] for key, found in
            _rows_by_key(conn, [calls.c.id, calls.c.source_id], keys)}

@@ -25,9 +25,22 @@ def iter_canonical(conn: Connection, include_deleted: bool = False) -> Iterator[
         query = query.where(calls.c.deleted_at.is_(None))
     result = conn.execution_options(yield_per=_BATCH).execute(query).mappings()
     for batch in result.partitions():
-        notes = notes_of(conn, [row["id"] for row in batch])
-        for row in batch:
-            yield canonical(row, notes.get(row["id"], []))
+        yield from _with_notes(conn, batch)
+
+
+def iter_calls(conn: Connection, call_ids: list[int]) -> Iterator[dict]:
+    """Some calls, in the order given, as canonical records with their staff notes."""
+    for start in range(0, len(call_ids), _BATCH):
+        chunk = call_ids[start:start + _BATCH]
+        rows = {row["id"]: row for row in
+                conn.execute(select(calls).where(calls.c.id.in_(chunk))).mappings()}
+        yield from _with_notes(conn, [rows[i] for i in chunk if i in rows])
+
+
+def _with_notes(conn: Connection, rows: list) -> Iterator[dict]:
+    notes = notes_of(conn, [row["id"] for row in rows])
+    for row in rows:
+        yield canonical(row, notes.get(row["id"], []))
 
 
 def canonical(row, notes: list[dict]) -> dict:

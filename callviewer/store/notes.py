@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from callviewer.store import search
-from callviewer.store.schema import calls, notes
+from callviewer.store.schema import calls, drafts, notes
+
+NEW_NOTE = 0  # the draft key of a note not yet saved
 
 
 def add_note(conn: Connection, call_id: int, author: str, body: str, now: int) -> int:
@@ -13,6 +15,7 @@ def add_note(conn: Connection, call_id: int, author: str, body: str, now: int) -
     note_id = conn.execute(insert(notes).values(
         call_id=call_id, author=author, body=body, created_at=now, updated_at=now,
     )).inserted_primary_key[0]
+    discard_draft(conn, call_id, NEW_NOTE)
     _refresh(conn, call_id)
     return note_id
 
@@ -22,6 +25,7 @@ def update_note(conn: Connection, note_id: int, body: str, now: int) -> None:
     call_id = conn.execute(
         update(notes).where(notes.c.id == note_id).values(body=body, updated_at=now)
         .returning(notes.c.call_id)).scalar_one()
+    discard_draft(conn, call_id, note_id)
     _refresh(conn, call_id)
 
 
@@ -29,6 +33,7 @@ def delete_note(conn: Connection, note_id: int) -> dict:
     """Delete a note; returns it whole so it can be restored (undo)."""
     note = dict(conn.execute(select(notes).where(notes.c.id == note_id)).mappings().one())
     conn.execute(delete(notes).where(notes.c.id == note_id))
+    discard_draft(conn, note["call_id"], note_id)
     _refresh(conn, note["call_id"])
     return note
 
@@ -47,6 +52,28 @@ def notes_of(conn: Connection, call_ids: list[int]) -> dict[int, list[dict]]:
     for row in conn.execute(query).mappings():
         found.setdefault(row["call_id"], []).append(dict(row))
     return found
+
+
+def save_draft(conn: Connection, call_id: int, note_id: int, body: str, cursor: int,
+               now: int) -> None:
+    """Keep what is being typed into a note editor (note_id NEW_NOTE for a new note)."""
+    values = {"body": body, "cursor": cursor, "updated_at": now}
+    changed = conn.execute(update(drafts).where(
+        drafts.c.call_id == call_id, drafts.c.note_id == note_id).values(**values)).rowcount
+    if not changed:
+        conn.execute(insert(drafts).values(call_id=call_id, note_id=note_id, **values))
+
+
+def discard_draft(conn: Connection, call_id: int, note_id: int) -> None:
+    """Forget a draft (saved as a note, or abandoned)."""
+    conn.execute(delete(drafts).where(drafts.c.call_id == call_id, drafts.c.note_id == note_id))
+
+
+def drafts_of(conn: Connection, call_id: int) -> dict[int, dict]:
+    """A call's drafts by note id (NEW_NOTE for a new note): {body, cursor, updated_at}."""
+    query = select(drafts.c.note_id, drafts.c.body, drafts.c.cursor, drafts.c.updated_at).where(
+        drafts.c.call_id == call_id)
+    return {row["note_id"]: dict(row) for row in conn.execute(query).mappings()}
 
 
 def _refresh(conn: Connection, call_id: int) -> None:

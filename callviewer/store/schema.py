@@ -67,18 +67,19 @@ calls = Table(
     UniqueConstraint("source", "source_id", name="uq_calls_source_key"),
 )
 
-# The list's sort orders and filters; `id` breaks ties so keyset paging is exact.
+# The list's sort orders and filters: ORDER BY column, started_at, id (see callviewer/listing.py).
 CALL_INDEXES = (
     Index("ix_calls_started", calls.c.started_at, calls.c.id),
-    Index("ix_calls_duration", calls.c.duration_ms, calls.c.id),
-    Index("ix_calls_score", calls.c.score, calls.c.id),
-    Index("ix_calls_outcome", calls.c.outcome, calls.c.started_at, calls.c.id),
-    Index("ix_calls_direction", calls.c.direction, calls.c.started_at, calls.c.id),
-    Index("ix_calls_done", calls.c.done, calls.c.started_at, calls.c.id),
-    Index("ix_calls_recording", calls.c.has_recording, calls.c.started_at, calls.c.id),
-    Index("ix_calls_customer", calls.c.customer_name, calls.c.id),
-    Index("ix_calls_notes", calls.c.note_count, calls.c.id),
-    Index("ix_calls_deleted", calls.c.deleted_at),
+    *(Index(name, column, calls.c.started_at, calls.c.id) for name, column in (
+        ("ix_calls_duration", calls.c.duration_ms),
+        ("ix_calls_score", calls.c.score),
+        ("ix_calls_outcome", calls.c.outcome),
+        ("ix_calls_direction", calls.c.direction),
+        ("ix_calls_done", calls.c.done),
+        ("ix_calls_recording", calls.c.has_recording),
+        ("ix_calls_customer", calls.c.customer_name),
+        ("ix_calls_notes", calls.c.note_count),
+    )),
 )
 
 notes = Table(
@@ -91,6 +92,17 @@ notes = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_notes_call", "call_id", "created_at"),
+)
+
+# What a person was typing in a note editor, saved as they type; note_id 0 is a new note.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("call_id", Integer, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("note_id", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("cursor", Integer, nullable=False, server_default="0"),
+    Column("updated_at", BigInteger, nullable=False),
 )
 
 # The FTS5 table is not SQLAlchemy metadata: migration 0001 creates it by SQL.

@@ -13,20 +13,17 @@ from collections.abc import Iterable
 import orjson
 from sqlalchemy import Connection, select, text
 
+from callviewer.store.database import insert_many
 from callviewer.store.schema import FTS_COLUMNS, FTS_TABLE, notes
 
-_INSERT = text(
-    f"INSERT INTO {FTS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) "
-    f"VALUES (:id, {', '.join(':' + name for name in FTS_COLUMNS)})"
-)
 _DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id")
 _NOT_DIGIT = re.compile(r"\D+")
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 def index_calls(conn: Connection, rows: list[dict], notes_by_call: dict[int, list[str]]) -> None:
     """Add index rows for calls that have none yet."""
-    conn.execute(_INSERT, [_entry(row, notes_by_call.get(row["id"], ())) for row in rows])
+    insert_many(conn, FTS_TABLE, ("rowid", *FTS_COLUMNS),
+                (_entry(row, notes_by_call.get(row["id"], ())) for row in rows))
 
 
 def reindex_calls(conn: Connection, rows: list[dict]) -> None:
@@ -52,30 +49,16 @@ def note_bodies(conn: Connection, call_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def match_expression(user_text: str) -> str | None:
-    """An FTS5 MATCH expression for what a person typed: every word must occur.
-
-    Each word is quoted, so FTS syntax in the input (``customer-ended``, a
-    lone ``"``, a trailing ``AND``) is searched for as text; the last word
-    also matches as a prefix, so results narrow while typing.
-    """
-    words = _TOKEN.findall(user_text)
-    if not words:
-        return None
-    quoted = [f'"{word}"' for word in words]
-    quoted[-1] += "*"
-    return " ".join(quoted)
-
-
-def _entry(row: dict, bodies: Iterable[str]) -> dict:
-    return {
-        "id": row["id"],
-        "name": row["customer_name"],
-        "numbers": _numbers(row),
-        "summary": _join([row["subject"], row["summary"]]),
-        "transcript": _transcript_text(row),
-        "notes": _join([row["source_note"], *bodies]),
-    }
+def _entry(row: dict, bodies: Iterable[str]) -> tuple:
+    """The index row of a call, in FTS_COLUMNS order after the rowid."""
+    return (
+        row["id"],
+        row["customer_name"],
+        _numbers(row),
+        _join([row["subject"], row["summary"]]),
+        _transcript_text(row),
+        _join([row["source_note"], *bodies]),
+    )
 
 
 def _numbers(row: dict) -> str | None:
@@ -90,14 +73,16 @@ def _numbers(row: dict) -> str | None:
 
 
 def _national(number: str) -> str | None:
-    import phonenumbers  # 45 ms: paid by the first import, not by start-up
+    """The digits after the country calling code of an international number."""
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE  # loaded by the first import
 
     if not number.lstrip().startswith("+"):
         return None
-    try:
-        return str(phonenumbers.parse(number, None).national_number)
-    except phonenumbers.NumberParseException:
-        return None
+    digits = _NOT_DIGIT.sub("", number)
+    for length in (1, 2, 3):  # calling codes are prefix-free
+        if int(digits[:length] or 0) in COUNTRY_CODE_TO_REGION_CODE:
+            return digits[length:] or None
+    return None
 
 
 def _transcript_text(row: dict) -> str | None:

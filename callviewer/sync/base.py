@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -131,8 +132,13 @@ def time(obj: dict, key: str, name: str | None = None) -> int | None:
 
 def role_for(speaker: Any) -> str:
     """A canonical transcript role for a source's speaker word; unknown speakers are system."""
+    return _role_for_word(speaker) if isinstance(speaker, str) else "system"
+
+
+@functools.lru_cache(maxsize=256)
+def _role_for_word(speaker: str) -> str:
     role = role_of(speaker)
-    if role is None and isinstance(speaker, str) and speaker.lower().startswith("tool"):
+    if role is None and speaker.lower().startswith("tool"):
         return "tool"  # tool_calls, tool_call_result
     return role or "system"
 

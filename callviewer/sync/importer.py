@@ -87,26 +87,30 @@ def import_paths(
     forced = formats.by_name(format_name) if format_name else None
     report = ImportReport()
     seen = 0
-    for path in find_files(Path(p) for p in paths):
-        report.files += 1
-        batch: list[dict] = []
-        for record in _records(path, forced, report):
-            batch.append(record)
-            if len(batch) >= BATCH_SIZE:
-                report.counts.add(store.write_records(batch))
-                seen += len(batch)
-                batch = []
-                if progress:
-                    progress(report.files, seen, path)
-                if should_cancel and should_cancel():
-                    report.canceled = True
-                    return report
+    for files, path, batch in _batches(paths, forced, report):
+        report.files = files
         if batch:
             report.counts.add(store.write_records(batch))
             seen += len(batch)
         if progress:
             progress(report.files, seen, path)
+        if should_cancel and should_cancel():
+            report.canceled = True
+            break
     return report
+
+
+def _batches(paths: Iterable[Path], forced: ModuleType | None,
+             report: ImportReport) -> Iterator[tuple[int, Path, list[dict]]]:
+    """(files so far, file, up to BATCH_SIZE records); each file ends with a batch, maybe empty."""
+    for files, path in enumerate(find_files(Path(p) for p in paths), start=1):
+        batch: list[dict] = []
+        for record in _records(path, forced, report):
+            batch.append(record)
+            if len(batch) >= BATCH_SIZE:
+                yield files, path, batch
+                batch = []
+        yield files, path, batch
 
 
 def _records(path: Path, forced: ModuleType | None, report: ImportReport) -> Iterator[dict]:

@@ -1,0 +1,167 @@
+"""The command line: `callviewer [import|export|demo|info]`; no command opens the window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from callviewer import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH_OR_URL",
+                        help="database file or SQLAlchemy URL (default: $CALLVIEWER_DB, "
+                             "else callviewer.sqlite3 in the user data folder)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="callviewer", parents=[common],
+        description="Browse, play and annotate phone calls answered by people and AI agents.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    importing = commands.add_parser(
+        "import", parents=[common], help="import call records from files and folders",
+        description="Import JSON, NDJSON or folders of exports (MP3 recordings beside them).")
+    importing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    importing.add_argument("--format", dest="format_name", metavar="NAME",
+                           help="read every record as this format instead of detecting it "
+                                "(wavekat, voipbin, vapi, twilio, agent-platform)")
+
+    exporting = commands.add_parser(
+        "export", parents=[common], help="print every call as canonical records",
+        description="Write every call, newest first, as canonical JSON, NDJSON or CSV.")
+    exporting.add_argument("--format", dest="format_name", choices=("json", "ndjson", "csv"),
+                           default="json")
+    exporting.add_argument("-o", "--output", type=Path, metavar="FILE",
+                           help="write to FILE instead of standard output")
+    exporting.add_argument("--include-deleted", action="store_true",
+                           help="also export calls deleted at the source")
+
+    commands.add_parser("demo", parents=[common], help="load the bundled demo calls")
+    commands.add_parser("info", parents=[common], help="show where the database is and its counts")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        return open_window(args)
+    from callviewer.store import Store, StoreError
+
+    try:
+        with Store(args.db) as store:
+            return COMMANDS[args.command](store, args)
+    except StoreError as exc:
+        print(f"callviewer: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("callviewer: interrupted; what was imported so far is kept.", file=sys.stderr)
+        return 130
+
+
+def gui_main() -> int:
+    """The desktop launchers' entry point (no console window on Windows)."""
+    return main([])
+
+
+def open_window(args: argparse.Namespace) -> int:
+    """Open the main window on the store; a store that cannot open is said in a dialog."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from callviewer.store import Store, StoreError
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("callviewer")
+    app.setOrganizationName("callviewer")
+    app.setApplicationDisplayName("Call Viewer")
+    try:
+        store = Store(args.db)
+    except StoreError as exc:
+        QMessageBox.critical(None, "Call Viewer", str(exc))
+        return 2
+    from callviewer.ui.window import MainWindow
+
+    with store:
+        window = MainWindow(store)
+        window.show()
+        return app.exec()
+
+
+def _import(store, args: argparse.Namespace) -> int:
+    from callviewer.sync.formats import by_name
+    from callviewer.sync.importer import import_paths
+
+    if args.format_name:
+        try:
+            by_name(args.format_name)
+        except ValueError as exc:
+            print(f"callviewer: {exc}", file=sys.stderr)
+            return 2
+    report = import_paths(store, args.paths, args.format_name)
+    _print_report(report)
+    return report.exit_code
+
+
+def _print_report(report) -> None:
+    print(report.summary_line())
+    for sentence in report.unreadable:
+        print(f"unreadable: {sentence}", file=sys.stderr)
+    for reject in report.rejects:
+        print(f"rejected: {reject}", file=sys.stderr)
+    if report.rejected > len(report.rejects):
+        print(f"... and {report.rejected - len(report.rejects)} more rejected", file=sys.stderr)
+
+
+def _export(store, args: argparse.Namespace) -> int:
+    from callviewer.store.export import write_csv, write_json, write_json_lines
+
+    records = store.export(include_deleted=args.include_deleted)
+    if args.format_name == "csv":
+        out = args.output.open("w", newline="", encoding="utf-8") if args.output else sys.stdout
+        writer = write_csv
+    else:
+        out = args.output.open("wb") if args.output else sys.stdout.buffer
+        writer = write_json_lines if args.format_name == "ndjson" else write_json
+    try:
+        count = writer(records, out)
+    finally:
+        if args.output:
+            out.close()
+    if args.output:
+        print(f"{count} calls written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _demo(store, args: argparse.Namespace) -> int:
+    from callviewer.paths import demo_dir
+    from callviewer.sync.importer import import_paths
+
+    report = import_paths(store, [demo_dir()])
+    _print_report(report)
+    return report.exit_code
+
+
+def _info(store, args: argparse.Namespace) -> int:
+    summary = store.summary()
+    print(f"Database:   {summary['database']}")
+    print(f"Schema:     {summary['schema']}")
+    print(f"Calls:      {summary['calls']} ({summary['deleted']} deleted at the source, "
+          f"{summary['purged']} purged, {summary['with_recording']} with a recording)")
+    for source, count in sorted(summary["by_source"].items()):
+        print(f"  {source:<14}{count}")
+    return 0
+
+
+COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

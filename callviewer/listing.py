@@ -1,0 +1,208 @@
+"""The call list's queries: one page of rows in any sort, filter and search, and counts.
+
+Plain SQL on a DB-API connection (`sqlite3`), so that the window can show its
+first rows without importing SQLAlchemy, and so that a list worker thread can
+hold a read connection of its own.
+
+Every sort is ``ORDER BY column, started_at, id`` in one direction; each
+column has an index in that order (store/schema.py), so the first page of any
+sort is read from an index. Pages are addressed by offset, counted from the
+nearer end: the last page of a million calls is the first page of the
+reversed order.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+# Sort keys the list offers, and the column each sorts by.
+SORTS = {
+    "started": "started_at",
+    "who": "customer_name",
+    "duration": "duration_ms",
+    "outcome": "outcome",
+    "score": "score",
+    "done": "done",
+    "notes": "note_count",
+    "recording": "has_recording",
+    "direction": "direction",
+}
+
+# What a list row holds, in this order.
+ROW_COLUMNS = (
+    "id", "direction", "started_at", "customer_name", "customer_number", "from_number",
+    "duration_ms", "outcome", "score", "done", "note_count", "has_recording", "deleted_at",
+    "is_purged",
+)
+_SELECT = ", ".join(ROW_COLUMNS)
+_FTS = "calls_fts"  # schema.FTS_TABLE, not imported: that module loads SQLAlchemy
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What the list shows: a sort, filters and a search. Empty filter sets mean "any"."""
+
+    sort: str = "started"
+    descending: bool = True
+    since: int | None = None  # started_at >= since (epoch microseconds)
+    until: int | None = None  # started_at < until
+    directions: frozenset[str] = field(default_factory=frozenset)
+    outcomes: frozenset[str] = field(default_factory=frozenset)
+    done: bool | None = None
+    has_recording: bool | None = None
+    include_deleted: bool = False
+    search: str = ""
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise ValueError(f"Unknown sort {self.sort!r}; use one of: {', '.join(SORTS)}.")
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything but the sort narrows the list."""
+        return self != ListSpec(sort=self.sort, descending=self.descending)
+
+    def unfiltered(self) -> ListSpec:
+        """The same sort with every filter and the search cleared."""
+        return ListSpec(sort=self.sort, descending=self.descending)
+
+    def sorted_by(self, sort: str, descending: bool) -> ListSpec:
+        return replace(self, sort=sort, descending=descending)
+
+
+# A search matching fewer calls than this is read through its matches (sorting them);
+# a larger one walks the sort's index and probes the matches, which stops at a page.
+DENSE_MATCHES = 5000
+
+
+def where_clause(spec: ListSpec, conn: sqlite3.Connection | None = None) -> tuple[str, list]:
+    """The WHERE clause (with its parameters) that selects the spec's calls.
+
+    With `conn`, a search is planned by how many calls it matches (see DENSE_MATCHES).
+    """
+    terms: list[str] = []
+    params: list = []
+    if not spec.include_deleted:
+        terms.append("deleted_at IS NULL")
+    if spec.since is not None:
+        terms.append("started_at >= ?")
+        params.append(spec.since)
+    if spec.until is not None:
+        terms.append("started_at < ?")
+        params.append(spec.until)
+    for column, chosen in (("direction", spec.directions), ("outcome", spec.outcomes)):
+        if chosen:
+            terms.append(f"{column} IN ({', '.join('?' for _ in chosen)})")
+            params.extend(sorted(chosen))
+    for column, wanted in (("done", spec.done), ("has_recording", spec.has_recording)):
+        if wanted is not None:
+            terms.append(f"{column} = ?")
+            params.append(1 if wanted else 0)
+    match = match_expression(spec.search)
+    if match is not None:
+        # "+id" keeps SQLite from driving the query by the matches' rowids.
+        probe = "+id" if conn is not None and _is_dense(conn, match) else "id"
+        terms.append(f"{probe} IN (SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH ?)")
+        params.append(match)
+    return (" WHERE " + " AND ".join(terms)) if terms else "", params
+
+
+
+def match_expression(user_text: str) -> str | None:
+    """An FTS5 MATCH expression for what a person typed: every word must occur.
+
+    Each word is quoted, so FTS syntax in the input (``customer-ended``, a
+    lone ``"``, a trailing ``AND``) is searched for as text; the last word
+    also matches as a prefix, so results narrow while typing.
+    """
+    words = _TOKEN.findall(user_text)
+    if not words:
+        return None
+    quoted = [f'"{word}"' for word in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def order_clause(spec: ListSpec, reverse: bool = False) -> str:
+    """ORDER BY for the spec's sort; `reverse` reads it from the other end."""
+    way = "DESC" if spec.descending != reverse else "ASC"
+    column = SORTS[spec.sort]
+    keys = [column] if column == "started_at" else [column, "started_at"]
+    return " ORDER BY " + ", ".join(f"{key} {way}" for key in [*keys, "id"])
+
+
+def page(conn: sqlite3.Connection, spec: ListSpec, offset: int, limit: int,
+         total: int | None = None) -> list[tuple]:
+    """Rows offset..offset+limit of the list (fewer at its end), each in ROW_COLUMNS order.
+
+    With `total` known, an offset past the middle is read backwards from the end.
+    """
+    where, params = where_clause(spec, conn)
+    limit = max(0, limit if total is None else min(limit, total - offset))
+    if total is not None and offset > total // 2:
+        from_end = total - offset - limit
+        rows = conn.execute(f"SELECT {_SELECT} FROM calls{where}{order_clause(spec, True)}"
+                            f" LIMIT ? OFFSET ?", [*params, limit, max(0, from_end)]).fetchall()
+        rows.reverse()
+        return rows
+    return conn.execute(f"SELECT {_SELECT} FROM calls{where}{order_clause(spec)} LIMIT ? OFFSET ?",
+                        [*params, limit, offset]).fetchall()
+
+
+def count(conn: sqlite3.Connection, spec: ListSpec) -> int:
+    """How many calls the spec selects."""
+    where, params = where_clause(spec)
+    return conn.execute(f"SELECT count(*) FROM calls{where}", params).fetchone()[0]
+
+
+def position(conn: sqlite3.Connection, spec: ListSpec, call_id: int) -> int | None:
+    """The row of a call in the list, or None when the spec does not select it."""
+    where, params = where_clause(spec)
+    key_columns = _key_columns(spec)
+    found = conn.execute(f"SELECT {', '.join(key_columns)} FROM calls{where}"
+                         f"{' AND' if where else ' WHERE'} id = ?", [*params, call_id]).fetchone()
+    if found is None:
+        return None
+    before, before_params = _before(key_columns, found, spec.descending)
+    return conn.execute(f"SELECT count(*) FROM calls{where}{' AND' if where else ' WHERE'} "
+                        f"({before})", [*params, *before_params]).fetchone()[0]
+
+
+def ids(conn: sqlite3.Connection, spec: ListSpec) -> list[int]:
+    """Every call id the spec selects, in list order (for export)."""
+    where, params = where_clause(spec)
+    return [row[0] for row in conn.execute(
+        f"SELECT id FROM calls{where}{order_clause(spec)}", params)]
+
+
+def _is_dense(conn: sqlite3.Connection, match: str) -> bool:
+    found = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_FTS} WHERE {_FTS} MATCH ?"
+                         f" LIMIT {DENSE_MATCHES})", [match]).fetchone()[0]
+    return found >= DENSE_MATCHES
+
+
+def _key_columns(spec: ListSpec) -> list[str]:
+    column = SORTS[spec.sort]
+    return ["started_at", "id"] if column == "started_at" else [column, "started_at", "id"]
+
+
+def _before(columns: Sequence[str], values: Sequence, descending: bool) -> tuple[str, list]:
+    """SQL true for rows ordered before `values`, with SQLite's NULLs-first order."""
+    column, value = columns[0], values[0]
+    params: list = []
+    if descending:  # before = larger; NULL is the smallest
+        first = f"{column} IS NOT NULL" if value is None else f"{column} > ?"
+    else:  # before = smaller
+        first = "0" if value is None else f"({column} < ? OR {column} IS NULL)"
+    if value is not None:
+        params.append(value)
+    if len(columns) == 1:
+        return first, params
+    same = f"{column} IS NULL" if value is None else f"{column} = ?"
+    rest, rest_params = _before(columns[1:], values[1:], descending)
+    return (f"{first} OR ({same} AND ({rest}))",
+            [*params, *([] if value is None else [value]), *rest_params])

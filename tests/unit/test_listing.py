@@ -1,0 +1,134 @@
+"""The list's SQL: every sort, filter and search against the same answer computed in Python."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import pytest
+
+from callviewer import listing
+from callviewer.listing import ROW_COLUMNS, SORTS, ListSpec
+from callviewer.record import message
+from callviewer.store import Store
+
+OUTCOMES = ("answered", "missed", "busy", "failed", "voicemail")
+WORDS = ("boiler", "leak", "invoice", "refund", "dentist", "zebra")
+
+
+def make_calls(count: int, seed: int = 3) -> list[dict]:
+    rng = random.Random(seed)
+    calls = []
+    for i in range(count):
+        started = None if i % 17 == 0 else 1_700_000_000_000_000 + rng.randint(0, 10**12)
+        calls.append({
+            "source": "wavekat", "source_id": f"c{i}",
+            "direction": rng.choice(("inbound", "outbound")),
+            "customer_name": rng.choice((None, "Ann Lee", "Omar Haddad", "王小明", "Zoë")),
+            "customer_number": f"+1555010{i:04d}",
+            "started_at": started,
+            "duration_ms": rng.choice((None, rng.randint(0, 600_000))),
+            "outcome": rng.choice(OUTCOMES),
+            "score": rng.choice((None, rng.randint(1, 10))),
+            "done": rng.random() < 0.3,
+            "has_recording": rng.random() < 0.5,
+            "deleted_at": 1 if rng.random() < 0.1 else None,
+            "summary": " ".join(rng.choices(WORDS, k=3)),
+            "transcript": [message("agent", "Hello")],
+        })
+    return calls
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("listing") / "calls.sqlite3"
+    with Store(str(path)) as store:
+        store.write_records(make_calls(400))
+    conn = sqlite3.connect(path)
+    yield conn
+    conn.close()
+
+
+def everything(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute("SELECT * FROM calls").fetchall()
+    names = [d[0] for d in conn.execute("SELECT * FROM calls").description]
+    summaries = dict(conn.execute("SELECT rowid, summary FROM calls_fts").fetchall())
+    return [{**dict(zip(names, row, strict=True)), "indexed": summaries[row[0]]} for row in rows]
+
+
+def expected(conn: sqlite3.Connection, spec: ListSpec) -> list[int]:
+    """The spec's ids computed in Python, with SQLite's NULLs-first ordering."""
+    rows = [r for r in everything(conn)
+            if (spec.include_deleted or r["deleted_at"] is None)
+            and (not spec.outcomes or r["outcome"] in spec.outcomes)
+            and (not spec.directions or r["direction"] in spec.directions)
+            and (spec.done is None or bool(r["done"]) == spec.done)
+            and (spec.has_recording is None or bool(r["has_recording"]) == spec.has_recording)
+            and (spec.since is None or (r["started_at"] or -1) >= spec.since)
+            and (not spec.search or spec.search in (r["indexed"] or "").split())]
+
+    def key(row):
+        column = SORTS[spec.sort]
+        parts = [row[column]] if column == "started_at" else [row[column], row["started_at"]]
+        return (*((value is not None, value or 0) for value in parts), row["id"])
+
+    rows.sort(key=key, reverse=spec.descending)
+    return [r["id"] for r in rows]
+
+
+SPECS = [
+    *(ListSpec(sort=sort, descending=d) for sort in SORTS for d in (True, False)),
+    ListSpec(outcomes=frozenset({"missed", "busy"})),
+    ListSpec(directions=frozenset({"outbound"}), done=False, sort="duration"),
+    ListSpec(has_recording=True, include_deleted=True, sort="who", descending=False),
+    ListSpec(since=1_700_000_500_000_000),
+    ListSpec(search="zebra"),
+    ListSpec(search="boiler", sort="score"),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=repr)
+def test_pages_from_either_end_match_the_python_answer(db, spec):
+    want = expected(db, spec)
+    total = listing.count(db, spec)
+    assert total == len(want)
+    pages = [row[0] for offset in range(0, total, 37)
+             for row in listing.page(db, spec, offset, 37, total)]
+    assert pages == want
+    assert [row[0] for row in listing.page(db, spec, 0, 10_000)] == want
+    assert listing.ids(db, spec) == want
+
+
+@pytest.mark.parametrize("spec", SPECS[:6] + SPECS[-3:], ids=repr)
+def test_position_finds_every_call_where_the_list_shows_it(db, spec):
+    want = expected(db, spec)
+    for at in (0, 1, len(want) // 2, len(want) - 1):
+        assert listing.position(db, spec, want[at]) == at
+    hidden = next(r["id"] for r in everything(db) if r["deleted_at"] is not None)
+    if not spec.include_deleted:
+        assert listing.position(db, spec, hidden) is None
+
+
+def test_a_dense_search_and_a_rare_one_give_the_same_rows_either_way(db, monkeypatch):
+    spec = ListSpec(search="leak")
+    sparse = listing.page(db, spec, 0, 50)
+    monkeypatch.setattr(listing, "DENSE_MATCHES", 1)
+    assert listing.page(db, spec, 0, 50) == sparse
+    assert [row[0] for row in sparse] == expected(db, spec)[:50]
+
+
+def test_rows_carry_the_list_columns(db):
+    row = listing.page(db, ListSpec(), 0, 1)[0]
+    assert len(row) == len(ROW_COLUMNS)
+
+
+def test_filtered_says_whether_anything_narrows_the_list():
+    assert not ListSpec(sort="who", descending=False).filtered
+    assert ListSpec(search="x").filtered
+    assert ListSpec(done=False).filtered
+    assert ListSpec(search="x", done=True).unfiltered() == ListSpec()
+
+
+def test_an_unknown_sort_is_refused():
+    with pytest.raises(ValueError, match="Unknown sort"):
+        ListSpec(sort="colour")
