@@ -12,17 +12,13 @@ from callviewer import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH_OR_URL",
-                        help="database file or SQLAlchemy URL (default: $CALLVIEWER_DB, "
-                             "else callviewer.sqlite3 in the user data folder)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-
     parser = argparse.ArgumentParser(
-        prog="callviewer", parents=[common],
+        prog="callviewer", parents=[_common_options(None, False)],
         description="Browse, play and annotate phone calls answered by people and AI agents.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Also accepted after the command; not given there, they keep the value given before.
+    common = _common_options(argparse.SUPPRESS, argparse.SUPPRESS)
 
     importing = commands.add_parser(
         "import", parents=[common], help="import call records from files and folders",
@@ -65,6 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("callviewer: interrupted; what was imported so far is kept.", file=sys.stderr)
         return 130
+
+
+def _common_options(db_default: object, verbose_default: object) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH_OR_URL", default=db_default,
+                        help="database file or SQLAlchemy URL (default: $CALLVIEWER_DB, "
+                             "else callviewer.sqlite3 in the user data folder)")
+    common.add_argument("-v", "--verbose", action="store_true", default=verbose_default,
+                        help="log details to stderr")
+    return common
 
 
 def gui_main() -> int:

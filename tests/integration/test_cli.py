@@ -47,7 +47,7 @@ def test_demo_then_info_then_export_prints_canonical_records(tmp_path):
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith(tuple(f"{n} new" for n in range(30, 1000)))
     info = run("info", db=db)
-    assert str(db) in info.stdout and "Schema:     0001" in info.stdout
+    assert str(db) in info.stdout and "Schema:     0002" in info.stdout
     exported = run("export", "--format", "json", "--include-deleted", db=db)
     records = orjson.loads(exported.stdout)
     assert len(records) >= 30
@@ -56,6 +56,14 @@ def test_demo_then_info_then_export_prints_canonical_records(tmp_path):
         assert record["started_at"] is None or record["started_at"].endswith("Z")
     again = run("demo", db=db)
     assert again.stdout.startswith(f"0 new, 0 updated, {len(records)} unchanged, 0 rejected")
+
+
+def test_db_is_honoured_before_and_after_the_command(tmp_path):
+    before, after = tmp_path / "before.sqlite3", tmp_path / "after.sqlite3"
+    assert run("--db", str(before), "demo").stdout.startswith(tuple(f"{n} new" for n in
+                                                                    range(30, 1000)))
+    assert run("demo", db=after).stdout.startswith(tuple(f"{n} new" for n in range(30, 1000)))
+    assert f"Database:   {before}" in run("--db", str(before), "info").stdout
 
 
 def test_bad_records_are_listed_and_the_good_ones_imported(tmp_path):
