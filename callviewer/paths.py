@@ -21,8 +21,15 @@ def log_dir() -> Path:
 
 
 def resource_dir() -> Path:
-    """The installed copy of the repository's `resources/` folder."""
-    return Path(str(resources.files("callviewer.resources")))
+    """The installed copy of the repository's `resources/` folder.
+
+    Run from a source checkout (tests, `python -m callviewer` in the repository),
+    the package is the folder beside `resources/`, which is used directly.
+    """
+    try:
+        return Path(str(resources.files("callviewer.resources")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[1] / "resources"
 
 
 def demo_dir() -> Path:
