@@ -1,0 +1,274 @@
+"""The call list as a windowed table model: SQL reads the pages the view shows.
+
+No Python list of all rows and no proxy model: sorting, filtering and search
+are a `ListSpec` turned into SQL (callviewer/listing.py). Pages of PAGE rows
+are read on demand and kept in a small LRU cache, already formatted, so
+`data()` is a dictionary lookup. The count of a large result arrives from a
+thread of its own; until then the model shows what it has read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+
+from callviewer import listing
+from callviewer.listing import ROW_COLUMNS, ListSpec
+from callviewer.ui import formatting
+
+PAGE = 200
+CACHED_PAGES = 64
+
+# (key, header, sort key) per column, in view order.
+COLUMNS = (
+    ("recording", "", "recording"),
+    ("direction", "", "direction"),
+    ("started", "Started", "started"),
+    ("who", "Who", "who"),
+    ("duration", "Duration", "duration"),
+    ("outcome", "Outcome", "outcome"),
+    ("score", "Score", "score"),
+    ("done", "Done", "done"),
+    ("notes", "Notes", "notes"),
+)
+HEADER_TIPS = {"recording": "Has a recording", "direction": "Direction"}
+_AT = {name: i for i, name in enumerate(ROW_COLUMNS)}
+_RIGHT = {"duration", "score", "notes"}
+_CENTRE = {"recording", "direction", "done"}
+CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read connection for the list (WAL lets it read while the store writes)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA query_only = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+class _Row:
+    """One list row, formatted once when its page is read."""
+
+    __slots__ = ("call_id", "deleted", "display", "tips")
+
+    def __init__(self, values: tuple) -> None:
+        get = dict(zip(ROW_COLUMNS, values, strict=True))
+        self.call_id: int = get["id"]
+        self.deleted = get["deleted_at"] is not None
+        name, number = get["customer_name"], get["customer_number"] or get["from_number"]
+        who = " · ".join(part for part in (name, number) if part) or "Unknown caller"
+        score = get["score"]
+        self.display = (
+            "▶" if get["has_recording"] else "",
+            {"inbound": "↙", "outbound": "↗"}.get(get["direction"], "·"),
+            formatting.local_time(get["started_at"]),
+            who,
+            formatting.duration(get["duration_ms"]),
+            formatting.outcome_words(get["outcome"]),
+            "" if score is None else f"{score:g}",
+            "✓" if get["done"] else "",
+            str(get["note_count"]) if get["note_count"] else "",
+        )
+        self.tips = (
+            "Has a recording" if get["has_recording"] else "No recording",
+            formatting.direction_words(get["direction"]),
+            formatting.full_time(get["started_at"]),
+            who,
+            self.display[4],
+            self.display[5] + (" · deleted at the source" if self.deleted else ""),
+            f"Score {self.display[6]}" if self.display[6] else "No score",
+            "Done" if get["done"] else "Not done",
+            f"{get['note_count']} notes" if get["note_count"] else "No notes",
+        )
+
+
+class CallListModel(QAbstractTableModel):
+    """The calls a `ListSpec` selects, a page at a time, for a QTableView."""
+
+    # (total or None while counting, whether filters or a search narrow the list)
+    count_changed = Signal(object, bool)
+    _counted = Signal(int, int)  # (generation, total), from the counting thread
+
+    def __init__(self, path: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._path = path
+        self._conn = connect_readonly(path)
+        self._spec = ListSpec()
+        self._rows = 0
+        self._total: int | None = None
+        self._pages: OrderedDict[int, list[_Row]] = OrderedDict()
+        self._generation = 0
+        self._counted.connect(self._on_counted, Qt.ConnectionType.QueuedConnection)
+
+    # --- what the list shows -------------------------------------------------
+
+    @property
+    def spec(self) -> ListSpec:
+        return self._spec
+
+    @property
+    def total(self) -> int | None:
+        """The number of calls selected, or None while it is being counted."""
+        return self._total
+
+    def set_spec(self, spec: ListSpec) -> None:
+        """Show the calls `spec` selects, from the top."""
+        self.beginResetModel()
+        self._spec = spec
+        self._reload()
+        self.endResetModel()
+        self.count_changed.emit(self._total, spec.filtered)
+
+    def refresh(self) -> None:
+        """Read everything again (after an import, a note, a done flag)."""
+        self.set_spec(self._spec)
+
+    def refresh_call(self, call_id: int) -> None:
+        """Re-read the cached row of one call, if shown, and repaint it."""
+        for number, rows in self._pages.items():
+            for offset, row in enumerate(rows):
+                if row.call_id == call_id:
+                    del self._pages[number]
+                    at = number * PAGE + offset
+                    self.dataChanged.emit(self.index(at, 0),
+                                          self.index(at, len(COLUMNS) - 1))
+                    return
+
+    def call_id(self, row: int) -> int | None:
+        """The id of the call on a row."""
+        found = self._row(row)
+        return found.call_id if found else None
+
+    def row_of(self, call_id: int) -> int | None:
+        """The row of a call, reading up to it if needed; None when it is not listed."""
+        for number, rows in self._pages.items():
+            for offset, row in enumerate(rows):
+                if row.call_id == call_id:
+                    return number * PAGE + offset
+        at = listing.position(self._conn, self._spec, call_id)
+        if at is not None and at >= self._rows:
+            self._wait_for_count()
+        return at if at is not None and at < self._rows else None
+
+    def listed_ids(self) -> list[int]:
+        """Every listed call's id, in list order (for export)."""
+        return listing.ids(self._conn, self._spec)
+
+    def ensure_counted(self) -> None:
+        """Count now (End needs the last row before the count thread is done)."""
+        self._wait_for_count()
+
+    # --- QAbstractTableModel ---------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        row = self._row(index.row())
+        if row is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.display[column]
+        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+            return row.tips[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            key = COLUMNS[column][0]
+            if key in _RIGHT:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if key in _CENTRE:
+                return int(Qt.AlignmentFlag.AlignCenter)
+            return None
+        if role == CALL_ID_ROLE:
+            return row.call_id
+        if role == Qt.ItemDataRole.FontRole and row.deleted:
+            from PySide6.QtGui import QFont
+
+            font = QFont()
+            font.setStrikeOut(True)
+            return font
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        key, title, _sort = COLUMNS[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(key, title)
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        descending = order == Qt.SortOrder.DescendingOrder
+        sort = COLUMNS[column][2]
+        if (sort, descending) != (self._spec.sort, self._spec.descending):
+            self.set_spec(self._spec.sorted_by(sort, descending))
+
+    # --- pages and counts -------------------------------------------------------
+
+    def _reload(self) -> None:
+        self._generation += 1
+        self._pages.clear()
+        first = [_Row(values) for values in listing.page(self._conn, self._spec, 0, PAGE)]
+        self._pages[0] = first
+        if len(first) < PAGE:
+            self._rows = self._total = len(first)
+            return
+        self._rows, self._total = len(first), None
+        threading.Thread(target=self._count, args=(self._generation, self._spec),
+                         daemon=True, name="list-count").start()
+
+    def _count(self, generation: int, spec: ListSpec) -> None:
+        conn = connect_readonly(self._path)
+        try:
+            total = listing.count(conn, spec)
+        except sqlite3.Error:
+            return  # the next refresh counts again
+        finally:
+            conn.close()
+        self._counted.emit(generation, total)
+
+    def _on_counted(self, generation: int, total: int) -> None:
+        if generation != self._generation or self._total is not None:
+            return
+        self._set_total(total)
+
+    def _wait_for_count(self) -> None:
+        if self._total is None:
+            self._set_total(listing.count(self._conn, self._spec))
+
+    def _set_total(self, total: int) -> None:
+        self._total = total
+        if total > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, total - 1)
+            self._rows = total
+            self.endInsertRows()
+        self.count_changed.emit(total, self._spec.filtered)
+
+    def _row(self, row: int) -> _Row | None:
+        if not 0 <= row < self._rows:
+            return None
+        number, offset = divmod(row, PAGE)
+        rows = self._pages.get(number)
+        if rows is None:
+            rows = [_Row(values) for values in listing.page(
+                self._conn, self._spec, number * PAGE, PAGE, self._total)]
+            self._pages[number] = rows
+            if len(self._pages) > CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return rows[offset] if offset < len(rows) else None
+
+    def close(self) -> None:
+        """Release the read connection."""
+        self._conn.close()

@@ -1,0 +1,186 @@
+"""Everything known about one call: header, summary, analysis, transcript bubbles, notes."""
+
+from __future__ import annotations
+
+import getpass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from callviewer.store import Store
+from callviewer.ui import formatting
+from callviewer.ui.notes import NotesPanel, plain_label
+from callviewer.ui.transcript import TranscriptView
+
+PURGED_TEXT = "Transcript, recording and number were purged at the source."
+HEADER_FIELDS = ("Number", "Direction", "Started", "Answered", "Ended", "Duration", "Outcome",
+                 "Score", "Success", "Done", "Employee", "Agent", "Source")
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "Yes" if value else "No"
+
+
+class DetailView(QWidget):
+    """The detail of the list's current call."""
+
+    def __init__(self, store: Store, author=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._call: dict | None = None
+        self.setAccessibleName("Call detail")
+        self.name = plain_label("")
+        font = self.name.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.name.setFont(font)
+        self.banner = plain_label("")
+        self.banner.setAutoFillBackground(True)
+        self.banner.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self.banner.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self.banner.setContentsMargins(8, 4, 8, 4)
+        self.fields: dict[str, QLabel] = {}
+        self._form = form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(2)
+        for name in HEADER_FIELDS:
+            self.fields[name] = plain_label("")
+            self.fields[name].setAccessibleName(name)
+            form.addRow(plain_label(name, muted=True), self.fields[name])
+        self.subject = plain_label("")
+        self.summary = plain_label("")
+        self.analysis = plain_label("")
+        self.source_note = plain_label("")
+        header = QWidget()
+        column = QVBoxLayout(header)
+        column.setContentsMargins(10, 8, 10, 8)
+        column.addWidget(self.name)
+        column.addWidget(self.banner)
+        column.addLayout(form)
+        for label in (self.subject, self.summary, self.analysis, self.source_note):
+            column.addWidget(label)
+        column.addStretch()
+        self._overview = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self._overview.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._overview.setAccessibleName("Call overview")
+        self._overview.setWidget(header)
+        self.transcript_view = TranscriptView()
+        self.notes_panel = NotesPanel(store, author or getpass.getuser)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        for part in (self._overview, self.transcript_view, self.notes_panel):
+            self.splitter.addWidget(part)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 1)
+        self.placeholder = plain_label("No call selected", muted=True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self.placeholder)
+        self._stack.addWidget(self.splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+
+    @property
+    def current_call_id(self) -> int | None:
+        return self._call["id"] if self._call else None
+
+    def show_call(self, call_id: int | None) -> None:
+        """Show a call (None: nothing selected)."""
+        self._call = self._store.call(call_id) if call_id is not None else None
+        if self._call is None:
+            self.notes_panel.set_call(None, [])
+            self.transcript_view.clear()
+            self._stack.setCurrentWidget(self.placeholder)
+            return
+        self._fill(self._call)
+        self._show_transcript(self._call)
+        self.notes_panel.set_call(self._call["id"], self._call["notes"])
+        self._stack.setCurrentWidget(self.splitter)
+
+    def refresh(self) -> None:
+        """Read the current call again, keeping the note being typed and the transcript."""
+        if self._call is None:
+            return
+        self._call = self._store.call(self._call["id"])
+        if self._call is None:
+            self.show_call(None)
+            return
+        self._fill(self._call)
+        self.notes_panel.set_call(self._call["id"], self._call["notes"])
+
+    def focus_in(self) -> None:
+        """Take the keyboard: the transcript when there is one, else the call's overview."""
+        bubbles = self.transcript_view.list_view
+        target = bubbles if bubbles.isVisible() and bubbles.model().rowCount() else self._overview
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def set_highlight_terms(self, words: list[str]) -> None:
+        """Highlight the search's words in the transcript."""
+        self.transcript_view.set_highlight_terms(words)
+
+    def _fill(self, call: dict) -> None:
+        number = call["customer_number"] or call["from_number"]
+        self.name.setText(call["customer_name"] or number or "Unknown caller")
+        banners = []
+        if call["deleted_at"] is not None:
+            banners.append("This call was deleted at the source on "
+                           f"{formatting.full_time(call['deleted_at'])}.")
+        if call["is_purged"]:
+            banners.append(PURGED_TEXT)
+        self.banner.setText("\n".join(banners))
+        self.banner.setVisible(bool(banners))
+        outcome = formatting.outcome_words(call["outcome"])
+        why = formatting.end_reason_words(call["end_reason"], call["ended_by"])
+        values = {
+            "Number": number or "",
+            "Direction": formatting.direction_words(call["direction"]),
+            "Started": formatting.full_time(call["started_at"]) if call["started_at"] else "",
+            "Answered": formatting.full_time(call["answered_at"]) if call["answered_at"]
+            else "",
+            "Ended": formatting.full_time(call["ended_at"]) if call["ended_at"] else "",
+            "Duration": formatting.duration(call["duration_ms"]),
+            "Outcome": f"{outcome} — {why}" if why and why != outcome else outcome,
+            "Score": "" if call["score"] is None else f"{call['score']:g} / 10",
+            "Success": _yes_no(call["success"]),
+            "Done": _yes_no(call["done"]),
+            "Employee": call["employee"] or "",
+            "Agent": call["agent_id"] or "",
+            "Source": f"{call['source']} · {call['source_id']}",
+        }
+        if call["error"]:
+            values["Outcome"] += f" ({call['error']})"
+        for name, text in values.items():
+            self.fields[name].setText(text)
+            self._form.setRowVisible(self.fields[name], bool(text))
+        self._set(self.subject, "Subject", call["subject"])
+        self._set(self.summary, "Summary", call["summary"])
+        runs = call["analysis"] or []
+        self._set(self.analysis, "Analysis", "\n".join(
+            f"{run.get('analyzer') or 'Analysis'} · {formatting.local_time(run.get('created_at'))}"
+            f"\n{run.get('text') or ''}" for run in runs))
+        self._set(self.source_note, "Note from the source", call["source_note"])
+
+    @staticmethod
+    def _set(label: QLabel, title: str, text: str | None) -> None:
+        label.setText(f"{title}\n{text}" if text else "")
+        label.setVisible(bool(text))
+
+    def _show_transcript(self, call: dict) -> None:
+        if call["transcript"]:
+            self.transcript_view.set_messages(call["transcript"])
+        elif call["transcript_text"]:
+            self.transcript_view.set_plain_text(call["transcript_text"])
+        else:
+            self.transcript_view.set_messages([])

@@ -1,0 +1,256 @@
+"""Staff notes on a call: the list, an editor whose draft is saved as you type, delete + Undo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from callviewer.store import NEW_NOTE, Store
+from callviewer.ui import formatting
+
+DRAFT_DELAY_MS = 700  # a draft is at most this far behind the typing
+UNDO_SECONDS = 10
+
+
+def plain_label(text: str, muted: bool = False) -> QLabel:
+    """A label that shows record text as text, selectable, wrapped."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    if muted:
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
+
+
+class NoteEditor(QPlainTextEdit):
+    """A note being written: Ctrl+Enter saves; Esc goes back to the list (the window's)."""
+
+    save_requested = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.save_requested.emit()
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            event.ignore()
+            return
+        super().keyPressEvent(event)
+
+
+class NotesPanel(QWidget):
+    """A call's staff notes and the editor for a new one (or one being edited)."""
+
+    notes_changed = Signal(int)  # call id
+
+    def __init__(self, store: Store, author: Callable[[], str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store, self._author = store, author
+        self._call_id: int | None = None
+        self._editing = NEW_NOTE  # the note the editor holds: NEW_NOTE or a note's id
+        self._deleted: dict | None = None
+        self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.flush)
+        self._undo_timer = QTimer(self, singleShot=True, interval=UNDO_SECONDS * 1000)
+        self._undo_timer.timeout.connect(self._forget_deleted)
+
+        self.title = QLabel("Notes")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self._list = QVBoxLayout()
+        self._list.setContentsMargins(0, 0, 0, 0)
+        holder = QWidget()
+        holder.setLayout(self._list)
+        self._scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self._scroll.setWidget(holder)
+        self.undo_bar = QWidget()
+        undo_layout = QHBoxLayout(self.undo_bar)
+        undo_layout.setContentsMargins(0, 0, 0, 0)
+        undo_layout.addWidget(QLabel("Note deleted."))
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName("Undo deleting the note")
+        self.undo_button.clicked.connect(self.undo_delete)
+        undo_layout.addWidget(self.undo_button)
+        undo_layout.addStretch()
+        self.undo_bar.hide()
+        self.editor = NoteEditor()
+        self.editor.setPlaceholderText("Write a note…   (Ctrl+Enter saves)")
+        self.editor.setAccessibleName("New note")
+        self.editor.setTabChangesFocus(True)
+        self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 4 + 12)
+        self.editor.textChanged.connect(self._typed)
+        self.editor.save_requested.connect(self.save)
+        self.save_button = QPushButton("Save note")
+        self.save_button.setToolTip(QKeySequence("Ctrl+Return").toString(
+            QKeySequence.SequenceFormat.NativeText))
+        self.save_button.clicked.connect(self.save)
+        self.cancel_edit = QPushButton("Cancel edit")
+        self.cancel_edit.clicked.connect(self._stop_editing)
+        self.cancel_edit.hide()
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(self.cancel_edit)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        layout.addWidget(self.title)
+        layout.addWidget(self._scroll, 1)
+        layout.addWidget(self.undo_bar)
+        layout.addWidget(self.editor)
+        layout.addLayout(buttons)
+        self.setEnabled(False)
+
+    # --- showing a call -----------------------------------------------------------
+
+    def set_call(self, call_id: int | None, notes: list[dict]) -> None:
+        """Show a call's notes and put back its draft, if one was being written."""
+        if call_id != self._call_id:
+            self.flush()
+            self._forget_deleted()
+            self._call_id = call_id
+            self._editing = NEW_NOTE
+            self._load_draft()
+        self._show_notes(notes)
+        self.setEnabled(call_id is not None)
+
+    def _show_notes(self, notes: list[dict]) -> None:
+        while self._list.count():
+            item = self._list.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")
+        for note in notes:
+            self._list.addWidget(self._note_widget(note))
+        if not notes:
+            self._list.addWidget(plain_label("No notes yet.", muted=True))
+        self._list.addStretch()
+
+    def _note_widget(self, note: dict) -> QWidget:
+        frame = QFrame(frameShape=QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(frame)
+        layout.setContentsMargins(6, 4, 6, 4)
+        when = formatting.local_time(note["created_at"])
+        if note["updated_at"] != note["created_at"]:
+            when += " · edited"
+        top = QHBoxLayout()
+        top.addWidget(plain_label(f"{note['author']} · {when}", muted=True), 1)
+        edit, delete = QPushButton("Edit"), QPushButton("Delete")
+        edit.setAccessibleName(f"Edit the note by {note['author']}")
+        delete.setAccessibleName(f"Delete the note by {note['author']}")
+        edit.clicked.connect(lambda: self._start_editing(note))
+        delete.clicked.connect(lambda: self.delete(note["id"]))
+        top.addWidget(edit)
+        top.addWidget(delete)
+        layout.addLayout(top)
+        layout.addWidget(plain_label(note["body"]))
+        return frame
+
+    # --- drafts -----------------------------------------------------------------------
+
+    def _load_draft(self) -> None:
+        drafts = self._store.drafts_of(self._call_id) if self._call_id is not None else {}
+        draft = drafts.get(self._editing)
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(draft["body"] if draft else "")
+        cursor = self.editor.textCursor()
+        cursor.setPosition(min(draft["cursor"] if draft else 0, len(self.editor.toPlainText())))
+        self.editor.setTextCursor(cursor)
+        self.editor.blockSignals(False)
+
+    def _typed(self) -> None:
+        self._draft_timer.start()
+
+    def flush(self) -> None:
+        """Write the editor's text to the database now (also done ~1 s after typing)."""
+        self._draft_timer.stop()
+        if self._call_id is None:
+            return
+        body = self.editor.toPlainText()
+        if body.strip():
+            self._store.save_draft(self._call_id, self._editing, body,
+                                   self.editor.textCursor().position())
+        else:
+            self._store.discard_draft(self._call_id, self._editing)
+
+    # --- saving, editing, deleting -------------------------------------------------------
+
+    def focus_new_note(self) -> None:
+        """Put the cursor in the editor (Ctrl+N)."""
+        self.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.editor.moveCursor(QTextCursor.MoveOperation.End)
+
+    def save(self) -> None:
+        """Save the editor's note (Ctrl+Enter); an empty one is not saved."""
+        body = self.editor.toPlainText().strip()
+        if self._call_id is None or not body:
+            return
+        self._draft_timer.stop()
+        if self._editing == NEW_NOTE:
+            self._store.add_note(self._call_id, self._author(), body)
+        else:
+            self._store.update_note(self._editing, body)
+        self._editing = NEW_NOTE
+        self.editor.blockSignals(True)
+        self.editor.clear()
+        self.editor.blockSignals(False)
+        self._after_change()
+
+    def _start_editing(self, note: dict) -> None:
+        self.flush()
+        self._editing = note["id"]
+        self._load_draft()
+        if not self.editor.toPlainText():
+            self.editor.setPlainText(note["body"])
+        self.editor.setAccessibleName("Edit note")
+        self.cancel_edit.show()
+        self.focus_new_note()
+
+    def _stop_editing(self) -> None:
+        if self._call_id is not None:
+            self._store.discard_draft(self._call_id, self._editing)
+        self._editing = NEW_NOTE
+        self._load_draft()
+
+    def delete(self, note_id: int) -> None:
+        """Delete a note at once; Undo brings it back for a few seconds."""
+        self._deleted = self._store.delete_note(note_id)
+        if self._editing == note_id:
+            self._editing = NEW_NOTE
+            self._load_draft()
+        self.undo_bar.show()
+        self._undo_timer.start()
+        self._after_change()
+
+    def undo_delete(self) -> None:
+        if self._deleted is not None:
+            self._store.restore_note(self._deleted)
+            self._forget_deleted()
+            self._after_change()
+
+    def _forget_deleted(self) -> None:
+        self._deleted = None
+        self._undo_timer.stop()
+        self.undo_bar.hide()
+
+    def _after_change(self) -> None:
+        self.cancel_edit.setVisible(self._editing != NEW_NOTE)
+        self.editor.setAccessibleName("New note" if self._editing == NEW_NOTE else "Edit note")
+        if self._call_id is not None:
+            self._show_notes(self._store.notes_of(self._call_id))
+            self.notes_changed.emit(self._call_id)

@@ -1,0 +1,487 @@
+"""The main window: filter bar, call list and detail side by side, player bar, status bar."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from callviewer import __version__
+from callviewer.listing import ListSpec
+from callviewer.store import Store
+from callviewer.ui.call_model import COLUMNS, CallListModel
+from callviewer.ui.detail import DetailView
+from callviewer.ui.filters import FilterBar
+from callviewer.ui.importing import ImportRun, show_summary
+
+SHORTCUTS = (
+    ("Up, Down, PgUp, PgDn", "Move the current call"),
+    ("Home, End", "First / last call"),
+    ("Enter", "Into the detail view"),
+    ("Esc", "Back to the list; clears the search when in it"),
+    ("Ctrl+F or /", "Search"),
+    ("Alt+Down, Alt+Up", "Next / previous call, from anywhere"),
+    ("Ctrl+N", "New note on the current call"),
+    ("Ctrl+Enter", "Save the note"),
+    ("Ctrl+D", "Mark done / not done"),
+    ("Ctrl+E", "Export the list shown to CSV"),
+    ("Ctrl+O", "Import files"),
+)
+
+
+class CallTable(QTableView):
+    """The list: whole rows, Home/End go to the first/last call, not across columns."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setTabKeyNavigation(False)
+        self.verticalHeader().hide()
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # who
+        self.setAccessibleName("Calls")
+
+    def moveCursor(self, action, modifiers):
+        model = self.model()
+        if model is not None and action in (QAbstractItemView.CursorAction.MoveHome,
+                                            QAbstractItemView.CursorAction.MoveEnd):
+            column = max(self.currentIndex().column(), 0)
+            if action == QAbstractItemView.CursorAction.MoveHome:
+                return model.index(0, column)
+            model.ensure_counted()
+            return model.index(model.rowCount() - 1, column)
+        return super().moveCursor(action, modifiers)
+
+
+class EmptyState(QWidget):
+    """What the list area shows with no calls, or no calls matching."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        self.title.setFont(font)
+        self.text = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.import_button = QPushButton("Import files…")
+        self.demo_button = QPushButton("Load demo calls")
+        self.clear_button = QPushButton("Clear filters")
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        for button in (self.import_button, self.demo_button, self.clear_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addStretch()
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+
+    def show_no_calls(self) -> None:
+        self.title.setText("No calls yet")
+        self.text.setText("Import call records (JSON, NDJSON or a folder of exports with "
+                          "their MP3s), drop them on this window, or look around with the "
+                          "demo calls.")
+        self.import_button.show()
+        self.demo_button.show()
+        self.clear_button.hide()
+
+    def show_no_match(self) -> None:
+        self.title.setText("No calls match")
+        self.text.setText("Nothing matches the search and filters.")
+        self.import_button.hide()
+        self.demo_button.hide()
+        self.clear_button.show()
+
+
+class MainWindow(QMainWindow):
+    """The application window over one store."""
+
+    def __init__(self, store: Store, settings: QSettings | None = None) -> None:
+        super().__init__()
+        if store.path is None:
+            raise ValueError("The window reads an SQLite store.")
+        self.store = store
+        self.settings = settings or QSettings()
+        self._import: ImportRun | None = None
+        self.setWindowTitle("Call Viewer")
+        self.setAcceptDrops(True)
+
+        self.filters = FilterBar()
+        self.model = CallListModel(store.path, self)
+        self.table = CallTable()
+        self.table.setModel(self.model)
+        self.empty = EmptyState()
+        self.list_stack = QStackedWidget()
+        self.list_stack.addWidget(self.table)
+        self.list_stack.addWidget(self.empty)
+        self.detail = DetailView(store, author=self.author)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.list_stack)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.player_bar = QFrame()
+        self.player_bar.setFrameShape(QFrame.Shape.StyledPanel)
+        self.player_bar.setAccessibleName("Player")
+        player_layout = QHBoxLayout(self.player_bar)
+        player_layout.setContentsMargins(8, 4, 8, 4)
+        self.now_playing = QLabel("Nothing playing")
+        self.now_playing.setTextFormat(Qt.TextFormat.PlainText)
+        self.now_playing.setEnabled(False)
+        player_layout.addWidget(self.now_playing)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.player_bar)
+        self.setCentralWidget(central)
+        self.count_label = QLabel()
+        self.statusBar().addPermanentWidget(self.count_label)
+
+        self._keep: int | None = None
+        self._make_actions()
+        self._connect()
+        self.model.set_spec(self.filters.spec(self._restore()))
+        self.table.setSortingEnabled(True)  # after the restored sort: no second query
+        self.table.setFocus()
+
+    # --- building -------------------------------------------------------------------
+
+    def _action(self, menu, text: str, slot, shortcut=None, context=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(context or Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Import…", self.choose_import, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "&Export CSV…", self.export_csv, "Ctrl+E")
+        self._action(file_menu, "Load &demo calls", self.load_demo)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        self._action(view, "&Search", self.focus_search, ["Ctrl+F", "/"])
+        self._action(view, "&Next call", lambda: self.step(1), "Alt+Down")
+        self._action(view, "&Previous call", lambda: self.step(-1), "Alt+Up")
+        self._action(view, "&Clear filters", self.filters.clear)
+        self._action(view, "&Refresh", self.model.refresh, QKeySequence.StandardKey.Refresh)
+        call = bar.addMenu("&Call")
+        self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
+        self._action(call, "&New note", self.new_note, "Ctrl+N")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "&About Call Viewer", self.show_about)
+
+    def _connect(self) -> None:
+        self.filters.changed.connect(self._apply_filters)
+        self.model.count_changed.connect(self._show_count)
+        self.model.modelAboutToBeReset.connect(self._remember_current)
+        self.model.modelReset.connect(self._after_reset)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.doubleClicked.connect(lambda _index: self.focus_detail())
+        self.table.installEventFilter(self)
+        self.filters.search.installEventFilter(self)
+        self.detail.installEventFilter(self)
+        self.empty.import_button.clicked.connect(self.choose_import)
+        self.empty.demo_button.clicked.connect(self.load_demo)
+        self.empty.clear_button.clicked.connect(self.filters.clear)
+        self.detail.notes_panel.notes_changed.connect(self._notes_changed)
+
+    # --- the list -------------------------------------------------------------------
+
+    def _apply_filters(self) -> None:
+        self.model.set_spec(self.filters.spec(self.model.spec))
+        self.detail.set_highlight_terms(self.model.spec.search.split())
+
+    def _remember_current(self) -> None:
+        self._keep = self.current_call_id()
+
+    def _select(self, call_id: int | None) -> None:
+        row = self.model.row_of(call_id) if call_id is not None else None
+        if row is None and self.model.rowCount() > 0:
+            row = 0
+        if row is None:
+            self.detail.show_call(None)
+            return
+        index = self.model.index(row, max(self.table.currentIndex().column(), 2))
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    def _after_reset(self) -> None:
+        """After any new query: the empty state or the list, with the same call current."""
+        if self.model.rowCount() == 0:
+            if self.model.spec.filtered:
+                self.empty.show_no_match()
+            else:
+                self.empty.show_no_calls()
+            self.list_stack.setCurrentWidget(self.empty)
+        else:
+            self.list_stack.setCurrentWidget(self.table)
+        self._select(self._keep)
+
+    def _show_count(self, total: int | None, filtered: bool) -> None:
+        text = ("Counting calls…" if total is None
+                else f"{total:,} call{'' if total == 1 else 's'}")
+        self.count_label.setText(text + (" · filtered" if filtered else ""))
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        call_id = self.model.call_id(current.row()) if current.isValid() else None
+        if call_id != self.detail.current_call_id:
+            self.detail.show_call(call_id)
+
+    def current_call_id(self) -> int | None:
+        """The call the list's cursor is on."""
+        index = self.table.currentIndex()
+        return self.model.call_id(index.row()) if index.isValid() else None
+
+    def step(self, by: int) -> None:
+        """Move to the next (1) or previous (-1) call, from anywhere in the window."""
+        row = self.table.currentIndex().row() + by
+        if 0 <= row < self.model.rowCount():
+            index = self.model.index(row, max(self.table.currentIndex().column(), 0))
+            self.table.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+            self.table.scrollTo(index)
+
+    def refresh(self) -> None:
+        """Read the list again keeping the current call and the scroll position."""
+        scrolled = self.table.verticalScrollBar().value()
+        self.model.refresh()
+        self.table.verticalScrollBar().setValue(scrolled)
+        self.detail.refresh()
+
+    # --- keyboard -----------------------------------------------------------------------
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(watched, event)
+        key = event.key()
+        if watched is self.table and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and not event.modifiers():
+            self.focus_detail()
+            return True
+        if watched is self.filters.search:
+            if key == Qt.Key.Key_Escape:
+                self.filters.search.clear()
+                self.table.setFocus()
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.table.setFocus()
+                return True
+        if watched is self.detail and key == Qt.Key.Key_Escape:
+            self.table.setFocus()
+            return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:  # Esc from anywhere in the detail
+            self.table.setFocus()
+            return
+        super().keyPressEvent(event)
+
+    def focus_search(self) -> None:
+        self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filters.search.selectAll()
+
+    def focus_detail(self) -> None:
+        self.detail.focus_in()
+
+    # --- calls -------------------------------------------------------------------------------
+
+    def toggle_done(self) -> None:
+        """Mark the current call done, or not done."""
+        call_id = self.current_call_id()
+        if call_id is None:
+            return
+        call = self.store.call(call_id)
+        self.store.set_done(call_id, not call["done"])
+        self.model.refresh_call(call_id)
+        self.detail.refresh()
+
+    def new_note(self) -> None:
+        if self.current_call_id() is not None:
+            self.detail.notes_panel.focus_new_note()
+
+    def _notes_changed(self, call_id: int) -> None:
+        self.model.refresh_call(call_id)
+
+    def author(self) -> str:
+        """Who writes notes: Preferences' name, else the login name."""
+        return str(self.settings.value("notes/author", "") or _login_name())
+
+    # --- import and export -------------------------------------------------------------------
+
+    def choose_import(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import call records", str(Path.home()),
+            "Call records (*.json *.ndjson *.jsonl);;All files (*)")
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def load_demo(self) -> None:
+        from callviewer.paths import demo_dir
+
+        self.import_paths([demo_dir()])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        """Import files and folders in the background, then show what happened."""
+        if self._import is not None:
+            self.statusBar().showMessage("An import is already running.", 5000)
+            return
+        self._import = ImportRun(self.store.url, paths, self)
+        self._import.done.connect(self._imported)
+        self._import.start()
+
+    def _imported(self, result) -> None:
+        self._import = None
+        self.refresh()
+        self.summary = show_summary(self, result)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls()]
+        event.acceptProposedAction()
+        self.import_paths(paths)
+
+    def export_csv(self) -> None:
+        """Export the calls the list shows, in its order, as CSV with the canonical fields."""
+        target, _ = QFileDialog.getSaveFileName(self, "Export calls to CSV",
+                                                str(Path.home() / "calls.csv"),
+                                                "CSV files (*.csv)")
+        if target:
+            count = self.export_to(Path(target))
+            self.statusBar().showMessage(f"Exported {count:,} calls to {target}", 8000)
+
+    def export_to(self, target: Path) -> int:
+        """Write the listed calls to `target` as CSV; returns how many."""
+        from callviewer.store.export import write_csv
+
+        call_ids = self.model.listed_ids()
+        try:
+            with target.open("w", newline="", encoding="utf-8") as out:
+                return write_csv(self.store.export(call_ids=call_ids), out)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export failed",
+                                f"Could not write {target}: {exc.strerror or exc}.")
+            return 0
+
+    # --- help -----------------------------------------------------------------------------
+
+    def show_shortcuts(self) -> None:
+        text = "\n".join(f"{keys:<24} {what}" for keys, what in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", text,
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        font = box.font()
+        font.setFamily("monospace")
+        box.setFont(font)
+        box.open()
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About Call Viewer",
+                          f"Call Viewer {__version__}\nDatabase: {self.store.where}",
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
+
+    # --- remembered -------------------------------------------------------------------------
+
+    def _restore(self) -> ListSpec:
+        """Put back geometry, splitter, columns and filters; returns the remembered sort."""
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 780)
+        splitter = self.settings.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        else:
+            self.splitter.setSizes([720, 560])
+        header = self.settings.value("list/header")
+        if not (isinstance(header, QByteArray) and self.table.horizontalHeader().restoreState(
+                header)):
+            for column, width in enumerate((28, 28, 110, 230, 70, 100, 54, 46, 50)):
+                self.table.setColumnWidth(column, width)
+        try:
+            state = json.loads(str(self.settings.value("list/filters", "{}")))
+            sort = state.get("sort", "started")
+            spec = ListSpec(sort=sort, descending=bool(state.get("descending", True)))
+        except (ValueError, TypeError, AttributeError):
+            state, spec = {}, ListSpec()
+        self.filters.restore(state)
+        column = next(i for i, (_k, _t, s) in enumerate(COLUMNS) if s == spec.sort)
+        self.table.horizontalHeader().setSortIndicator(
+            column, Qt.SortOrder.DescendingOrder if spec.descending
+            else Qt.SortOrder.AscendingOrder)
+        return spec
+
+    def closeEvent(self, event) -> None:
+        self.detail.notes_panel.flush()
+        if self._import is not None and self._import.running:
+            self.statusBar().showMessage("Finishing the import first…")
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("list/header", self.table.horizontalHeader().saveState())
+        spec = self.model.spec
+        self.settings.setValue("list/filters", json.dumps(
+            {**self.filters.state(), "sort": spec.sort, "descending": spec.descending}))
+        self.settings.sync()
+        self.model.close()
+        super().closeEvent(event)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "Me"

@@ -1,0 +1,229 @@
+"""The main window driven by the keyboard, on real SQLite files made from the demo data."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sqlite3
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from callviewer.paths import demo_dir
+from callviewer.record import FIELDS
+from callviewer.store import NEW_NOTE, Store
+from callviewer.sync.importer import import_paths
+from callviewer.ui.window import MainWindow
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "calls.sqlite3"
+    with Store(str(path)) as store:
+        assert import_paths(store, [demo_dir()]).rejected == 0
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def db(demo_db, tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    shutil.copy(demo_db, path)
+    return path
+
+
+def open_window(qtbot, path, tmp_path):
+    store = Store(str(path))
+    window = MainWindow(store, QSettings(str(tmp_path / "settings.ini"),
+                                         QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    return window
+
+
+def newest_first(path) -> list[tuple[int, str | None]]:
+    conn = sqlite3.connect(path)
+    rows = conn.execute("SELECT id, customer_name FROM calls WHERE deleted_at IS NULL "
+                        "ORDER BY started_at DESC, id DESC").fetchall()
+    conn.close()
+    return rows
+
+
+def current_row(window) -> int:
+    return window.table.currentIndex().row()
+
+
+def test_a_cold_start_puts_the_newest_call_current_and_the_detail_follows(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    calls = newest_first(db)
+    assert window.table.hasFocus()
+    assert current_row(window) == 0
+    assert window.detail.current_call_id == calls[0][0]
+    qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    assert window.detail.current_call_id == calls[2][0]
+    expected_name = calls[2][1] or window.detail.fields["Number"].text()
+    assert window.detail.name.text() == expected_name
+    qtbot.waitUntil(lambda: window.count_label.text() == f"{len(calls)} calls")
+
+
+def test_home_and_end_go_to_the_first_and_last_call_not_across_columns(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    calls = newest_first(db)
+    column = window.table.currentIndex().column()
+    qtbot.keyClick(window.table, Qt.Key.Key_End)
+    assert current_row(window) == len(calls) - 1
+    assert window.table.currentIndex().column() == column
+    assert window.detail.current_call_id == calls[-1][0]
+    qtbot.keyClick(window.table, Qt.Key.Key_Home)
+    assert current_row(window) == 0
+    qtbot.keyClick(window.table, Qt.Key.Key_PageDown)
+    assert current_row(window) > 5
+
+
+def test_enter_goes_into_the_detail_and_esc_comes_back(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)  # a call without a transcript
+    assert window.detail.isAncestorOf(window.focusWidget())
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Escape)
+    assert window.table.hasFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Down)  # one with a transcript
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert window.detail.transcript_view.list_view.hasFocus()
+    qtbot.keyClick(window.detail.transcript_view.list_view, Qt.Key.Key_Escape)
+    assert window.table.hasFocus()
+
+
+def test_alt_down_moves_to_the_next_call_from_the_search_field(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.filters.search.hasFocus()
+    qtbot.keyClick(window.filters.search, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert current_row(window) == 1
+
+
+def test_search_narrows_the_list_and_esc_clears_it(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    total = len(newest_first(db))
+    qtbot.keyClick(window.table, Qt.Key.Key_Slash)
+    assert window.filters.search.hasFocus()
+    qtbot.keyClicks(window.filters.search, "natara")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    assert window.detail.name.text() == "Priya Natarajan"
+    assert window.count_label.text() == "1 call · filtered"
+    qtbot.keyClick(window.filters.search, Qt.Key.Key_Escape)
+    assert window.table.hasFocus()
+    qtbot.waitUntil(lambda: window.model.rowCount() == total)
+    assert window.detail.name.text() == "Priya Natarajan"  # the current call stays current
+
+
+def test_no_match_says_so_and_clear_filters_brings_the_calls_back(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_Slash)
+    qtbot.keyClicks(window.filters.search, "xylophone")
+    qtbot.waitUntil(lambda: window.list_stack.currentWidget() is window.empty)
+    assert window.empty.title.text() == "No calls match"
+    assert window.empty.clear_button.isVisible()
+    qtbot.mouseClick(window.empty.clear_button, Qt.MouseButton.LeftButton)
+    assert window.list_stack.currentWidget() is window.table
+    assert window.model.rowCount() == len(newest_first(db))
+
+
+def test_an_empty_store_offers_import_and_demo(qtbot, tmp_path):
+    window = open_window(qtbot, tmp_path / "empty.sqlite3", tmp_path)
+    assert window.list_stack.currentWidget() is window.empty
+    assert window.empty.title.text() == "No calls yet"
+    assert window.empty.demo_button.isVisible() and window.empty.import_button.isVisible()
+    qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.rowCount() >= 30, timeout=20_000)
+    assert window.list_stack.currentWidget() is window.table
+    qtbot.waitUntil(lambda: window.summary.isVisible())
+    assert "rejected" in window.summary.text()
+
+
+def test_ctrl_d_marks_the_call_done_in_the_list_and_the_detail(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    done_column = 7
+    before = window.model.index(0, done_column).data()
+    qtbot.keyClick(window.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    after = window.model.index(0, done_column).data()
+    assert {before, after} == {"", "✓"}
+    assert window.detail.fields["Done"].text() == ("Yes" if after else "No")
+    assert window.store.call(window.current_call_id())["done"] == bool(after)
+
+
+def test_a_note_being_typed_survives_a_kill_and_comes_back(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    call_id = window.current_call_id()
+    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    editor = window.detail.notes_panel.editor
+    assert editor.hasFocus()
+    qtbot.keyClicks(editor, "Call back on <b>Tuesday</b>")
+    # No close, no flush: what a killed process leaves is what reached the database.
+    with Store(str(db)) as other:
+        qtbot.waitUntil(lambda: other.drafts_of(call_id).get(NEW_NOTE) is not None,
+                        timeout=1500)
+        assert other.drafts_of(call_id)[NEW_NOTE]["body"] == "Call back on <b>Tuesday</b>"
+    again = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(again.table, Qt.Key.Key_Down)
+    assert again.detail.notes_panel.editor.toPlainText() == "Call back on <b>Tuesday</b>"
+
+
+def test_ctrl_enter_saves_the_note_and_the_notes_column_counts_it(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    editor = window.detail.notes_panel.editor
+    qtbot.keyClicks(editor, "Left a voicemail")
+    qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert editor.toPlainText() == ""
+    notes = window.store.notes_of(window.current_call_id())
+    assert [n["body"] for n in notes] == ["Left a voicemail"]
+    assert window.model.index(0, 8).data() == "1"
+    assert window.detail.notes_panel.title.text() == "Notes (1)"
+    window.detail.notes_panel.delete(notes[0]["id"])
+    assert window.store.notes_of(window.current_call_id()) == []
+    qtbot.mouseClick(window.detail.notes_panel.undo_button, Qt.MouseButton.LeftButton)
+    assert [n["body"] for n in window.store.notes_of(window.current_call_id())] == [
+        "Left a voicemail"]
+
+
+def test_html_in_a_transcript_shows_as_text(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_Slash)
+    qtbot.keyClicks(window.filters.search, "onerror")
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1)
+    model = window.detail.transcript_view.model
+    texts = [model.index(row, 0).data() for row in range(model.rowCount())]
+    assert any("<b>bold</b>" in text and "<img src=x" in text for text in texts)
+
+
+def test_export_writes_the_filtered_list_with_the_canonical_fields(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    window.filters.outcome.setCurrentIndex(window.filters.outcome.findData("missed"))
+    window.filters.changed.emit()
+    target = tmp_path / "missed.csv"
+    count = window.export_to(target)
+    with target.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert count == len(rows) == window.model.rowCount() > 0
+    assert tuple(rows[0]) == FIELDS
+    assert {row["outcome"] for row in rows} == {"missed"}
+
+
+def test_sort_and_filters_are_remembered(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    window.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.AscendingOrder)
+    window.filters.direction.setCurrentIndex(2)
+    window.filters.changed.emit()
+    window.close()
+    again = open_window(qtbot, db, tmp_path)
+    assert (again.model.spec.sort, again.model.spec.descending) == ("who", False)
+    assert again.model.spec.directions == frozenset({"outbound"})
