@@ -15,7 +15,7 @@ mode=${1:-run}
 APT_PACKAGES="python3 python3-venv libvlc5 vlc-plugin-base \
 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 \
-libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core"
+libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji"
 if [ "$mode" = test ]; then
     APT_PACKAGES="$APT_PACKAGES xvfb xauth"
 fi

@@ -60,7 +60,7 @@ class _Row:
         self.call_id: int = get["id"]
         self.deleted = get["deleted_at"] is not None
         name, number = get["customer_name"], get["customer_number"] or get["from_number"]
-        who = " · ".join(part for part in (name, number) if part) or "Unknown caller"
+        who = formatting.who(name, number)
         score = get["score"]
         self.display = (
             "▶" if get["has_recording"] else "",

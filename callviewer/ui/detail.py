@@ -7,10 +7,11 @@ import getpass
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QFormLayout,
     QFrame,
+    QGridLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -23,12 +24,40 @@ from callviewer.ui.notes import NotesPanel, plain_label
 from callviewer.ui.transcript import TranscriptView
 
 PURGED_TEXT = "Transcript, recording and number were purged at the source."
-HEADER_FIELDS = ("Number", "Direction", "Started", "Answered", "Ended", "Duration", "Outcome",
-                 "Score", "Success", "Done", "Employee", "Agent", "Source")
+# The header's grid: two label/value pairs a row; a single name spans the row.
+HEADER_ROWS = (("Number", "Direction"), ("Started", "Duration"), ("Answered", "Ended"),
+               ("Outcome",), ("Score", "Success"), ("Done", "Employee"), ("Agent",),
+               ("Source",))
+HEADER_FIELDS = tuple(name for row in HEADER_ROWS for name in row)
 
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else "Yes" if value else "No"
+
+
+SECTIONS = ("Subject", "Summary", "Analysis", "Note from the source")
+
+
+class _Section(QWidget):
+    """A titled block of record text, hidden when there is none."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title = plain_label(title)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.body = plain_label("")
+        self.body.setAccessibleName(title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+
+    def set_text(self, text: str | None) -> None:
+        self.body.setText(text or "")
+        self.setVisible(bool(text))
 
 
 class DetailView(QWidget):
@@ -50,26 +79,32 @@ class DetailView(QWidget):
         self.banner.setForegroundRole(QPalette.ColorRole.ToolTipText)
         self.banner.setContentsMargins(8, 4, 8, 4)
         self.fields: dict[str, QLabel] = {}
-        self._form = form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        form.setHorizontalSpacing(12)
-        form.setVerticalSpacing(2)
-        for name in HEADER_FIELDS:
-            self.fields[name] = plain_label("")
-            self.fields[name].setAccessibleName(name)
-            form.addRow(plain_label(name, muted=True), self.fields[name])
-        self.subject = plain_label("")
-        self.summary = plain_label("")
-        self.analysis = plain_label("")
-        self.source_note = plain_label("")
+        self._titles: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        for row, names in enumerate(HEADER_ROWS):
+            for pair, name in enumerate(names):
+                title = plain_label(name, muted=True)
+                title.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+                value = plain_label("")
+                value.setAccessibleName(name)
+                # Long IDs clip (the tooltip has them whole) rather than widen the pane.
+                value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+                grid.addWidget(title, row, 2 * pair)
+                grid.addWidget(value, row, 2 * pair + 1, 1, 3 if len(names) == 1 else 1)
+                self.fields[name], self._titles[name] = value, title
+        self.sections = {title: _Section(title) for title in SECTIONS}
         header = QWidget()
         column = QVBoxLayout(header)
         column.setContentsMargins(10, 8, 10, 8)
         column.addWidget(self.name)
         column.addWidget(self.banner)
-        column.addLayout(form)
-        for label in (self.subject, self.summary, self.analysis, self.source_note):
-            column.addWidget(label)
+        column.addLayout(grid)
+        for section in self.sections.values():
+            column.addWidget(section)
         column.addStretch()
         self._overview = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         self._overview.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -83,6 +118,9 @@ class DetailView(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 1)
+        self._header = header
+        self._fit_overview = True  # until the person sets the split by hand
+        self.splitter.splitterMoved.connect(self._split_by_hand)
         self.placeholder = plain_label("No call selected", muted=True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._stack = QStackedWidget()
@@ -108,6 +146,30 @@ class DetailView(QWidget):
         self._show_transcript(self._call)
         self.notes_panel.set_call(self._call["id"], self._call["notes"])
         self._stack.setCurrentWidget(self.splitter)
+        if self._fit_overview:
+            self._fit()
+
+    def _split_by_hand(self, _pos: int, _index: int) -> None:
+        self._fit_overview = False
+
+    def _fit(self) -> None:
+        """Give the overview the height its text needs, up to half the pane; the transcript
+        takes the rest."""
+        overview, transcript, notes = self.splitter.sizes()
+        total = overview + transcript + notes
+        if total <= 0:
+            return
+        width = self._overview.viewport().width() or self._overview.width()
+        want = self._header.heightForWidth(width) if self._header.hasHeightForWidth() \
+            else self._header.sizeHint().height()
+        fitted = max(min(want + 2, total // 2), 60)
+        notes = min(max(self.notes_panel.minimumSizeHint().height(), notes // 2), total // 3)
+        self.splitter.setSizes([fitted, max(total - fitted - notes, 0), notes])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit_overview and self._call is not None:
+            self._fit()
 
     def refresh(self) -> None:
         """Read the current call again, keeping the note being typed and the transcript."""
@@ -163,19 +225,21 @@ class DetailView(QWidget):
             values["Outcome"] += f" ({call['error']})"
         for name, text in values.items():
             self.fields[name].setText(text)
-            self._form.setRowVisible(self.fields[name], bool(text))
-        self._set(self.subject, "Subject", call["subject"])
-        self._set(self.summary, "Summary", call["summary"])
+            self.fields[name].setToolTip(text)
+            self.fields[name].setVisible(bool(text))
+            self._titles[name].setVisible(bool(text))
         runs = call["analysis"] or []
-        self._set(self.analysis, "Analysis", "\n".join(
-            f"{run.get('analyzer') or 'Analysis'} · {formatting.local_time(run.get('created_at'))}"
-            f"\n{run.get('text') or ''}" for run in runs))
-        self._set(self.source_note, "Note from the source", call["source_note"])
-
-    @staticmethod
-    def _set(label: QLabel, title: str, text: str | None) -> None:
-        label.setText(f"{title}\n{text}" if text else "")
-        label.setVisible(bool(text))
+        texts = {
+            "Subject": call["subject"],
+            "Summary": call["summary"],
+            "Analysis": "\n\n".join(
+                f"{run.get('analyzer') or 'Analysis'} · "
+                f"{formatting.local_time(run.get('created_at'))}\n{run.get('text') or ''}"
+                for run in runs),
+            "Note from the source": call["source_note"],
+        }
+        for title, text in texts.items():
+            self.sections[title].set_text(text)
 
     def _show_transcript(self, call: dict) -> None:
         if call["transcript"]:

@@ -57,10 +57,10 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._custom = (QDate.currentDate().addDays(-7), QDate.currentDate())
-        self.search = QLineEdit(placeholderText="Search names, numbers, summaries, "
-                                "transcripts and notes   (Ctrl+F)")
+        self.search = QLineEdit(placeholderText="Search calls, transcripts and notes  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search calls")
+        self.search.setToolTip("Finds names, numbers, subjects, summaries, transcripts and notes")
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._debounce.timeout.connect(self.changed)
         self.search.textEdited.connect(lambda _text: self._debounce.start())

@@ -76,3 +76,10 @@ def end_reason_words(end_reason: str | None, ended_by: str | None = None) -> str
 def _words(word: str) -> str:
     text = word.replace("_", " ").replace("-", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def who(name: str | None, number: str | None) -> str:
+    """Name and number on one line, each a bidi isolate: an Arabic or Hebrew name can
+    neither reorder the number (``+971…`` shown as ``…971+``) nor the separator."""
+    parts = [f"\u2068{name}\u2069" if name else "", f"\u2066{number}\u2069" if number else ""]
+    return " · ".join(part for part in parts if part) or "Unknown caller"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from callviewer.ui.call_model import COLUMNS, CallListModel
 from callviewer.ui.detail import DetailView
 from callviewer.ui.filters import FilterBar
 from callviewer.ui.importing import ImportRun, show_summary
+from callviewer.ui.preferences import PreferencesDialog, note_author
 
 SHORTCUTS = (
     ("Up, Down, PgUp, PgDn", "Move the current call"),
@@ -45,6 +45,8 @@ SHORTCUTS = (
     ("Ctrl+D", "Mark done / not done"),
     ("Ctrl+E", "Export the list shown to CSV"),
     ("Ctrl+O", "Import files"),
+    ("Ctrl+,", "Preferences"),
+    ("F1", "This list"),
 )
 
 
@@ -67,8 +69,12 @@ class CallTable(QTableView):
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # who
         self.setAccessibleName("Calls")
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        # Who takes the width the others leave: no sideways scrolling.
+        self.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
     def moveCursor(self, action, modifiers):
         model = self.model()
@@ -200,6 +206,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import…", self.choose_import, QKeySequence.StandardKey.Open)
         self._action(file_menu, "&Export CSV…", self.export_csv, "Ctrl+E")
         self._action(file_menu, "Load &demo calls", self.load_demo)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Preferences…", self.show_preferences, "Ctrl+,")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         view = bar.addMenu("&View")
@@ -353,7 +361,11 @@ class MainWindow(QMainWindow):
 
     def author(self) -> str:
         """Who writes notes: Preferences' name, else the login name."""
-        return str(self.settings.value("notes/author", "") or _login_name())
+        return note_author(self.settings)
+
+    def show_preferences(self) -> None:
+        self.preferences = PreferencesDialog(self.settings, self)
+        self.preferences.open()
 
     # --- import and export -------------------------------------------------------------------
 
@@ -450,7 +462,7 @@ class MainWindow(QMainWindow):
         header = self.settings.value("list/header")
         if not (isinstance(header, QByteArray) and self.table.horizontalHeader().restoreState(
                 header)):
-            for column, width in enumerate((28, 28, 110, 230, 70, 100, 54, 46, 50)):
+            for column, width in enumerate((28, 28, 104, 220, 64, 100, 54, 46, 56)):
                 self.table.setColumnWidth(column, width)
         try:
             state = json.loads(str(self.settings.value("list/filters", "{}")))
@@ -479,9 +491,3 @@ class MainWindow(QMainWindow):
         self.model.close()
         super().closeEvent(event)
 
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "Me"

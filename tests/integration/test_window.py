@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import sqlite3
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -227,3 +230,58 @@ def test_sort_and_filters_are_remembered(qtbot, db, tmp_path):
     again = open_window(qtbot, db, tmp_path)
     assert (again.model.spec.sort, again.model.spec.descending) == ("who", False)
     assert again.model.spec.directions == frozenset({"outbound"})
+
+
+def test_preferences_set_the_author_of_new_notes(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.preferences
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(dialog.author.hasFocus)
+    qtbot.keyClicks(dialog.author, "Dana at the front desk")
+    qtbot.keyClick(dialog.author, Qt.Key.Key_Return)
+    assert not dialog.isVisible()
+    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    editor = window.detail.notes_panel.editor
+    qtbot.keyClicks(editor, "Sent the quote")
+    qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    notes = window.store.notes_of(window.current_call_id())
+    assert [(n["author"], n["body"]) for n in notes] == [("Dana at the front desk",
+                                                          "Sent the quote")]
+
+
+def drop(window, *paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    action = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(QPoint(200, 200), action, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(200, 200), action, mime,
+                                              Qt.MouseButton.LeftButton,
+                                              Qt.KeyboardModifier.NoModifier))
+
+
+def test_dropping_a_folder_imports_it_keeps_the_current_call_and_lists_the_rejects(
+        qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    for _ in range(5):
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    call_id, rows = window.current_call_id(), window.model.rowCount()
+    folder = tmp_path / "dropped"
+    folder.mkdir()
+    good = {"sourceId": "wk-dropped", "accountId": "acct-1", "direction": "inbound",
+            "party": "<+14155550999>", "ringAt": "2025-01-02T10:00:00.000Z",
+            "endAt": "2025-01-02T10:01:00.000Z", "disposition": "answered"}
+    bad = {**good, "sourceId": "wk-bad", "endAt": "yesterday"}
+    (folder / "calls.ndjson").write_text(f"{json.dumps(good)}\n{json.dumps(bad)}\n")
+    drop(window, folder)
+    qtbot.waitUntil(lambda: getattr(window, "summary", None) is not None
+                    and window.summary.isVisible(), timeout=10_000)
+    assert window.summary.text().startswith("1 new, 0 updated, 0 unchanged, 1 rejected")
+    detail = window.summary.detailedText()
+    assert f"{folder / 'calls.ndjson'} line 2 (source_id wk-bad): field 'endAt'" in detail
+    assert window.model.rowCount() == rows + 1
+    assert window.current_call_id() == call_id
+    assert current_row(window) == 5
