@@ -159,10 +159,10 @@ def _info(store, args: argparse.Namespace) -> int:
     summary = store.summary()
     print(f"Database:   {summary['database']}")
     print(f"Schema:     {summary['schema']}")
-    print(f"Calls:      {summary['calls']} ({summary['deleted']} deleted at the source, "
+    print(f"Calls:      {summary['calls']:,} ({summary['deleted']} deleted at the source, "
           f"{summary['purged']} purged, {summary['with_recording']} with a recording)")
     for source, count in sorted(summary["by_source"].items()):
-        print(f"  {source:<14}{count}")
+        print(f"  {source:<16}{count:>10,}")
     return 0
 
 

@@ -160,16 +160,21 @@ def count(conn: sqlite3.Connection, spec: ListSpec) -> int:
 
 
 def position(conn: sqlite3.Connection, spec: ListSpec, call_id: int) -> int | None:
-    """The row of a call in the list, or None when the spec does not select it."""
+    """The row of a call in the list, or None when the spec does not select it.
+
+    Counts the rows ordered before it as a sum of index range counts, each a
+    row-value comparison on the sort's index.
+    """
     where, params = where_clause(spec)
     key_columns = _key_columns(spec)
     found = conn.execute(f"SELECT {', '.join(key_columns)} FROM calls{where}"
                          f"{' AND' if where else ' WHERE'} id = ?", [*params, call_id]).fetchone()
     if found is None:
         return None
-    before, before_params = _before(key_columns, found, spec.descending)
-    return conn.execute(f"SELECT count(*) FROM calls{where}{' AND' if where else ' WHERE'} "
-                        f"({before})", [*params, *before_params]).fetchone()[0]
+    joiner = " AND" if where else " WHERE"
+    return sum(conn.execute(f"SELECT count(*) FROM calls{where}{joiner} {piece}",
+                            [*params, *piece_params]).fetchone()[0]
+               for piece, piece_params in _before(key_columns, found, spec.descending))
 
 
 def ids(conn: sqlite3.Connection, spec: ListSpec) -> list[int]:
@@ -190,19 +195,23 @@ def _key_columns(spec: ListSpec) -> list[str]:
     return ["started_at", "id"] if column == "started_at" else [column, "started_at", "id"]
 
 
-def _before(columns: Sequence[str], values: Sequence, descending: bool) -> tuple[str, list]:
-    """SQL true for rows ordered before `values`, with SQLite's NULLs-first order."""
+def _before(columns: Sequence[str], values: Sequence,
+            descending: bool) -> list[tuple[str, list]]:
+    """Disjoint SQL conditions, with their parameters, that together hold for the rows
+    ordered before `values` (SQLite orders NULL first). Each is one range of the sort's
+    index, so counting them one by one reads only the index."""
     column, value = columns[0], values[0]
-    params: list = []
+    pieces: list[tuple[str, list]] = []
     if descending:  # before = larger; NULL is the smallest
-        first = f"{column} IS NOT NULL" if value is None else f"{column} > ?"
-    else:  # before = smaller
-        first = "0" if value is None else f"({column} < ? OR {column} IS NULL)"
-    if value is not None:
-        params.append(value)
-    if len(columns) == 1:
-        return first, params
-    same = f"{column} IS NULL" if value is None else f"{column} = ?"
-    rest, rest_params = _before(columns[1:], values[1:], descending)
-    return (f"{first} OR ({same} AND ({rest}))",
-            [*params, *([] if value is None else [value]), *rest_params])
+        if value is None:
+            pieces.append((f"{column} IS NOT NULL", []))
+        else:
+            pieces.append((f"{column} > ?", [value]))
+    elif value is not None:  # before = smaller, NULLs included
+        pieces += [(f"{column} < ?", [value]), (f"{column} IS NULL", [])]
+    if len(columns) > 1:
+        same, same_params = (f"{column} IS NULL", []) if value is None \
+            else (f"{column} = ?", [value])
+        pieces += [(f"{same} AND {piece}", [*same_params, *params])
+                   for piece, params in _before(columns[1:], values[1:], descending)]
+    return pieces

@@ -50,6 +50,43 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
+class _Count(threading.Thread):
+    """Counts a spec's calls on a connection of its own; `cancel` interrupts it."""
+
+    def __init__(self, path: Path, spec: ListSpec, done) -> None:
+        super().__init__(daemon=True, name="list-count")
+        self._path, self._spec, self._done = path, spec, done
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._canceled = False
+        self.finished = threading.Event()
+        self.total: int | None = None
+
+    def run(self) -> None:
+        try:
+            with self._lock:
+                if self._canceled:
+                    return
+                self._conn = connect_readonly(self._path)
+            self.total = listing.count(self._conn, self._spec)
+        except sqlite3.Error:
+            pass  # interrupted, or unreadable: whoever needs the count counts again
+        finally:
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+            self.finished.set()
+        if self.total is not None and not self._canceled:
+            self._done(self.total)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._canceled = True
+            if self._conn is not None:
+                self._conn.interrupt()
+
+
 class _Row:
     """One list row, formatted once when its page is read."""
 
@@ -102,6 +139,7 @@ class CallListModel(QAbstractTableModel):
         self._total: int | None = None
         self._pages: OrderedDict[int, list[_Row]] = OrderedDict()
         self._generation = 0
+        self._counting: _Count | None = None
         self._counted.connect(self._on_counted, Qt.ConnectionType.QueuedConnection)
 
     # --- what the list shows -------------------------------------------------
@@ -218,24 +256,19 @@ class CallListModel(QAbstractTableModel):
     def _reload(self) -> None:
         self._generation += 1
         self._pages.clear()
+        if self._counting is not None:
+            self._counting.cancel()  # a count for the last spec is of no use now
+            self._counting = None
         first = [_Row(values) for values in listing.page(self._conn, self._spec, 0, PAGE)]
         self._pages[0] = first
         if len(first) < PAGE:
             self._rows = self._total = len(first)
             return
         self._rows, self._total = len(first), None
-        threading.Thread(target=self._count, args=(self._generation, self._spec),
-                         daemon=True, name="list-count").start()
-
-    def _count(self, generation: int, spec: ListSpec) -> None:
-        conn = connect_readonly(self._path)
-        try:
-            total = listing.count(conn, spec)
-        except sqlite3.Error:
-            return  # the next refresh counts again
-        finally:
-            conn.close()
-        self._counted.emit(generation, total)
+        generation = self._generation
+        self._counting = _Count(self._path, self._spec,
+                                lambda total: self._counted.emit(generation, total))
+        self._counting.start()
 
     def _on_counted(self, generation: int, total: int) -> None:
         if generation != self._generation or self._total is not None:
@@ -243,8 +276,15 @@ class CallListModel(QAbstractTableModel):
         self._set_total(total)
 
     def _wait_for_count(self) -> None:
-        if self._total is None:
-            self._set_total(listing.count(self._conn, self._spec))
+        """The count now: the running count's, when it gets there first."""
+        if self._total is not None:
+            return
+        counting = self._counting
+        total = None
+        if counting is not None:
+            counting.finished.wait()
+            total = counting.total
+        self._set_total(listing.count(self._conn, self._spec) if total is None else total)
 
     def _set_total(self, total: int) -> None:
         self._total = total
@@ -270,5 +310,7 @@ class CallListModel(QAbstractTableModel):
         return rows[offset] if offset < len(rows) else None
 
     def close(self) -> None:
-        """Release the read connection."""
+        """Release the read connection; stop counting."""
+        if self._counting is not None:
+            self._counting.cancel()
         self._conn.close()

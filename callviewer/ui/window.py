@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
 
         self._keep: int | None = None
+        self._kept_spec: ListSpec | None = None
         self._make_actions()
         self._connect()
         self.model.set_spec(self.filters.spec(self._restore()))
@@ -246,6 +247,7 @@ class MainWindow(QMainWindow):
 
     def _remember_current(self) -> None:
         self._keep = self.current_call_id()
+        self._kept_spec = self.model.spec
 
     def _select(self, call_id: int | None) -> None:
         row = self.model.row_of(call_id) if call_id is not None else None
@@ -261,7 +263,8 @@ class MainWindow(QMainWindow):
         self.table.scrollTo(index)
 
     def _after_reset(self) -> None:
-        """After any new query: the empty state or the list, with the same call current."""
+        """The same call stays current through a refresh, a filter or a search (when it is
+        still listed); a new sort shows its first call, as a click on a header asks."""
         if self.model.rowCount() == 0:
             if self.model.spec.filtered:
                 self.empty.show_no_match()
@@ -270,7 +273,10 @@ class MainWindow(QMainWindow):
             self.list_stack.setCurrentWidget(self.empty)
         else:
             self.list_stack.setCurrentWidget(self.table)
-        self._select(self._keep)
+        same_sort = self._kept_spec is not None and (
+            self.model.spec.sort, self.model.spec.descending) == (
+            self._kept_spec.sort, self._kept_spec.descending)
+        self._select(self._keep if same_sort else None)
 
     def _show_count(self, total: int | None, filtered: bool) -> None:
         text = ("Counting calls…" if total is None

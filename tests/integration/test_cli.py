@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from callviewer.record import FIELDS
+from callviewer.store.migrate import HEAD
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +48,7 @@ def test_demo_then_info_then_export_prints_canonical_records(tmp_path):
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith(tuple(f"{n} new" for n in range(30, 1000)))
     info = run("info", db=db)
-    assert str(db) in info.stdout and "Schema:     0002" in info.stdout
+    assert str(db) in info.stdout and f"Schema:     {HEAD}" in info.stdout
     exported = run("export", "--format", "json", "--include-deleted", db=db)
     records = orjson.loads(exported.stdout)
     assert len(records) >= 30

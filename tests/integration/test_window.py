@@ -285,3 +285,19 @@ def test_dropping_a_folder_imports_it_keeps_the_current_call_and_lists_the_rejec
     assert window.model.rowCount() == rows + 1
     assert window.current_call_id() == call_id
     assert current_row(window) == 5
+
+
+def test_a_new_sort_shows_its_first_call_and_a_refresh_keeps_the_current_one(
+        qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    for _ in range(4):
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    call_id = window.current_call_id()
+    window.refresh()
+    assert (current_row(window), window.current_call_id()) == (4, call_id)
+    window.table.horizontalHeader().setSortIndicator(4, Qt.SortOrder.DescendingOrder)
+    longest = sqlite3.connect(db).execute(
+        "SELECT id FROM calls WHERE deleted_at IS NULL "
+        "ORDER BY duration_ms DESC, started_at DESC, id DESC LIMIT 1").fetchone()[0]
+    assert current_row(window) == 0
+    assert window.current_call_id() == window.detail.current_call_id == longest
