@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 from callviewer.store import Store
 from callviewer.ui import formatting
 from callviewer.ui.notes import NotesPanel, plain_label
+from callviewer.ui.preferences import login_name
 from callviewer.ui.transcript import TranscriptView
 
 PURGED_TEXT = "Transcript, recording and number were purged at the source."
@@ -56,7 +55,7 @@ class _Section(QWidget):
         layout.addWidget(self.body)
 
     def set_text(self, text: str | None) -> None:
-        self.body.setText(text or "")
+        self.body.setText(formatting.paragraph(text or ""))
         self.setVisible(bool(text))
 
 
@@ -111,7 +110,7 @@ class DetailView(QWidget):
         self._overview.setAccessibleName("Call overview")
         self._overview.setWidget(header)
         self.transcript_view = TranscriptView()
-        self.notes_panel = NotesPanel(store, author or getpass.getuser)
+        self.notes_panel = NotesPanel(store, author or login_name)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         for part in (self._overview, self.transcript_view, self.notes_panel):
             self.splitter.addWidget(part)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
 _OUTCOMES = {
@@ -83,3 +84,20 @@ def who(name: str | None, number: str | None) -> str:
     neither reorder the number (``+971…`` shown as ``…971+``) nor the separator."""
     parts = [f"\u2068{name}\u2069" if name else "", f"\u2066{number}\u2069" if number else ""]
     return " · ".join(part for part in parts if part) or "Unknown caller"
+
+
+def paragraph(text: str) -> str:
+    """Text with its reading direction fixed by its letters' majority, not its first letter.
+
+    Qt (like the Unicode default) sets a paragraph's direction from its first
+    strong letter, so "ليلى حداد called; the agent…" would lay out right to left
+    with the full stop at the far left. A leading LRM/RLM mark settles it.
+    """
+    right = left = 0
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            right += 1
+        elif kind == "L":
+            left += 1
+    return ("\u200f" if right > left else "\u200e") + text if text else text

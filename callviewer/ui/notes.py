@@ -104,6 +104,7 @@ class NotesPanel(QWidget):
         self.cancel_edit.clicked.connect(self._stop_editing)
         self.cancel_edit.hide()
         self._scroll.setMinimumHeight(self.fontMetrics().lineSpacing() + 4)
+        self._scroll.setAccessibleName("Notes")
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.cancel_edit)
@@ -114,6 +115,10 @@ class NotesPanel(QWidget):
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self.undo_bar)
         layout.addWidget(self.editor)
+        # The button sits by the title; Tab still goes list, editor, then its buttons.
+        QWidget.setTabOrder(self._scroll, self.editor)
+        QWidget.setTabOrder(self.editor, self.cancel_edit)
+        QWidget.setTabOrder(self.cancel_edit, self.save_button)
         self.setEnabled(False)
 
     # --- showing a call -----------------------------------------------------------
@@ -158,7 +163,7 @@ class NotesPanel(QWidget):
         top.addWidget(edit)
         top.addWidget(delete)
         layout.addLayout(top)
-        layout.addWidget(plain_label(note["body"]))
+        layout.addWidget(plain_label(formatting.paragraph(note["body"])))
         return frame
 
     # --- drafts -----------------------------------------------------------------------

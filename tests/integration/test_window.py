@@ -301,3 +301,19 @@ def test_a_new_sort_shows_its_first_call_and_a_refresh_keeps_the_current_one(
         "ORDER BY duration_ms DESC, started_at DESC, id DESC LIMIT 1").fetchone()[0]
     assert current_row(window) == 0
     assert window.current_call_id() == window.detail.current_call_id == longest
+
+
+def test_tab_walks_list_detail_notes_and_filters_and_every_stop_has_a_name(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    while window.store.call(window.current_call_id())["transcript"] is None:
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    names = []
+    for _ in range(14):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        names.append(focused.accessibleName() or getattr(focused, "text", lambda: "")())
+    assert all(names), names
+    assert names[:5] == ["Call overview", "Transcript messages", "Notes", "New note",
+                         "Save note"]
+    assert names[5:7] == ["Search calls", "Date range"]
+    assert "Calls" in names[7:]

@@ -41,3 +41,21 @@ def test_without_isolates_an_arabic_name_would_reorder_the_number(qapp):
 def test_who_says_unknown_caller_when_there_is_neither():
     assert formatting.who(None, None) == "Unknown caller"
     assert formatting.who(None, "+14155550100").strip("\u2066\u2069") == "+14155550100"
+
+
+@pytest.mark.parametrize(("text", "mark"), [
+    ("ليلى حداد called; the agent handled the request.", "\u200e"),
+    ("مرحبا، أريد حجز موعد يوم الثلاثاء. Thanks", "\u200f"),
+    ("Plain English.", "\u200e"),
+])
+def test_a_paragraph_reads_in_the_direction_of_most_of_its_letters(qapp, text, mark):
+    shown = formatting.paragraph(text)
+    assert shown == mark + text
+    layout = QTextLayout(shown, qapp.font())
+    layout.beginLayout()
+    line = layout.createLine()
+    line.setLineWidth(4000)
+    layout.endLayout()
+    # Left to right: the first letter is drawn further left than the last one.
+    first, last = 1, len(shown) - 1
+    assert (line.cursorToX(first)[0] < line.cursorToX(last)[0]) == (mark == "\u200e")
