@@ -160,3 +160,19 @@ def test_the_wheel_carries_the_resources_and_migrations(tmp_path):
                for name in names)
     assert "callviewer/store/migrations/versions/0001_initial.py" in names
     assert "callviewer/store/migrations/script.py.mako" in names
+
+
+def test_every_module_of_the_source_tree_imports_from_outside_it(tmp_path):
+    """An install that left a package out (say callviewer.ui) fails here, not at a user's."""
+    source = sorted(
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for path in (REPO / "callviewer").rglob("*.py")
+        if "migrations" not in path.parts and path.name != "__main__.py")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import importlib, sys\n"
+         "for name in sys.argv[1:]:\n"
+         "    module = importlib.import_module(name)\n"
+         "print(module.__name__)"
+         , *source], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
