@@ -1,0 +1,279 @@
+"""The one now-playing state of the application.
+
+Every view (the list's play column, the detail's player, the player bar)
+reads this object and calls its methods; none keeps a copy of any of it.
+Each piece of state has its own change signal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
+
+STOPPED, LOADING, PLAYING, PAUSED, ERROR = "stopped", "loading", "playing", "paused", "error"
+RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+POLL_MS = 50
+NO_RECORDING = "This call has no recording."
+UNDECODABLE = "The recording could not be decoded."
+EXPIRED = "This recording link has expired — sync again to refresh it."
+EXPIRED_STATUSES = (403, 404, 410)
+
+
+def not_found(path: str) -> str:
+    return f"Recording file not found: {path}"
+
+
+class NowPlaying(QObject):
+    """What plays: one call at a time, its state, position, duration, rate, volume, error.
+
+    `recording_of(call_id)` gives the call's recording (a file path or URL, or
+    None); the store is not imported here.
+    """
+
+    call_changed = Signal(object)  # call id or None
+    state_changed = Signal(str)
+    position_changed = Signal(int)  # ms
+    duration_changed = Signal(int)  # ms, 0 when unknown
+    rate_changed = Signal(float)
+    volume_changed = Signal(int)  # 0..100
+    error_changed = Signal(str)  # "" when there is none
+    _probed = Signal(str, str)  # (mrl, message), from the link-checking thread
+
+    def __init__(self, recording_of: Callable[[int], str | None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._recording_of = recording_of
+        self._player = VlcPlayer(self)
+        self._player.event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._probed.connect(self._on_probed, Qt.ConnectionType.QueuedConnection)
+        self._poll = QTimer(self, interval=POLL_MS)
+        self._poll.timeout.connect(self._tick)
+        self.call_id: int | None = None
+        self.state = STOPPED
+        self.position = 0
+        self.duration = 0
+        self.rate = 1.0
+        self.volume = 80
+        self.error = ""
+        self._mrl: str | None = None
+        self._reached = 0  # the furthest position VLC reported for this media
+        self._vlc_time = (0, 0.0)  # (VLC's last reported time, when we saw it change)
+
+    # --- asking --------------------------------------------------------------------
+
+    def is_playing(self, call_id: int | None = None) -> bool:
+        return self.state == PLAYING and (call_id is None or call_id == self.call_id)
+
+    # --- telling --------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create VLC now, quietly (the window calls this after its first paint)."""
+        with contextlib.suppress(PlayerUnavailable):  # said when the person presses Play
+            self._player.prepare()
+
+    def play(self, call_id: int) -> None:
+        """Play a call's recording from where it stands (from the start when new)."""
+        if call_id == self.call_id and self.state == PAUSED:
+            self._player.resume()
+            self._set_state(PLAYING)
+            return
+        if call_id == self.call_id and self.state in (PLAYING, LOADING):
+            return
+        self._player.stop()
+        self._poll.stop()
+        self._set_call(call_id)
+        self._set_error("")
+        self._set_position(0)
+        self._reached = 0
+        mrl = self._recording_of(call_id)
+        self._mrl = mrl
+        if not mrl:
+            self._fail(NO_RECORDING)
+            return
+        if "://" not in mrl and not Path(mrl).is_file():
+            self._fail(not_found(mrl))
+            return
+        self._set_state(LOADING)
+        try:
+            self._player.open(mrl, self.rate, self.volume)
+        except PlayerUnavailable as exc:
+            self._fail(str(exc))
+
+    def toggle(self, call_id: int | None = None) -> None:
+        """Play or pause `call_id` (default: the now-playing call)."""
+        target = self.call_id if call_id is None else call_id
+        if target is None:
+            return
+        if target == self.call_id and self.state in (PLAYING, LOADING):
+            self.pause()
+        else:
+            self.play(target)
+
+    def pause(self) -> None:
+        if self.state == PLAYING:
+            self._player.pause()
+            self._poll.stop()
+            self._set_position(self._player.time_ms())
+            self._set_state(PAUSED)
+
+    def stop(self) -> None:
+        """Stop and go back to the start (the call stays the now-playing call)."""
+        self._player.stop()
+        self._poll.stop()
+        self._set_position(0)
+        if self.state != ERROR:
+            self._set_state(STOPPED)
+
+    def seek(self, ms: int) -> None:
+        """Go to `ms` in the recording."""
+        if self.state not in (PLAYING, PAUSED):
+            return
+        top = self.duration or ms
+        ms = max(0, min(int(ms), max(top - 1, 0)))
+        self._player.seek(ms)
+        self._vlc_time = (ms, time.monotonic())
+        self._set_position(ms)
+
+    def seek_by(self, delta_ms: int) -> None:
+        self.seek(self.position + delta_ms)
+
+    def set_rate(self, rate: float) -> None:
+        rate = min(max(float(rate), RATES[0]), RATES[-1])
+        if rate != self.rate:
+            self.rate = rate
+            self._player.set_rate(rate)
+            self.rate_changed.emit(rate)
+
+    def step_rate(self, by: int) -> None:
+        """One step slower (-1) or faster (1) along RATES."""
+        at = min(range(len(RATES)), key=lambda i: abs(RATES[i] - self.rate))
+        self.set_rate(RATES[min(max(at + by, 0), len(RATES) - 1)])
+
+    def set_volume(self, volume: int) -> None:
+        volume = min(max(int(volume), 0), 100)
+        if volume != self.volume:
+            self.volume = volume
+            self._player.set_volume(volume)
+            self.volume_changed.emit(volume)
+
+    def release(self) -> None:
+        """Stop and free VLC (at exit)."""
+        self._poll.stop()
+        self._player.release()
+
+    # --- VLC's news ----------------------------------------------------------------
+
+    def _on_event(self, name: str) -> None:
+        if name == "playing":
+            if self.state in (LOADING, PLAYING, PAUSED):
+                self._vlc_time = (self._player.time_ms(), time.monotonic())
+                self._set_duration(self._player.length_ms())
+                self._set_state(PLAYING)
+                self._poll.start()
+        elif name == "length":
+            self._set_duration(self._player.length_ms())
+        elif name == "paused":
+            if self.state == PLAYING:
+                self._set_state(PAUSED)
+        elif name == "ended":
+            self._ended()
+        elif name == "error":
+            self._failed()
+
+    def _ended(self) -> None:
+        self._poll.stop()
+        # A corrupt file plays "successfully" for no time at all (FACTS.md): undecodable.
+        if self._player.length_ms() <= 0 and self._reached <= 0 and self.duration <= 0:
+            self._player.stop()
+            self._fail(UNDECODABLE)
+            return
+        self._player.stop()
+        self._set_position(0)
+        self._set_state(STOPPED)
+
+    def _failed(self) -> None:
+        self._poll.stop()
+        mrl = self._mrl or ""
+        if mrl.startswith(("http://", "https://")):
+            self._set_state(LOADING)  # until the link is checked
+            threading.Thread(target=self._probe, args=(mrl,), daemon=True,
+                             name="recording-link").start()
+        elif "://" not in mrl and not Path(mrl).is_file():
+            self._fail(not_found(mrl))
+        else:
+            self._fail(UNDECODABLE)
+
+    def _probe(self, mrl: str) -> None:
+        """Ask the server why VLC could not play the link (a thread of its own)."""
+        request = urllib.request.Request(mrl, headers={"Range": "bytes=0-0"})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                message = UNDECODABLE
+        except urllib.error.HTTPError as exc:
+            message = EXPIRED if exc.code in EXPIRED_STATUSES else \
+                f"The recording could not be downloaded: the server answered {exc.code}."
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            message = f"The recording could not be downloaded: {reason}."
+        self._probed.emit(mrl, message)
+
+    def _on_probed(self, mrl: str, message: str) -> None:
+        if mrl == self._mrl and self.state == LOADING:
+            self._fail(message)
+
+    def _tick(self) -> None:
+        """Move the position smoothly: VLC updates its time only every few hundred ms."""
+        reported, since = self._vlc_time
+        now_reported = self._player.time_ms()
+        now = time.monotonic()
+        if now_reported != reported:
+            self._vlc_time = (now_reported, now)
+            reported, since = now_reported, now
+        self._reached = max(self._reached, reported)
+        estimate = reported + int((now - since) * 1000 * self.rate)
+        if self.duration:
+            estimate = min(estimate, self.duration)
+        self._set_position(max(estimate, 0))
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _fail(self, message: str) -> None:
+        self._poll.stop()
+        self._set_position(0)
+        self._set_error(message)
+        self._set_state(ERROR)
+
+    def _set_call(self, call_id: int | None) -> None:
+        if call_id != self.call_id:
+            self.call_id = call_id
+            self._set_duration(0)
+            self.call_changed.emit(call_id)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    def _set_position(self, ms: int) -> None:
+        if ms != self.position:
+            self.position = ms
+            self.position_changed.emit(ms)
+
+    def _set_duration(self, ms: int) -> None:
+        if ms != self.duration and ms >= 0:
+            self.duration = ms
+            self.duration_changed.emit(ms)
+
+    def _set_error(self, message: str) -> None:
+        if message != self.error:
+            self.error = message
+            self.error_changed.emit(message)

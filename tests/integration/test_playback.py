@@ -1,0 +1,136 @@
+"""NowPlaying with real libVLC (dummy audio out) playing the demo MP3s."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["CALLVIEWER_VLC_ARGS"] = "--aout=dummy"
+
+from callviewer.paths import demo_dir
+from callviewer.playback.now_playing import (
+    ERROR,
+    EXPIRED,
+    PAUSED,
+    PLAYING,
+    STOPPED,
+    UNDECODABLE,
+    NowPlaying,
+)
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    corrupt = tmp_path / "corrupt.mp3"
+    corrupt.write_bytes(os.urandom(40_000))
+    return {1: str(demo_dir() / "ap-1001.mp3"), 2: str(demo_dir() / "ap-1002.mp3"),
+            3: str(tmp_path / "gone.mp3"), 4: str(corrupt), 5: None}
+
+
+@pytest.fixture
+def now(qapp, recordings):
+    playing = NowPlaying(recordings.get)
+    yield playing
+    playing.release()
+
+
+def test_play_reaches_playing_and_the_position_advances(qtbot, now):
+    with qtbot.waitSignal(now.state_changed, check_params_cb=lambda s: s == PLAYING,
+                          timeout=5000):
+        now.play(1)
+    assert now.call_id == 1
+    qtbot.waitUntil(lambda: now.duration > 10_000, timeout=3000)
+    start = now.position
+    qtbot.waitUntil(lambda: now.position >= start + 500, timeout=3000)
+
+
+def test_pause_seek_and_rate(qtbot, now):
+    now.play(1)
+    qtbot.waitUntil(lambda: now.state == PLAYING, timeout=5000)
+    now.pause()
+    assert now.state == PAUSED
+    held = now.position
+    qtbot.wait(400)
+    assert now.position == held
+    now.seek(8_000)
+    assert now.position == 8_000
+    now.set_rate(2.0)
+    now.toggle()
+    qtbot.waitUntil(lambda: now.state == PLAYING, timeout=3000)
+    qtbot.waitUntil(lambda: now.position >= 9_000, timeout=3000)
+    assert now.rate == 2.0
+    now.step_rate(-1)
+    assert now.rate == 1.5
+
+
+def test_another_call_replaces_the_first_and_the_end_returns_to_the_start(qtbot, now):
+    now.play(1)
+    qtbot.waitUntil(lambda: now.state == PLAYING, timeout=5000)
+    now.play(2)
+    assert now.call_id == 2
+    qtbot.waitUntil(lambda: now.state == PLAYING and now.duration > 0, timeout=5000)
+    now.seek(now.duration - 300)
+    qtbot.waitUntil(lambda: now.state == STOPPED, timeout=5000)
+    assert (now.call_id, now.position, now.error) == (2, 0, "")
+
+
+def test_a_missing_file_says_so(qtbot, now, recordings):
+    now.play(3)
+    assert now.state == ERROR
+    assert now.error == f"Recording file not found: {recordings[3]}"
+
+
+def test_a_corrupt_file_is_undecodable_not_silently_ended(qtbot, now):
+    now.play(4)
+    qtbot.waitUntil(lambda: now.state == ERROR, timeout=8000)
+    assert now.error == UNDECODABLE
+
+
+def test_no_recording(qtbot, now):
+    now.play(5)
+    assert (now.state, now.error) == (ERROR, "This call has no recording.")
+
+
+@pytest.mark.parametrize("status", [403, 404, 410])
+def test_an_expired_signed_link_says_to_sync_again(qtbot, now, httpserver, status):
+    httpserver.expect_request("/rec/ap-1001.mp3").respond_with_data("denied", status=status)
+    url = httpserver.url_for("/rec/ap-1001.mp3") + "?X-Amz-Signature=abc"
+    playing = NowPlaying({7: url}.get)
+    try:
+        playing.play(7)
+        qtbot.waitUntil(lambda: playing.state == ERROR, timeout=10_000)
+        assert playing.error == EXPIRED
+    finally:
+        playing.release()
+
+
+def test_a_link_that_works_plays(qtbot, httpserver):
+    data = (demo_dir() / "ap-1001.mp3").read_bytes()
+    httpserver.expect_request("/rec/ok.mp3").respond_with_data(data, content_type="audio/mpeg")
+    playing = NowPlaying({8: httpserver.url_for("/rec/ok.mp3")}.get)
+    try:
+        playing.play(8)
+        qtbot.waitUntil(lambda: playing.state == PLAYING, timeout=10_000)
+    finally:
+        playing.release()
+
+
+def test_without_libvlc_playing_says_how_to_install_it(tmp_path):
+    code = ("import os; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+            "from PySide6.QtCore import QCoreApplication\n"
+            "app = QCoreApplication([])\n"
+            "from callviewer.playback.now_playing import NowPlaying\n"
+            f"now = NowPlaying({{1: {str(demo_dir() / 'ap-1001.mp3')!r}}}.get)\n"
+            "now.play(1)\n"
+            "print(now.state, now.error)\n")
+    env = {**os.environ, "PYTHON_VLC_LIB_PATH": str(tmp_path / "no-libvlc.so"),
+           "PYTHON_VLC_MODULE_PATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("error Playing recordings needs VLC")
+    assert "apt install libvlc5" in done.stdout
