@@ -65,6 +65,7 @@ class NowPlaying(QObject):
         self.volume = 80
         self.error = ""
         self._mrl: str | None = None
+        self._start_at: int | None = None  # where to go once playing starts
         self._reached = 0  # the furthest position VLC reported for this media
         self._vlc_time = (0, 0.0)  # (VLC's last reported time, when we saw it change)
 
@@ -80,14 +81,21 @@ class NowPlaying(QObject):
         with contextlib.suppress(PlayerUnavailable):  # said when the person presses Play
             self._player.prepare()
 
-    def play(self, call_id: int) -> None:
-        """Play a call's recording from where it stands (from the start when new)."""
-        if call_id == self.call_id and self.state == PAUSED:
-            self._player.resume()
-            self._set_state(PLAYING)
+    def play(self, call_id: int, at_ms: int | None = None) -> None:
+        """Play a call's recording from where it stands (from the start when new), or
+        from `at_ms`."""
+        if call_id == self.call_id and self.state in (PLAYING, PAUSED):
+            if at_ms is not None:
+                self.seek(at_ms)
+            if self.state == PAUSED:
+                self._player.resume()
+                self._set_state(PLAYING)
+                self._poll.start()
             return
-        if call_id == self.call_id and self.state in (PLAYING, LOADING):
+        if call_id == self.call_id and self.state == LOADING:
+            self._start_at = at_ms
             return
+        self._start_at = at_ms
         self._player.stop()
         self._poll.stop()
         self._set_call(call_id)
@@ -179,6 +187,9 @@ class NowPlaying(QObject):
                 self._set_duration(self._player.length_ms())
                 self._set_state(PLAYING)
                 self._poll.start()
+                if self._start_at:
+                    self.seek(self._start_at)
+                self._start_at = None
         elif name == "length":
             self._set_duration(self._player.length_ms())
         elif name == "paused":

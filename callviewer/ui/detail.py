@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -16,9 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callviewer.playback.follow import Timeline
+from callviewer.playback.now_playing import PLAYING, NowPlaying
 from callviewer.store import Store
 from callviewer.ui import formatting
 from callviewer.ui.notes import NotesPanel, plain_label
+from callviewer.ui.player import CallPlayer
 from callviewer.ui.preferences import login_name
 from callviewer.ui.transcript import TranscriptView
 
@@ -62,9 +66,14 @@ class _Section(QWidget):
 class DetailView(QWidget):
     """The detail of the list's current call."""
 
-    def __init__(self, store: Store, author=None, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, now: NowPlaying, author=None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self._now = now
+        self._timeline: Timeline | None = None
+        self._following = True
+        self._spoken: int | None = None
         self._call: dict | None = None
         self.setAccessibleName("Call detail")
         self.name = plain_label("")
@@ -110,9 +119,27 @@ class DetailView(QWidget):
         self._overview.setAccessibleName("Call overview")
         self._overview.setWidget(header)
         self.transcript_view = TranscriptView()
+        self.player = CallPlayer(now)
+        self.follow_button = QPushButton("Follow")
+        self.follow_button.setToolTip("Keep the message being spoken in view")
+        self.follow_button.clicked.connect(self.follow)
+        self.follow_button.hide()
+        self.player.layout().addWidget(self.follow_button)
+        listening = QWidget()
+        listening_layout = QVBoxLayout(listening)
+        listening_layout.setContentsMargins(0, 0, 0, 0)
+        listening_layout.setSpacing(0)
+        listening_layout.addWidget(self.player)
+        listening_layout.addWidget(self.player.error)
+        listening_layout.addWidget(self.transcript_view, 1)
+        self.transcript_view.message_activated.connect(self._seek_to_message)
+        self.transcript_view.list_view.verticalScrollBar().actionTriggered.connect(
+            self._scrolled_by_hand)
+        now.position_changed.connect(self._follow_position)
+        now.call_changed.connect(self._follow_position)
         self.notes_panel = NotesPanel(store, author or login_name)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        for part in (self._overview, self.transcript_view, self.notes_panel):
+        for part in (self._overview, listening, self.notes_panel):
             self.splitter.addWidget(part)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
@@ -139,11 +166,15 @@ class DetailView(QWidget):
         if self._call is None:
             self.notes_panel.set_call(None, [])
             self.transcript_view.clear()
+            self._timeline = None
+            self.player.set_call(None, False, None)
             self._stack.setCurrentWidget(self.placeholder)
             return
         self._fill(self._call)
         self._show_transcript(self._call)
         self.notes_panel.set_call(self._call["id"], self._call["notes"])
+        self.player.set_call(self._call["id"], bool(self._call["recording"]),
+                             self._call["duration_ms"])
         self._stack.setCurrentWidget(self.splitter)
         if self._fit_overview:
             self._fit()
@@ -241,9 +272,50 @@ class DetailView(QWidget):
             self.sections[title].set_text(text)
 
     def _show_transcript(self, call: dict) -> None:
+        self._timeline = None
+        self._spoken = None
+        self._following = True
+        self.follow_button.hide()
         if call["transcript"]:
             self.transcript_view.set_messages(call["transcript"])
+            self._timeline = Timeline(call["transcript"], call["duration_ms"])
+            self.transcript_view.setToolTip(
+                "Message times are estimated from the length of each message."
+                if self._timeline.estimated and call["recording"] else "")
+            self._follow_position()
         elif call["transcript_text"]:
             self.transcript_view.set_plain_text(call["transcript_text"])
         else:
             self.transcript_view.set_messages([])
+
+    # --- following the recording ----------------------------------------------------
+
+    def _follow_position(self, *_args) -> None:
+        """Mark the message being spoken, and keep it in view unless scrolled away from."""
+        now = self._now
+        listening = self._timeline is not None and self._call is not None \
+            and now.call_id == self._call["id"] and (now.position > 0 or now.state == PLAYING)
+        row = self._timeline.row_at(now.position) if listening else None
+        if row == self._spoken:
+            return
+        self._spoken = row
+        self.transcript_view.set_current_message(row)
+        if row is not None and self._following:
+            self.transcript_view.scroll_to_message(row)
+
+    def _scrolled_by_hand(self, _action: int) -> None:
+        if self._call is not None and self._now.call_id == self._call["id"] \
+                and self._now.state == PLAYING:
+            self._following = False
+            self.follow_button.show()
+
+    def follow(self) -> None:
+        """Follow the recording again: back to the message being spoken."""
+        self._following = True
+        self.follow_button.hide()
+        if self._spoken is not None:
+            self.transcript_view.scroll_to_message(self._spoken)
+
+    def _seek_to_message(self, row: int) -> None:
+        if self._timeline is not None and self._call is not None and self._call["recording"]:
+            self._now.play(self._call["id"], self._timeline.start_of(row))

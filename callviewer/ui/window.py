@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QModelIndex, QSettings, Qt
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
+    QApplication,
+    QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,11 +36,13 @@ from PySide6.QtWidgets import (
 
 from callviewer import __version__
 from callviewer.listing import ListSpec
+from callviewer.playback.now_playing import NowPlaying
 from callviewer.store import Store
 from callviewer.ui.call_model import COLUMNS, CallListModel
 from callviewer.ui.detail import DetailView
 from callviewer.ui.filters import FilterBar
 from callviewer.ui.importing import ImportRun, show_summary
+from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
 from callviewer.ui.preferences import PreferencesDialog, note_author
 
 SHORTCUTS = (
@@ -40,6 +52,10 @@ SHORTCUTS = (
     ("Esc", "Back to the list; clears the search when in it"),
     ("Ctrl+F or /", "Search"),
     ("Alt+Down, Alt+Up", "Next / previous call, from anywhere"),
+    ("Space", "Play / pause (the list's current call, else the one playing)"),
+    ("Ctrl+Left, Ctrl+Right", "Back / forward 5 seconds"),
+    ("Ctrl+Shift+Left, …Right", "Back / forward 30 seconds"),
+    ("[  ]", "Slower / faster"),
     ("Ctrl+N", "New note on the current call"),
     ("Ctrl+Enter", "Save the note"),
     ("Ctrl+D", "Mark done / not done"),
@@ -151,22 +167,18 @@ class MainWindow(QMainWindow):
         self.list_stack = QStackedWidget()
         self.list_stack.addWidget(self.table)
         self.list_stack.addWidget(self.empty)
-        self.detail = DetailView(store, author=self.author)
+        self.now_playing = NowPlaying(self._recording_of, self)
+        self.detail = DetailView(store, self.now_playing, author=self.author)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list_stack)
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.player_bar = QFrame()
-        self.player_bar.setFrameShape(QFrame.Shape.StyledPanel)
-        self.player_bar.setAccessibleName("Player")
-        player_layout = QHBoxLayout(self.player_bar)
-        player_layout.setContentsMargins(8, 4, 8, 4)
-        self.now_playing = QLabel("Nothing playing")
-        self.now_playing.setTextFormat(Qt.TextFormat.PlainText)
-        self.now_playing.setEnabled(False)
-        player_layout.addWidget(self.now_playing)
+        self.player_bar = PlayerBar(self.now_playing,
+                                    lambda call_id: describe_call(self.store.call(call_id)))
+        self.table.setItemDelegateForColumn(
+            0, PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -179,6 +191,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
 
         self._keep: int | None = None
+        self._shown = False
         self._kept_spec: ListSpec | None = None
         self._make_actions()
         self._connect()
@@ -218,6 +231,17 @@ class MainWindow(QMainWindow):
         self._action(view, "&Clear filters", self.filters.clear)
         self._action(view, "&Refresh", self.model.refresh, QKeySequence.StandardKey.Refresh)
         call = bar.addMenu("&Call")
+        self._action(call, "&Play / pause", self.play_pause,
+                     ["Space", "Media Play", "Toggle Media Play/Pause", "Media Pause"])
+        now = self.now_playing
+        self._action(call, "Back 5 s", lambda: now.seek_by(-5000), "Ctrl+Left")
+        self._action(call, "Forward 5 s", lambda: now.seek_by(5000), "Ctrl+Right")
+        self._action(call, "Back 30 s", lambda: now.seek_by(-30_000), "Ctrl+Shift+Left")
+        self._action(call, "Forward 30 s", lambda: now.seek_by(30_000), "Ctrl+Shift+Right")
+        self._action(call, "Slower", lambda: now.step_rate(-1), "[")
+        self._action(call, "Faster", lambda: now.step_rate(1), "]")
+        self._action(call, "&Stop", now.stop, "Media Stop")
+        call.addSeparator()
         self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
         self._action(call, "&New note", self.new_note, "Ctrl+N")
         help_menu = bar.addMenu("&Help")
@@ -238,6 +262,8 @@ class MainWindow(QMainWindow):
         self.empty.demo_button.clicked.connect(self.load_demo)
         self.empty.clear_button.clicked.connect(self.filters.clear)
         self.detail.notes_panel.notes_changed.connect(self._notes_changed)
+        self.table.clicked.connect(self._clicked)
+        self.player_bar.call_clicked.connect(self.show_in_list)
 
     # --- the list -------------------------------------------------------------------
 
@@ -357,6 +383,52 @@ class MainWindow(QMainWindow):
         self.store.set_done(call_id, not call["done"])
         self.model.refresh_call(call_id)
         self.detail.refresh()
+
+    # --- playing -------------------------------------------------------------------------
+
+    def _recording_of(self, call_id: int) -> str | None:
+        call = self.store.call(call_id)
+        return call["recording"] if call else None
+
+    def play_pause(self) -> None:
+        """Space: on the list, the current call; elsewhere the now-playing call (or the
+        current one). A focused button or box takes its own Space."""
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QAbstractButton):
+            focus.animateClick()
+            return
+        if isinstance(focus, QComboBox):
+            focus.showPopup()
+            return
+        current = self.current_call_id()
+        if focus is self.table or self.now_playing.call_id is None:
+            if current is not None:
+                self.now_playing.toggle(current)
+        else:
+            self.now_playing.toggle()
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.column() == 0 and (index.data() or
+                                    self.model.call_id(index.row()) == self.now_playing.call_id):
+            self.now_playing.toggle(self.model.call_id(index.row()))
+
+    def show_in_list(self, call_id: int) -> None:
+        """Make a call current in the list (from the player bar)."""
+        row = self.model.row_of(call_id)
+        if row is None:
+            self.statusBar().showMessage(
+                "The call playing is not in the list: clear the search or filters to see it.",
+                8000)
+            return
+        self._select(call_id)
+        self.table.setFocus()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._shown:
+            self._shown = True
+            # libVLC takes 100–260 ms to start: after the first paint, before the first Space.
+            QTimer.singleShot(250, self.now_playing.prepare)
 
     def new_note(self) -> None:
         if self.current_call_id() is not None:
@@ -494,6 +566,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("list/filters", json.dumps(
             {**self.filters.state(), "sort": spec.sort, "descending": spec.descending}))
         self.settings.sync()
+        self.now_playing.release()
         self.model.close()
         super().closeEvent(event)
 

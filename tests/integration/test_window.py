@@ -5,50 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import sqlite3
 
-import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from callviewer.paths import demo_dir
+from windows import open_window
+
 from callviewer.record import FIELDS
 from callviewer.store import NEW_NOTE, Store
-from callviewer.sync.importer import import_paths
-from callviewer.ui.window import MainWindow
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "calls.sqlite3"
-    with Store(str(path)) as store:
-        assert import_paths(store, [demo_dir()]).rejected == 0
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return path
-
-
-@pytest.fixture
-def db(demo_db, tmp_path):
-    path = tmp_path / "calls.sqlite3"
-    shutil.copy(demo_db, path)
-    return path
-
-
-def open_window(qtbot, path, tmp_path):
-    store = Store(str(path))
-    window = MainWindow(store, QSettings(str(tmp_path / "settings.ini"),
-                                         QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
-    return window
 
 
 def newest_first(path) -> list[tuple[int, str | None]]:
@@ -308,12 +276,13 @@ def test_tab_walks_list_detail_notes_and_filters_and_every_stop_has_a_name(qtbot
     while window.store.call(window.current_call_id())["transcript"] is None:
         qtbot.keyClick(window.table, Qt.Key.Key_Down)
     names = []
-    for _ in range(14):
+    for _ in range(18):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         focused = QApplication.focusWidget()
         names.append(focused.accessibleName() or getattr(focused, "text", lambda: "")())
     assert all(names), names
-    assert names[:5] == ["Call overview", "Transcript messages", "Notes", "New note",
-                         "Save note"]
-    assert names[5:7] == ["Search calls", "Date range"]
-    assert "Calls" in names[7:]
+    # The position slider takes part once the call plays.
+    assert names[:8] == ["Call overview", "Play", "Speed", "Volume",
+                         "Transcript messages", "Notes", "New note", "Save note"]
+    assert names[8:10] == ["Search calls", "Date range"]
+    assert "Calls" in names[10:]

@@ -1,0 +1,34 @@
+"""Shared by the window tests: demo databases on real SQLite files, and the real window."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["CALLVIEWER_VLC_ARGS"] = "--aout=dummy"  # real VLC, in real time, no sound card
+
+from callviewer.paths import demo_dir
+from callviewer.store import Store
+from callviewer.sync.importer import import_paths
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "calls.sqlite3"
+    with Store(str(path)) as store:
+        assert import_paths(store, [demo_dir()]).rejected == 0
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def db(demo_db, tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    shutil.copy(demo_db, path)
+    return path
