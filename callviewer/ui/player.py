@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QToolButton,
+    QToolTip,
     QWidget,
 )
 
@@ -74,8 +75,6 @@ class PlayColumnDelegate(QStyledItemDelegate):
 
     def helpEvent(self, event, view, option, index) -> bool:
         if self._call_id(index.row()) == self._now.call_id and self._now.call_id is not None:
-            from PySide6.QtWidgets import QToolTip
-
             now = self._now
             QToolTip.showText(event.globalPos(), now.error or
                               f"{now.state.capitalize()} · {clock(now.position)} / "
