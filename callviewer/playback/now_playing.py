@@ -98,23 +98,22 @@ class NowPlaying(QObject):
         self._start_at = at_ms
         self._player.stop()
         self._poll.stop()
+        self._reached = 0
+        mrl = self._mrl = self._recording_of(call_id)
+        problem = NO_RECORDING if not mrl else \
+            not_found(mrl) if "://" not in mrl and not Path(mrl).is_file() else None
+        if problem is None:
+            try:  # VLC first: it loads on its own thread while the views catch up
+                self._player.open(mrl, self.rate, self.volume)
+            except PlayerUnavailable as exc:
+                problem = str(exc)
         self._set_call(call_id)
         self._set_error("")
         self._set_position(0)
-        self._reached = 0
-        mrl = self._recording_of(call_id)
-        self._mrl = mrl
-        if not mrl:
-            self._fail(NO_RECORDING)
-            return
-        if "://" not in mrl and not Path(mrl).is_file():
-            self._fail(not_found(mrl))
-            return
-        self._set_state(LOADING)
-        try:
-            self._player.open(mrl, self.rate, self.volume)
-        except PlayerUnavailable as exc:
-            self._fail(str(exc))
+        if problem is None:
+            self._set_state(LOADING)  # VLC's news is queued: it cannot come before this
+        else:
+            self._fail(problem)
 
     def toggle(self, call_id: int | None = None) -> None:
         """Play or pause `call_id` (default: the now-playing call)."""

@@ -144,6 +144,11 @@ class Store:
             found[name] = orjson.loads(found[name]) if found[name] else None
         return found
 
+    def recording(self, call_id: int) -> str | None:
+        """A call's recording (file path or URL), or None."""
+        with self.reading() as conn:
+            return conn.execute(select(calls.c.recording).where(calls.c.id == call_id)).scalar()
+
     def call_id(self, source: str, source_id: str) -> int | None:
         """The local id of a call by its source key."""
         with self.reading() as conn:

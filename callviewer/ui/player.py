@@ -52,7 +52,10 @@ class PlayColumnDelegate(QStyledItemDelegate):
             signal.connect(self._repaint_column)
 
     def _repaint_column(self, *_args) -> None:
-        self._view.viewport().update()
+        # Only this column's strip: the rest of the list has not changed.
+        view = self._view
+        x = view.columnViewportPosition(0)
+        view.viewport().update(QRect(x, 0, view.columnWidth(0), view.viewport().height()))
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
         now = self._now
@@ -203,9 +206,15 @@ class PlayerBar(QWidget):
         layout.addWidget(self.who)
         layout.addWidget(self.where)
         layout.addWidget(self.message, 1)
-        for signal in (now.call_changed, now.state_changed, now.position_changed,
-                       now.duration_changed, now.error_changed):
+        now.call_changed.connect(self._call_changed)
+        for signal in (now.state_changed, now.position_changed, now.duration_changed,
+                       now.error_changed):
             signal.connect(self._show)
+        self._show()
+
+    def _call_changed(self, call_id: int | None) -> None:
+        # Described once per call, not on every tick of the position.
+        self.who.setText(self._describe(call_id) if call_id is not None else "Nothing playing")
         self._show()
 
     def eventFilter(self, watched, event) -> bool:
@@ -222,7 +231,6 @@ class PlayerBar(QWidget):
         playing = now.state in (PLAYING, LOADING)
         self.play_button.setText(PAUSE if playing else PLAY)
         self.play_button.setAccessibleName("Pause" if playing else "Play")
-        self.who.setText(self._describe(now.call_id) if has_call else "Nothing playing")
         self.who.setEnabled(has_call)
         self.where.setText(f"{clock(now.position)} / {clock(now.duration)}"
                            if has_call and now.state != ERROR else "")

@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         self.list_stack = QStackedWidget()
         self.list_stack.addWidget(self.table)
         self.list_stack.addWidget(self.empty)
-        self.now_playing = NowPlaying(self._recording_of, self)
+        self.now_playing = NowPlaying(store.recording, self)
         self.detail = DetailView(store, self.now_playing, author=self.author)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list_stack)
@@ -385,10 +385,6 @@ class MainWindow(QMainWindow):
         self.detail.refresh()
 
     # --- playing -------------------------------------------------------------------------
-
-    def _recording_of(self, call_id: int) -> str | None:
-        call = self.store.call(call_id)
-        return call["recording"] if call else None
 
     def play_pause(self) -> None:
         """Space: on the list, the current call; elsewhere the now-playing call (or the
