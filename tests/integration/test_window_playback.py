@@ -41,6 +41,8 @@ def test_space_plays_the_current_call_and_every_view_says_so(qtbot, db, tmp_path
     assert now.state == PAUSED
     assert window.player_bar.play_button.text() == PLAY
     assert window.detail.player.play_button.text() == PLAY
+    qtbot.keyClick(window.detail.transcript_view.list_view, Qt.Key.Key_MediaTogglePlayPause)
+    qtbot.waitUntil(lambda: now.state == PLAYING, timeout=3000)
 
 
 def test_selecting_another_call_keeps_playing_and_shows_that_calls_own_play(
