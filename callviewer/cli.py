@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         return open_window(args)
+    if args.command in STANDALONE:
+        return STANDALONE[args.command](args)
     from callviewer.store import Store, StoreError
 
     try:
@@ -166,7 +168,10 @@ def _info(store, args: argparse.Namespace) -> int:
     return 0
 
 
+# Commands that run on an open store.
 COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info}
+# Commands that open no store (or open their own).
+STANDALONE: dict = {}
 
 
 if __name__ == "__main__":
