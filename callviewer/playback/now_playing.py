@@ -22,6 +22,8 @@ from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
 STOPPED, LOADING, PLAYING, PAUSED, ERROR = "stopped", "loading", "playing", "paused", "error"
 RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 POLL_MS = 50
+# How long a start keeps its news to itself: see `_hold`.
+FRAME_MS = 16
 NO_RECORDING = "This call has no recording."
 UNDECODABLE = "The recording could not be decoded."
 EXPIRED = "This recording link has expired — sync again to refresh it."
@@ -68,6 +70,9 @@ class NowPlaying(QObject):
         self._start_at: int | None = None  # where to go once playing starts
         self._reached = 0  # the furthest position VLC reported for this media
         self._vlc_time = (0, 0.0)  # (VLC's last reported time, when we saw it change)
+        self._held: dict[str, object] | None = None  # signal name -> latest value
+        self._release_timer = QTimer(self, singleShot=True, interval=FRAME_MS)
+        self._release_timer.timeout.connect(self._release)
 
     # --- asking --------------------------------------------------------------------
 
@@ -96,17 +101,20 @@ class NowPlaying(QObject):
             self._start_at = at_ms
             return
         self._start_at = at_ms
-        self._player.stop()
+        if self.state in (PLAYING, PAUSED, LOADING):
+            self._player.stop()  # else VLC is stopped already: stopping again costs 0.2 ms
         self._poll.stop()
         self._reached = 0
         mrl = self._mrl = self._recording_of(call_id)
         problem = NO_RECORDING if not mrl else \
             not_found(mrl) if "://" not in mrl and not Path(mrl).is_file() else None
         if problem is None:
-            try:  # VLC first: it loads on its own thread while the views catch up
+            try:
                 self._player.open(mrl, self.rate, self.volume)
             except PlayerUnavailable as exc:
                 problem = str(exc)
+        if problem is None:
+            self._hold()
         self._set_call(call_id)
         self._set_error("")
         self._set_position(0)
@@ -174,12 +182,18 @@ class NowPlaying(QObject):
 
     def release(self) -> None:
         """Stop and free VLC (at exit)."""
+        self._release()
         self._poll.stop()
         self._player.release()
 
     # --- VLC's news ----------------------------------------------------------------
 
     def _on_event(self, name: str) -> None:
+        self._handle(name)
+        if self.state != LOADING:  # VLC's length comes first: still loading, still held
+            self._release()
+
+    def _handle(self, name: str) -> None:
         if name == "playing":
             if self.state in (LOADING, PLAYING, PAUSED):
                 self._vlc_time = (self._player.time_ms(), time.monotonic())
@@ -265,25 +279,52 @@ class NowPlaying(QObject):
     def _set_call(self, call_id: int | None) -> None:
         if call_id != self.call_id:
             self.call_id = call_id
+            self._announce("call_changed", call_id)
             self._set_duration(0)
-            self.call_changed.emit(call_id)
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
-            self.state_changed.emit(state)
+            self._announce("state_changed", state)
 
     def _set_position(self, ms: int) -> None:
         if ms != self.position:
             self.position = ms
-            self.position_changed.emit(ms)
+            self._announce("position_changed", ms)
 
     def _set_duration(self, ms: int) -> None:
         if ms != self.duration and ms >= 0:
             self.duration = ms
-            self.duration_changed.emit(ms)
+            self._announce("duration_changed", ms)
 
     def _set_error(self, message: str) -> None:
         if message != self.error:
             self.error = message
-            self.error_changed.emit(message)
+            self._announce("error_changed", message)
+
+    # --- telling the views ------------------------------------------------------------
+
+    def _hold(self) -> None:
+        """Keep the news of a start until VLC has started (or failed) or for one frame,
+        whichever is first.
+
+        VLC starts a file in about 2 ms on its own threads; the views' repaint for
+        `loading`, done meanwhile, competes with it for the CPU and Python's lock and
+        delays it by half as much again — to show a state that lasts less than a frame.
+        Held, the views get each change once, with the latest value, in order.
+        """
+        if self._held is None:
+            self._held = {}
+        self._release_timer.start()
+
+    def _release(self) -> None:
+        self._release_timer.stop()
+        held, self._held = self._held, None
+        for name, value in (held or {}).items():
+            getattr(self, name).emit(value)
+
+    def _announce(self, name: str, value: object) -> None:
+        if self._held is None:
+            getattr(self, name).emit(value)
+        else:
+            self._held[name] = value  # in the order of first change; the latest value

@@ -86,8 +86,9 @@ class VlcPlayer(QObject):
             else self._instance.media_new_path(mrl)
         player.set_media(media)
         player.audio_set_volume(volume)
+        if rate != player.get_rate():  # set while VLC starts, it slows the start
+            player.set_rate(rate)
         player.play()
-        player.set_rate(rate)
 
     def resume(self) -> None:
         self._player.set_pause(0)

@@ -149,6 +149,14 @@ class Store:
         with self.reading() as conn:
             return conn.execute(select(calls.c.recording).where(calls.c.id == call_id)).scalar()
 
+    def caller(self, call_id: int) -> dict | None:
+        """Who a call was with: customer_name, customer_number and from_number; None when
+        there is no such call. (For one line about a call; `call` reads all of it.)"""
+        with self.reading() as conn:
+            row = conn.execute(select(calls.c.customer_name, calls.c.customer_number,
+                                      calls.c.from_number).where(calls.c.id == call_id)).first()
+        return dict(row._mapping) if row is not None else None
+
     def call_id(self, source: str, source_id: str) -> int | None:
         """The local id of a call by its source key."""
         with self.reading() as conn:

@@ -160,6 +160,10 @@ class DetailView(QWidget):
     def current_call_id(self) -> int | None:
         return self._call["id"] if self._call else None
 
+    def shown(self, call_id: int) -> dict | None:
+        """The call as this view last read it from the store, if it is the one shown."""
+        return self._call if self._call is not None and self._call["id"] == call_id else None
+
     def show_call(self, call_id: int | None) -> None:
         """Show a call (None: nothing selected)."""
         self._call = self._store.call(call_id) if call_id is not None else None

@@ -48,14 +48,33 @@ class PlayColumnDelegate(QStyledItemDelegate):
                  call_id: Callable[[int], int | None]) -> None:
         super().__init__(view)
         self._now, self._view, self._call_id = now, view, call_id
-        for signal in (now.call_changed, now.state_changed, now.position_changed):
-            signal.connect(self._repaint_column)
+        self._drawn: int | None = None  # the call this column last drew as now playing
+        now.call_changed.connect(self._call_changed)
+        now.state_changed.connect(self._repaint_playing)
+        now.position_changed.connect(self._repaint_playing)
 
-    def _repaint_column(self, *_args) -> None:
-        # Only this column's strip: the rest of the list has not changed.
+    def _call_changed(self, call_id: int | None) -> None:
+        self._repaint({self._drawn, call_id})
+        self._drawn = call_id
+
+    def _repaint_playing(self, *_args) -> None:
+        self._repaint({self._now.call_id})
+
+    def _repaint(self, call_ids: set[int | None]) -> None:
+        # Only the cells of these calls: a whole column costs ~1 ms, a cell 0.06.
         view = self._view
-        x = view.columnViewportPosition(0)
-        view.viewport().update(QRect(x, 0, view.columnWidth(0), view.viewport().height()))
+        viewport = view.viewport()
+        top = view.rowAt(0)
+        if top < 0:
+            return
+        bottom = view.rowAt(viewport.height() - 1)
+        if bottom < 0:
+            bottom = view.model().rowCount() - 1
+        x, width = view.columnViewportPosition(0), view.columnWidth(0)
+        for row in range(top, bottom + 1):
+            if self._call_id(row) in call_ids:
+                viewport.update(QRect(x, view.rowViewportPosition(row), width,
+                                      view.rowHeight(row)))
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
         now = self._now
@@ -239,7 +258,7 @@ class PlayerBar(QWidget):
 
 
 def describe_call(call: dict | None) -> str:
-    """The bar's words for a call: name and number."""
+    """The bar's words for a call (`Store.caller`'s mapping): name and number."""
     if call is None:
         return "A call no longer listed"
     return formatting.who(call["customer_name"], call["customer_number"] or call["from_number"])

@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
         self.list_stack = QStackedWidget()
         self.list_stack.addWidget(self.table)
         self.list_stack.addWidget(self.empty)
-        self.now_playing = NowPlaying(store.recording, self)
+        self.now_playing = NowPlaying(self._recording_of, self)
         self.detail = DetailView(store, self.now_playing, author=self.author)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list_stack)
@@ -176,7 +176,8 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
         self.player_bar = PlayerBar(self.now_playing,
-                                    lambda call_id: describe_call(self.store.call(call_id)))
+                                    lambda call_id: describe_call(self.detail.shown(call_id)
+                                                                  or self.store.caller(call_id)))
         self.table.setItemDelegateForColumn(
             0, PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
         central = QWidget()
@@ -402,6 +403,11 @@ class MainWindow(QMainWindow):
                 self.now_playing.toggle(current)
         else:
             self.now_playing.toggle()
+
+    def _recording_of(self, call_id: int) -> str | None:
+        # Space plays the call the detail shows, as read a moment ago: no query on the way.
+        shown = self.detail.shown(call_id)
+        return shown["recording"] if shown is not None else self.store.recording(call_id)
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.column() == 0 and (index.data() or

@@ -45,6 +45,34 @@ def test_space_plays_the_current_call_and_every_view_says_so(qtbot, db, tmp_path
     qtbot.waitUntil(lambda: now.state == PLAYING, timeout=3000)
 
 
+def on_screen(window, call_id: int):
+    """The list's play cell of a call as the screen shows it (not as it would repaint)."""
+    table = window.table
+    rect = table.visualRect(window.model.index(window.model.row_of(call_id), 0))
+    at = table.viewport().mapTo(window, rect.topLeft())
+    return window.screen().grabWindow(window.winId(), at.x(), at.y(), rect.width(),
+                                      rect.height()).toImage()
+
+
+def test_the_list_repaints_the_play_cell_of_the_playing_call(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    call_id = go_to(qtbot, window, "ap-1001")
+    qtbot.wait(50)
+    idle = on_screen(window, call_id)
+    now = window.now_playing
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: now.state == PLAYING and now.position > 300, timeout=6000)
+    qtbot.wait(60)
+    early = on_screen(window, call_id)
+    assert early != idle  # ⏸ and the start of the progress line
+    qtbot.waitUntil(lambda: now.position > 3000, timeout=6000)
+    qtbot.wait(60)
+    assert on_screen(window, call_id) != early  # the progress line grew
+    now.stop()
+    qtbot.wait(60)
+    assert on_screen(window, call_id) == idle
+
+
 def test_selecting_another_call_keeps_playing_and_shows_that_calls_own_play(
         qtbot, db, tmp_path):
     window = open_window(qtbot, db, tmp_path)
