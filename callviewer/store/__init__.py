@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import EllipsisType
 
 import orjson
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from callviewer.store import calls as call_writes
+from callviewer.store import connections as sync_connections
 from callviewer.store import notes as note_writes
+from callviewer.store import recordings as archive
 from callviewer.store.database import (
+    DEFAULT_FILENAME,
     WRITE_OPTION,
     StoreError,
     explain,
@@ -25,9 +31,12 @@ from callviewer.store.database import (
 from callviewer.store.export import iter_calls, iter_canonical
 from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure_schema
 from callviewer.store.notes import NEW_NOTE
-from callviewer.store.schema import calls
+from callviewer.store.schema import calls, recordings, store_settings
 
 __all__ = ["NEW_NOTE", "SchemaTooNewError", "Store", "StoreError"]
+
+log = logging.getLogger(__name__)
+_CAP_KEY = "archive_cap_bytes"
 
 
 def now_micros() -> int:
@@ -85,7 +94,12 @@ class Store:
     def write_records(self, records: list[dict]) -> call_writes.WriteCounts:
         """Upsert validated partial records, all in one transaction."""
         with self.writing() as conn:
-            return call_writes.write_records(conn, records, now_micros())
+            counts = call_writes.write_records(conn, records, now_micros())
+            if counts.purged_archives:
+                archive.let_go(conn, counts.purged_archives)
+        if counts.purged_archives:
+            self.delete_stale_recordings()
+        return counts
 
     def set_done(self, call_id: int, done: bool) -> None:
         """Mark a call done (or not) locally; imports never change it back."""
@@ -145,7 +159,7 @@ class Store:
         return found
 
     def recording(self, call_id: int) -> str | None:
-        """A call's recording (file path or URL), or None."""
+        """A call's recording (file path or URL), or None: the archived file once archived."""
         with self.reading() as conn:
             return conn.execute(select(calls.c.recording).where(calls.c.id == call_id)).scalar()
 
@@ -192,6 +206,187 @@ class Store:
             "with_recording": with_recording,
             "by_source": by_source,
         }
+
+
+    # --- sync: connections and their state ---------------------------------------------
+
+    def add_connection(self, name: str, kind: str, settings: dict) -> dict:
+        """A new sync connection (StoreError if the name is taken); settings never hold a token."""
+        with self.writing() as conn:
+            return sync_connections.add(conn, name, kind, settings, now_micros())
+
+    def connections(self) -> list[dict]:
+        """Every sync connection by name: id, name, kind, settings, secret_key, and its state
+        (cursor, status, error, last_attempt_at, last_sync_at, last_full_at, last_summary)."""
+        with self.reading() as conn:
+            return sync_connections.listed(conn)
+
+    def connection(self, name: str) -> dict | None:
+        """One sync connection and its state, by name (as in `connections`)."""
+        with self.reading() as conn:
+            return sync_connections.find(conn, name)
+
+    def update_connection(self, name: str, settings: dict) -> None:
+        """Replace a connection's settings (StoreError if there is none by that name)."""
+        with self.writing() as conn:
+            sync_connections.set_settings(conn, name, settings)
+
+    def remove_connection(self, name: str) -> dict:
+        """Forget a connection, its cursor and fingerprints; its calls and recordings stay."""
+        with self.writing() as conn:
+            return sync_connections.remove(conn, name)
+
+    def set_sync_status(self, connection_id: int, **values) -> None:
+        """Record how a connection's sync went (see store/connections.py set_status)."""
+        with self.writing() as conn:
+            sync_connections.set_status(conn, connection_id, **values)
+
+    def commit_page(self, connection_id: int, records: list[dict],
+                    cursor: dict | EllipsisType | None = ...,
+                    files: Iterable[tuple[str, int, int, str]] = ()) -> call_writes.WriteCounts:
+        """One page of a sync, whole or not at all: its records, where the source serves
+        their recordings, the cursor past it (``...``: left as it is) and (a folder) the
+        fingerprints of its files."""
+        with self.writing() as conn:
+            counts = call_writes.write_records(conn, records, now_micros()) if records \
+                else call_writes.WriteCounts()
+            references = {key: record["recording"] for record in records
+                          if "recording" in record
+                          for key in [(record["source"], record["source_id"])]}
+            if references:
+                ids = call_writes.ids_of(conn, references)
+                archive.note_sources(conn, {ids[key]: ref for key, ref in references.items()},
+                                     connection_id)
+            if counts.purged_archives:
+                archive.let_go(conn, counts.purged_archives)
+            if cursor is not ...:
+                sync_connections.save_cursor(conn, connection_id, cursor)
+            sync_connections.save_fingerprints(conn, connection_id, list(files), now_micros())
+        if counts.purged_archives:
+            self.delete_stale_recordings()
+        return counts
+
+    def source_versions(self, source: str, source_ids: list[str]) -> dict[str, tuple]:
+        """(updated_at, progress) of the stored calls among some source ids."""
+        with self.reading() as conn:
+            return call_writes.versions_of(conn, source, source_ids)
+
+    def file_fingerprints(self, connection_id: int) -> dict[str, tuple[int, int, str]]:
+        """A watched folder's imported files: relative path -> (size, mtime_ns, sha256)."""
+        with self.reading() as conn:
+            return sync_connections.fingerprints(conn, connection_id)
+
+    # --- the recordings archive ---------------------------------------------------------
+
+    @property
+    def recordings_dir(self) -> Path:
+        """The folder this store's recordings are archived in (see store/recordings.py)."""
+        from callviewer.paths import data_dir
+
+        return archive.archive_dir(self.path, data_dir(), data_dir() / DEFAULT_FILENAME)
+
+    def wanted_recordings(self, connection_id: int,
+                          call_ids: list[int] | None = None) -> list[dict]:
+        """A connection's recordings to download: id, source, source_id, recording_state,
+        source_ref (secret: never log it), attempts."""
+        with self.reading() as conn:
+            return archive.wanted(conn, connection_id, call_ids)
+
+    def recording_archived(self, call_id: int, path: str, size: int, digest: str) -> bool:
+        """A downloaded recording (`path` relative to recordings_dir) is now what plays;
+        False when the call no longer wants it (purged meanwhile): the caller deletes it."""
+        absolute = str(self.recordings_dir / path)
+        with self.writing() as conn:
+            return archive.archived(conn, call_id, path, absolute, size, digest, now_micros())
+
+    def recording_failed(self, call_id: int, error: str, state: str | None = None) -> None:
+        """A download failed with the sentence `error`; `state` link_expired or gone marks
+        the recording so, None leaves it to be tried again."""
+        with self.writing() as conn:
+            if state is None:
+                archive.failed(conn, call_id, error)
+            else:
+                archive.set_state(conn, call_id, state, error)
+
+    def recording_evicted(self, call_id: int, reference: str) -> bool:
+        """Give up an archived copy for the size cap; the call plays from `reference` again."""
+        with self.writing() as conn:
+            path = archive.evicted(conn, call_id, reference, now_micros())
+        if path is not None:
+            self.delete_stale_recordings()
+        return path is not None
+
+    def recording_info(self, call_id: int) -> dict:
+        """A call's recording state and archive record: state, label, path (absolute),
+        size, archived_at, last_played_at, error; the source's link is not included."""
+        with self.reading() as conn:
+            state = conn.execute(select(calls.c.recording_state)
+                                 .where(calls.c.id == call_id)).scalar()
+            row = conn.execute(select(recordings.c.path, recordings.c.size,
+                                      recordings.c.archived_at, recordings.c.last_played_at,
+                                      recordings.c.error, recordings.c.source_gone)
+                               .where(recordings.c.call_id == call_id)).mappings().first()
+        info = dict(row) if row else dict.fromkeys(
+            ("path", "size", "archived_at", "last_played_at", "error", "source_gone"))
+        if info["path"]:
+            info["path"] = str(self.recordings_dir / info["path"])
+        return {"state": state, "label": archive.STATES.get(state, state), **info}
+
+    def mark_played(self, call_id: int) -> None:
+        """Note that a call's recording was played now (the size cap keeps recent ones)."""
+        with self.writing() as conn:
+            archive.played(conn, call_id, now_micros())
+
+    def recording_state_counts(self) -> dict[str, int]:
+        """How many calls are in each recording state, every state listed."""
+        with self.reading() as conn:
+            return archive.state_counts(conn)
+
+    def archive_size(self) -> tuple[int, int]:
+        """(files, bytes) in the recordings archive."""
+        with self.reading() as conn:
+            return archive.archive_size(conn)
+
+    def archive_cap(self) -> int | None:
+        """The archive's size cap in bytes; None (the default) for no cap."""
+        with self.reading() as conn:
+            value = conn.execute(select(store_settings.c.value)
+                                 .where(store_settings.c.key == _CAP_KEY)).scalar()
+        return int(value) if value else None
+
+    def set_archive_cap(self, cap_bytes: int | None) -> None:
+        """Set (or, with None, remove) the archive's size cap; the next sync applies it."""
+        with self.writing() as conn:
+            conn.execute(store_settings.delete().where(store_settings.c.key == _CAP_KEY))
+            if cap_bytes is not None:
+                conn.execute(store_settings.insert().values(key=_CAP_KEY,
+                                                            value=str(int(cap_bytes))))
+
+    def eviction_plan(self, cap_bytes: int | None = None) -> list[dict]:
+        """What a cap (default: the one set) would remove: call_id, size, last_played_at,
+        source, source_id, in eviction order; only recordings the source still serves."""
+        cap = self.archive_cap() if cap_bytes is None else cap_bytes
+        with self.reading() as conn:
+            return archive.eviction_plan(conn, cap)
+
+    def delete_stale_recordings(self) -> int:
+        """Delete archived files whose calls let go of them (purged, evicted); how many."""
+        with self.reading() as conn:
+            stale = archive.stale_files(conn)
+        done = []
+        for call_id, path in stale:
+            try:
+                os.unlink(self.recordings_dir / path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("Could not delete the archived recording %s: %s", path, exc)
+                continue
+            done.append(call_id)
+        if done:
+            with self.writing() as conn:
+                archive.forget_stale(conn, done)
+        return len(done)
 
 
 def _without_password(url: str) -> str:

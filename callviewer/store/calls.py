@@ -14,12 +14,15 @@ The rules (the same for files now and for APIs later):
   import. Unknown source fields (``extras``) are merged, never dropped.
 - A purge is final: transcript, recording and numbers are removed and stay
   removed, from the row and from the search index.
+- Every write keeps the call's recording state in step (store/recordings.py);
+  an archived recording stays archived whatever a later version says, until a
+  purge, which also lets go of the archived file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -29,6 +32,7 @@ from sqlalchemy.sql.expression import bindparam
 from callviewer.record import FIELDS, PURGED_FIELDS
 from callviewer.store import search
 from callviewer.store.database import insert_many
+from callviewer.store.recordings import ARCHIVED, next_state
 from callviewer.store.schema import calls
 
 JSON_COLUMNS = ("transcript", "analysis", "extras")
@@ -38,6 +42,7 @@ DEFAULT_ROW = {
     **dict.fromkeys(RECORD_COLUMNS),
     "direction": "unknown", "outcome": "unknown", "done": False, "has_recording": False,
     "is_purged": False, "progress": 0, "done_local": False, "note_count": 0,
+    "recording_state": "none",
 }
 _KEY_CHUNK = 400  # keys per IN (...) query, below every engine's parameter limit
 
@@ -49,11 +54,14 @@ class WriteCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Calls whose archived recording a purge in this batch let go of (not a count).
+    purged_archives: list[int] = field(default_factory=list, compare=False, repr=False)
 
     def add(self, other: WriteCounts) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.purged_archives.extend(other.purged_archives)
 
 
 def write_records(conn: Connection, records: list[dict], now: int) -> WriteCounts:
@@ -67,13 +75,18 @@ def write_records(conn: Connection, records: list[dict], now: int) -> WriteCount
         incoming = to_row(record)
         base = fresh.get(key) or changed.get(key) or stored.get(key)
         if base is None:
-            fresh[key] = _purge_if_needed({**DEFAULT_ROW, **incoming, "imported_at": now})
+            row = _purge_if_needed({**DEFAULT_ROW, **incoming, "imported_at": now})
+            row["recording_state"] = next_state(row, None)
+            fresh[key] = row
             counts.new += 1
             continue
         merged = merge(base, incoming)
         if merged == base:
             counts.unchanged += 1
         else:
+            if merged["is_purged"] and not base["is_purged"] \
+                    and base["recording_state"] == ARCHIVED and "id" in base:
+                counts.purged_archives.append(base["id"])
             (fresh if key in fresh else changed)[key] = merged
             counts.updated += 1
     if fresh:
@@ -106,7 +119,9 @@ def merge(base: dict, incoming: dict) -> dict:
         merged["done"] = base["done"]
     if base["is_purged"]:
         merged["is_purged"] = True
-    return _purge_if_needed(merged)
+    merged = _purge_if_needed(merged)
+    merged["recording_state"] = next_state(merged, base)
+    return merged
 
 
 def _is_older(incoming: dict, base: dict) -> bool:
@@ -127,6 +142,7 @@ def _merge_analysis(stored: str | None, incoming: str | None) -> str | None:
 
 
 def _purge_if_needed(row: dict) -> dict:
+    row["is_purged"] = bool(row["is_purged"])  # a source's null says nothing: not purged
     if row["is_purged"]:
         row.update(dict.fromkeys(PURGED_FIELDS))
         row["has_recording"] = False
@@ -142,6 +158,19 @@ def _dump(value: object) -> str:
 
 def _load_existing(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     return {key: dict(row) for key, row in _rows_by_key(conn, [calls], keys)}
+
+
+def ids_of(conn: Connection, keys) -> dict[tuple[str, str], int]:
+    """The local ids of calls by (source, source_id)."""
+    return {key: row["id"] for key, row in _rows_by_key(conn, [calls.c.id, calls.c.source_id],
+                                                         keys)}
+
+
+def versions_of(conn: Connection, source: str, ids: list[str]) -> dict[str, tuple]:
+    """(updated_at, progress) of stored calls of one source, by source id."""
+    columns = [calls.c.source_id, calls.c.updated_at, calls.c.progress]
+    return {key[1]: (row["updated_at"], row["progress"])
+            for key, row in _rows_by_key(conn, columns, {(source, i) for i in ids})}
 
 
 def _rows_by_key(conn: Connection, columns: list, keys) -> Iterator[tuple[tuple[str, str], Any]]:

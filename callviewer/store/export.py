@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from callviewer.record import FIELDS, TIME_FIELDS, format_time
+from callviewer.redaction import redact_url
 from callviewer.store.notes import notes_of
 from callviewer.store.schema import calls
 
@@ -56,6 +57,8 @@ def canonical(row, notes: list[dict]) -> dict:
                            "created_at": format_time(run.get("created_at"))}
                           for run in record["analysis"] or []]
     record["extras"] = record["extras"] or {}
+    # A signed link's query string is its key: exports never carry it.
+    record["recording"] = redact_url(record["recording"])
     if isinstance(record["score"], float) and record["score"].is_integer():
         record["score"] = int(record["score"])
     record["notes"] = [{"author": note["author"], "body": note["body"],

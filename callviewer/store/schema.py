@@ -64,6 +64,8 @@ calls = Table(
     Column("done_local", Boolean, nullable=False, server_default="0"),
     Column("note_count", Integer, nullable=False, server_default="0"),
     Column("imported_at", BigInteger, nullable=False),
+    # One of store/recordings.py STATES, kept in step by every write (migration 0004).
+    Column("recording_state", Text, nullable=False, server_default="none"),
     UniqueConstraint("source", "source_id", name="uq_calls_source_key"),
 )
 
@@ -80,6 +82,7 @@ CALL_INDEXES = (
         ("ix_calls_recording", calls.c.has_recording),
         ("ix_calls_customer", calls.c.customer_name),
         ("ix_calls_notes", calls.c.note_count),
+        ("ix_calls_recording_state", calls.c.recording_state),
     )),
 )
 
@@ -110,3 +113,79 @@ drafts = Table(
 # Its rowid is calls.id; store/search.py writes its rows.
 FTS_TABLE = "calls_fts"
 FTS_COLUMNS = ("name", "numbers", "summary", "transcript", "notes")
+
+
+# --- sync (migration 0004) ------------------------------------------------------------
+
+# A place calls are synced from: a calls API or a watched folder. `settings` is JSON
+# (see callviewer/sync/connection.py); the API token is never here, but in the keyring
+# (or its fallback file) under `secret_key`.
+sync_connections = Table(
+    "sync_connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("secret_key", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("name", name="uq_sync_connections_name"),
+)
+
+# Where a connection stands: its cursor (JSON, committed with each page), how its last
+# sync went (status and the sentence for a failure) and when.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("sync_connections.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("cursor", Text),
+    Column("status", Text, nullable=False, server_default="never"),
+    Column("error", Text),
+    Column("last_attempt_at", BigInteger),
+    Column("last_sync_at", BigInteger),
+    Column("last_full_at", BigInteger),
+    Column("last_summary", Text),
+)
+
+# The files of a watched folder already imported, so that unchanged ones are not re-read.
+watched_files = Table(
+    "watched_files",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("sync_connections.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("path", Text, primary_key=True),  # relative to the folder, "/"-separated
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("imported_at", BigInteger, nullable=False),
+)
+
+# The recordings archive: per call, where its source serves the recording and the
+# archived copy (a path relative to the archive folder). Local state only.
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("call_id", Integer, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("connection_id", Integer, ForeignKey("sync_connections.id", ondelete="SET NULL")),
+    Column("source_ref", Text),  # a signed URL or a file: never exported or logged
+    Column("source_gone", Boolean, nullable=False, server_default="0"),
+    Column("path", Text),
+    Column("size", BigInteger),
+    Column("sha256", Text),
+    Column("archived_at", BigInteger),
+    Column("last_played_at", BigInteger),
+    Column("evicted_at", BigInteger),
+    Column("stale_path", Text),  # an archived file to delete now that its call let go of it
+    Column("error", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_recordings_connection", "connection_id"),
+)
+
+# Store-wide settings that the command line and the window share (the archive's size cap).
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,137 @@
+"""`callviewer sync …`: add, list, remove and run sync connections from the command line.
+
+    callviewer sync add NAME --url BASE_URL [--token-stdin] [--set KEY=VALUE]... [--db DB]
+    callviewer sync add NAME --folder PATH [--set KEY=VALUE]... [--db DB]
+    callviewer sync list | remove NAME | run [NAME] [--full] [--db DB]
+
+Only argparse is imported at start-up; the sync machinery when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add `sync` and its subcommands to the command line."""
+    sync = commands.add_parser("sync", parents=[common], help="sync calls from APIs and folders",
+                               description="Keep the store current from calls APIs and "
+                                           "watched folders, recordings archived locally.")
+    actions = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", parents=[common], help="add a connection",
+                             description="Add a calls API (--url) or a watched folder "
+                                         "(--folder) under a name.")
+    add.add_argument("name", metavar="NAME")
+    where = add.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", metavar="BASE_URL", help="the calls API's base address")
+    where.add_argument("--folder", type=Path, metavar="PATH", help="a folder of exports")
+    add.add_argument("--token-stdin", action="store_true",
+                     help="read the API token from standard input")
+    add.add_argument("--set", dest="settings", action="append", default=[],
+                     metavar="KEY=VALUE", help="change one of the connection's defaults "
+                                               "(see the README)")
+
+    actions.add_parser("list", parents=[common], help="list the connections and how they stand")
+    remove = actions.add_parser("remove", parents=[common], help="remove a connection "
+                                                                  "(its calls stay)")
+    remove.add_argument("name", metavar="NAME")
+    run = actions.add_parser("run", parents=[common], help="sync once and exit",
+                             description="Sync one connection, or all, once. Exit status: 0 "
+                                         "all went well, 1 some records were rejected, 2 a "
+                                         "connection failed.")
+    run.add_argument("name", nargs="?", metavar="NAME")
+    run.add_argument("--full", action="store_true",
+                     help="also reconcile the last 30 days (deletions, purges, done flags)")
+
+
+def run(store, args: argparse.Namespace) -> int:
+    """Carry out `sync ACTION` on the open store; returns the exit status."""
+    return {"add": _add, "list": _list, "remove": _remove, "run": _run}[args.sync_command](
+        store, args)
+
+
+def _add(store, args: argparse.Namespace) -> int:
+    from callviewer.sync.connection import parse_setting, settings_for
+    from callviewer.sync.tokens import save_token
+
+    kind = "folder" if args.folder is not None else "calls-api"
+    try:
+        settings = dict(parse_setting(kind, text) for text in args.settings)
+        if kind == "folder":
+            settings["folder"] = str(args.folder.expanduser().resolve())
+        else:
+            if not args.url.startswith(("http://", "https://")):
+                raise ValueError(f"The address {args.url!r} must start with http:// "
+                                 "or https://.")
+            settings["url"] = args.url.rstrip("/")
+        settings_for(kind, settings)
+    except ValueError as exc:
+        print(f"callviewer: {exc}", file=sys.stderr)
+        return 2
+    if kind == "folder" and not Path(settings["folder"]).is_dir():
+        print(f"callviewer: The folder {settings['folder']} does not exist.", file=sys.stderr)
+        return 2
+    token = None
+    if args.token_stdin:
+        token = sys.stdin.readline().strip()
+        if not token:
+            print("callviewer: No token was given on standard input.", file=sys.stderr)
+            return 2
+    row = store.add_connection(args.name, kind, settings)
+    where = settings.get("url") or settings.get("folder")
+    print(f"Added the {kind} connection {row['name']} ({where}).")
+    if token:
+        print(save_token(row["secret_key"], token))
+    elif kind == "calls-api":
+        print("No token was given: the API is called without one (add one with "
+              "--token-stdin).")
+    return 0
+
+
+def _list(store, args: argparse.Namespace) -> int:
+    from callviewer.sync.runner import local_clock
+
+    rows = store.connections()
+    if not rows:
+        print("No connections; add one with `callviewer sync add`.")
+    for row in rows:
+        where = row["settings"].get("url") or row["settings"].get("folder")
+        synced = f"last synced {local_clock(row['last_sync_at'])}" if row["last_sync_at"] \
+            else "not synced yet"
+        print(f"{row['name']}\t{row['kind']}\t{where}\t{synced}\t{row['status']}")
+        if row["error"]:
+            print(f"  {row['error']}")
+    return 0
+
+
+def _remove(store, args: argparse.Namespace) -> int:
+    from callviewer.sync.tokens import delete_token
+
+    row = store.remove_connection(args.name)
+    delete_token(row["secret_key"])
+    print(f"Removed the connection {row['name']}; its calls and recordings stay.")
+    return 0
+
+
+def _run(store, args: argparse.Namespace) -> int:
+    from callviewer.sync.runner import run_sync
+
+    report = run_sync(store.url, args.name, args.full)
+    print(report.summary_line())
+    print(report.downloads_line())
+    for name in report.waiting:
+        print(f"waiting: {name} is still being written; it is imported on a later sync.")
+    for reject in report.rejects:
+        print(f"rejected: {reject}", file=sys.stderr)
+    if report.rejected > len(report.rejects):
+        print(f"... and {report.rejected - len(report.rejects)} more rejected", file=sys.stderr)
+    for sentence in report.recording_errors:
+        print(f"recording: {sentence}", file=sys.stderr)
+    for name, sentence in report.failures.items():
+        print(f"callviewer: {name}: {sentence}", file=sys.stderr)
+    if report.canceled:
+        print("callviewer: the sync was canceled; run it again to go on.", file=sys.stderr)
+    return report.exit_code

@@ -1,0 +1,151 @@
+"""The sync connection interface, and how a stored connection becomes one.
+
+A connection is a place calls come from: one module per source API or kind
+of place under `callviewer/sync/sources/`, each with a ``KIND``, its
+``DEFAULTS`` (every setting it reads, overridable per connection) and
+``open(name, settings, token, cancel)`` returning a `Connection`. The runner
+(sync/runner.py) drives any of them the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+from callviewer.sync.importer import Reject
+
+# kind -> the module implementing it.
+KINDS = {
+    "calls-api": "callviewer.sync.sources.agent_platform_api",
+    "folder": "callviewer.sync.sources.folder",
+}
+
+
+
+class Known(Protocol):
+    """What the store already holds, as a connection needs to know it."""
+
+    def versions(self, source: str, source_ids: list[str]) -> dict[str, tuple]:
+        """{source id: (updated_at, progress)} of the stored calls among these."""
+        ...
+
+    def files(self) -> dict[str, tuple[int, int, str]]:
+        """A watched folder's imported files: relative path -> (size, mtime_ns, sha256)."""
+        ...
+
+
+@dataclass
+class Page:
+    """One step of a sync, committed whole: records, rejects, and the cursor after it."""
+
+    records: list[dict]
+    rejects: list[Reject] = field(default_factory=list)
+    cursor: dict | None = None
+    files: list[tuple[str, int, int, str]] = field(default_factory=list)  # folder fingerprints
+    listed: int = 0  # source items this page covered (records + rejects)
+    total: int | None = None  # items the whole pass will list, when the source says
+    waiting: list[str] = field(default_factory=list)  # files still being written
+    full_done: bool = False  # this page completed a reconciliation pass
+
+
+class RecordingUnavailable(Exception):
+    """The source refused a recording (its HTTP status, or 404 for a missing file)."""
+
+    def __init__(self, code: int, sentence: str) -> None:
+        super().__init__(sentence)
+        self.code = code
+
+
+class Connection(Protocol):
+    """What the runner needs from a source."""
+
+    name: str
+    kind: str
+    # Seconds between reconciliation passes (None: the source has none).
+    reconcile_every: float | None
+
+    def changes(self, cursor: dict | None, full: bool, known: Known) -> Iterator[Page]:
+        """The calls changed since `cursor`, page by page; `full` adds the reconciliation."""
+        ...
+
+    def fetch_detail(self, source_id: str) -> dict | None:
+        """A call's full record now (its recording link fresh); None if the source has none."""
+        ...
+
+    def fetch_recording(self, reference: str, part: Path) -> None:
+        """Bring a recording into `part`, continuing what `part` already holds.
+
+        Raises RecordingUnavailable when the source refuses it.
+        """
+        ...
+
+    def can_serve(self, reference: str) -> bool:
+        """Whether the source answers for this recording now (checked before an eviction)."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+def module_for(kind: str) -> ModuleType:
+    """The source module of a connection kind; ValueError names the kinds there are."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown connection kind {kind!r}; use one of: {', '.join(KINDS)}.")
+    return importlib.import_module(KINDS[kind])
+
+
+def settings_for(kind: str, given: dict[str, Any]) -> dict[str, Any]:
+    """A kind's defaults with `given` over them; ValueError for a setting the kind lacks."""
+    defaults = module_for(kind).DEFAULTS
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(f"Unknown setting {unknown[0]!r} for a {kind} connection; "
+                         f"the settings are: {', '.join(sorted(defaults))}.")
+    merged = dict(defaults)
+    for key, value in given.items():
+        merged[key] = _like(defaults[key], value, key)
+    return merged
+
+
+def open_connection(row: dict, token: str | None,
+                    cancel: threading.Event | None = None) -> Connection:
+    """The live connection for a stored one (as Store.connection returns it)."""
+    module = module_for(row["kind"])
+    return module.open(row["name"], settings_for(row["kind"], row["settings"]), token, cancel)
+
+
+def parse_setting(kind: str, text: str) -> tuple[str, Any]:
+    """A KEY=VALUE setting from the command line, typed like its default."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValueError(f"Give a setting as KEY=VALUE, not {text!r}.")
+    defaults = module_for(kind).DEFAULTS
+    if key not in defaults:
+        raise ValueError(f"Unknown setting {key!r} for a {kind} connection; "
+                         f"the settings are: {', '.join(sorted(defaults))}.")
+    return key, _like(defaults[key], value, key)
+
+
+def _like(default: Any, value: Any, key: str) -> Any:
+    """`value` in the type of `default` (text from the command line is converted)."""
+    if value is None or default is None or not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return value.strip().lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        raise ValueError(f"The setting {key!r} needs a {type(default).__name__}, "
+                         f"not {value!r}.") from None
+    return value

@@ -1,0 +1,285 @@
+"""HTTP for the source APIs: requests with urllib3's Retry, and failures as sentences.
+
+Timeouts, dropped connections and 5xx are retried with exponential backoff
+and jitter, bounded; 429 and 503 wait as long as ``Retry-After`` says (in
+seconds or as an HTTP date), up to a bound. urllib3's Retry does all of it,
+with one addition it cannot do: a body that breaks off after the headers
+arrived is read again through the same Retry object (its counts and its
+backoff). Every wait can be cut short by the sync's cancel event.
+
+No exception raised here carries a URL's query string or a token: the
+library's own exceptions are replaced (``from None``) by sentences.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import (
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+)
+from urllib3.util.retry import Retry
+
+from callviewer.redaction import install_log_redaction, redact_text, register_secret
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+USER_AGENT = "callviewer-sync"
+CHUNK = 64 * 1024
+# Every HTTP source's settings (sync/connection.py); times in seconds.
+DEFAULTS = {
+    "connect_timeout": 10.0,
+    "read_timeout": 30.0,
+    "retries": 5,
+    "backoff_factor": 1.0,
+    "backoff_max": 60.0,
+    "backoff_jitter": 1.0,
+    "retry_after_max": 300,
+}
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class SyncFailed(Exception):
+    """A source could not be synced; str() is the sentence for a person."""
+
+    status = "failed"
+
+
+class Offline(SyncFailed):
+    """The source could not be reached at all (no network, no such host, refused)."""
+
+    status = "offline"
+
+
+class TokenRefused(SyncFailed):
+    """The API answered 401 or 403: the token is wrong, expired or lacks a scope."""
+
+    status = "refused"
+
+    def __init__(self) -> None:
+        super().__init__("The API token was refused — check it in Preferences.")
+
+
+class Canceled(Exception):
+    """The sync was canceled while waiting."""
+
+
+class HttpStatus(SyncFailed):
+    """The server's final answer was an error status (after any retries)."""
+
+    def __init__(self, sentence: str, code: int) -> None:
+        super().__init__(sentence)
+        self.code = code
+
+
+class CancellableRetry(Retry):
+    """urllib3's Retry whose waits end early (raising Canceled) when the sync is canceled."""
+
+    def __init__(self, *args: Any, cancel: threading.Event | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cancel = cancel
+
+    def new(self, **kwargs: Any) -> CancellableRetry:
+        kwargs.setdefault("cancel", self.cancel)
+        return super().new(**kwargs)
+
+    def sleep(self, response: Any = None) -> None:
+        seconds = None
+        if self.respect_retry_after_header and response is not None:
+            seconds = self.get_retry_after(response)
+        if not seconds:
+            seconds = self.get_backoff_time()
+        if seconds and seconds > 0:
+            if self.cancel is None:
+                threading.Event().wait(seconds)
+            elif self.cancel.wait(seconds):
+                raise Canceled()
+
+
+class HttpClient:
+    """A requests session with the connection's retry policy and timeouts.
+
+    The token goes only to URLs under `api_base` (never to a recording's host).
+    """
+
+    def __init__(self, settings: dict, token: str | None, cancel: threading.Event | None,
+                 api_base: str | None = None) -> None:
+        install_log_redaction()
+        register_secret(token)
+        self.cancel = cancel
+        self.api_base = api_base
+        self.token = token
+        self.timeout = (float(settings["connect_timeout"]), float(settings["read_timeout"]))
+        self.retry = CancellableRetry(
+            total=int(settings["retries"]), connect=int(settings["retries"]),
+            read=int(settings["retries"]), status=int(settings["retries"]), other=0,
+            redirect=5, status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
+            backoff_factor=float(settings["backoff_factor"]),
+            backoff_max=float(settings["backoff_max"]),
+            backoff_jitter=float(settings["backoff_jitter"]),
+            retry_after_max=int(settings["retry_after_max"]),
+            raise_on_status=False, respect_retry_after_header=True, cancel=cancel)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        adapter = HTTPAdapter(max_retries=self.retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.requests = 0  # sent, retries included (for the benchmark)
+        self._count_lock = threading.Lock()
+        self.session.hooks["response"].append(self._counted)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str, params: dict | None = None, headers: dict | None = None,
+            stream: bool = False, what: str = "the calls API") -> requests.Response:
+        """GET with retries; the final response whatever its status (errors are the caller's).
+
+        Raises Offline, SyncFailed (timeouts, broken connections after the retries)
+        or Canceled. A body that breaks off is fetched again (not when streaming).
+        """
+        retry = self.retry
+        sent_headers = dict(headers or {})
+        if self.token and self.api_base and url.startswith(self.api_base):
+            sent_headers["Authorization"] = f"Bearer {self.token}"
+        while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise Canceled()
+            try:
+                return self.session.get(url, params=params, headers=sent_headers,
+                                        timeout=self.timeout, stream=stream)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                problem = exc  # the body broke off after the headers: Retry cannot see it
+            except requests.exceptions.RequestException as exc:
+                raise self._failure(exc, url, what) from None
+            try:
+                retry = retry.increment("GET", url, error=ProtocolError(str(problem)))
+            except MaxRetryError:
+                raise SyncFailed(f"{_host(url, what)} kept breaking off its answer; "
+                                 "the sync will try again later.") from None
+            retry.sleep()
+
+    def download(self, url: str, part: Path, what: str = "the recording's server") -> None:
+        """Bring `url`'s body into `part`, continuing what it holds (a Range request).
+
+        A body that breaks off is resumed through the Retry object; a final error
+        status raises HttpStatus, nothing reachable Offline or SyncFailed. `part`
+        is kept for the next try in every case but a body longer than announced.
+        """
+        retry = self.retry
+        while True:
+            have = part.stat().st_size if part.exists() else 0
+            headers = {"Accept-Encoding": "identity"}
+            if have:
+                headers["Range"] = f"bytes={have}-"
+            response = self.get(url, headers=headers, stream=True, what=what)
+            with response:
+                if response.status_code == 416 and have:
+                    return  # what we hold is the whole recording
+                if response.status_code not in (200, 206):
+                    raise HttpStatus(f"{_host(url, what)} answered {response.status_code}.",
+                                     response.status_code)
+                start = _range_start(response) if response.status_code == 206 else 0
+                if start not in (0, have):
+                    start = 0  # an answer to some other range: start over without it
+                    response.close()
+                    part.unlink(missing_ok=True)
+                    continue
+                length = response.headers.get("Content-Length")
+                expected = start + int(length) if length and length.isdigit() else None
+                whole = self._write_body(response, part, append=start > 0)
+                broken = not whole or (expected is not None and part.stat().st_size < expected)
+            if expected is not None and part.stat().st_size > expected:
+                part.unlink()
+                raise SyncFailed(f"{_host(url, what)} sent more than it announced.")
+            if not broken:
+                return
+            try:
+                retry = retry.increment("GET", url, error=ProtocolError("body broke off"))
+            except MaxRetryError:
+                raise SyncFailed(f"{_host(url, what)} kept breaking off the recording; "
+                                 "the sync will try again later.") from None
+            retry.sleep()
+
+    def _write_body(self, response: requests.Response, part: Path, append: bool) -> bool:
+        """Append the body to `part` as it arrives; False if the connection broke off.
+
+        Errors writing the file itself are not the network's: they propagate.
+        """
+        whole = True
+        with open(part, "ab" if append else "wb") as out:
+            chunks = response.raw.stream(CHUNK, decode_content=False)
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except (Urllib3Error, ConnectionError, TimeoutError):
+                    whole = False
+                    break
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Canceled()
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        return whole
+
+    def _counted(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        retries = getattr(response.raw, "retries", None)
+        with self._count_lock:
+            self.requests += 1 + (len(retries.history) if retries is not None else 0)
+
+    @staticmethod
+    def _failure(exc: requests.exceptions.RequestException, url: str, what: str) -> Exception:
+        where = _host(url, what)
+        reason = _root(exc)
+        if isinstance(reason, (NewConnectionError, NameResolutionError)) or isinstance(
+                exc, requests.exceptions.ConnectTimeout):
+            return Offline(f"{where} could not be reached.")
+        if isinstance(exc, (requests.exceptions.Timeout,)) or "timed out" in str(reason).lower():
+            return SyncFailed(f"{where} did not answer in time; the sync will try again later.")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return SyncFailed(f"{where} closed the connection; the sync will try again later.")
+        return SyncFailed(redact_text(f"{where} could not be used: {type(exc).__name__}."))
+
+
+def status_failure(response: requests.Response, what: str = "the calls API") -> SyncFailed:
+    """The sentence for an error status; TokenRefused for 401 and 403."""
+    if response.status_code in (401, 403):
+        return TokenRefused()
+    reason = response.reason or ""
+    later = "; the sync will try again later" if response.status_code >= 500 or \
+        response.status_code == 429 else ""
+    return HttpStatus(f"{_host(response.url, what)} answered {response.status_code} "
+                      f"{reason}{later}.".replace(" .", "."), response.status_code)
+
+
+def _range_start(response: requests.Response) -> int:
+    found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+    return int(found.group(1)) if found else -1
+
+
+def _host(url: str, what: str) -> str:
+    try:
+        host = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    except ValueError:
+        host = ""
+    return f"{what} at {host}" if host else what
+
+
+def _root(exc: BaseException) -> BaseException | None:
+    """The urllib3 reason inside a requests exception (MaxRetryError's reason, unwrapped)."""
+    seen = exc.args[0] if exc.args else None
+    if isinstance(seen, MaxRetryError):
+        return seen.reason
+    return seen if isinstance(seen, BaseException) else None

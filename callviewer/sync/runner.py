@@ -1,0 +1,233 @@
+"""Run a sync: one connection or all, once, on a database connection of its own.
+
+The window runs `run_sync` on a worker thread and shows its progress
+callback (done, total or None, message) with a Cancel that sets the event;
+the command line runs it and waits. Each page is committed whole with the
+cursor past it, recordings are downloaded right after the page that brought
+them, and cancel is honoured between pages and downloads (and within waits
+and downloads), so a canceled or killed sync is simply run again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from callviewer.redaction import install_log_redaction
+from callviewer.store import Store, StoreError, now_micros
+from callviewer.store import connections as status
+from callviewer.sync import archive
+from callviewer.sync.connection import Connection, open_connection
+from callviewer.sync.http import Canceled, Offline, SyncFailed
+from callviewer.sync.importer import ImportReport
+from callviewer.sync.tokens import load_token
+
+log = logging.getLogger(__name__)
+
+# (done, total or None when unknown, what is happening) — called on the sync's thread.
+Progress = Callable[[int, int | None, str], None]
+
+
+@dataclass
+class SyncReport(ImportReport):
+    """What a sync did: the import's counts and rejects, plus downloads and failures."""
+
+    downloaded: int = 0
+    downloaded_bytes: int = 0
+    recording_errors: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # connection name -> sentence
+    waiting: list[str] = field(default_factory=list)  # files still being written
+    evicted: int = 0
+    evicted_bytes: int = 0
+    requests: int = 0  # HTTP requests sent, retries included
+    finished_at: int | None = None  # epoch microseconds
+
+    @property
+    def exit_code(self) -> int:
+        """0: all went well; 1: some records were rejected; 2: a connection failed."""
+        return 2 if self.failures or self.unreadable else 1 if self.rejected else 0
+
+    def downloads_line(self) -> str:
+        """What was downloaded, as the command line prints it."""
+        if not self.downloaded:
+            return "No recordings downloaded."
+        return (f"Downloaded {self.downloaded} recording{'s' * (self.downloaded != 1)} "
+                f"({_size(self.downloaded_bytes)}).")
+
+    def status_line(self) -> str:
+        """The status bar's sentence: ``Synced 10:42 · 37 new, 5 updated, 3 recordings``."""
+        when = local_clock(self.finished_at or now_micros())
+        parts = [f"{self.counts.new} new", f"{self.counts.updated} updated"]
+        if self.downloaded:
+            parts.append(f"{self.downloaded} recording{'s' * (self.downloaded != 1)}")
+        if self.rejected:
+            parts.append(f"{self.rejected} rejected")
+        head = "Sync canceled" if self.canceled else "Synced"
+        line = f"{head} {when} · {', '.join(parts)}"
+        if self.failures:
+            line += " · " + " ".join(f"{name}: {why}" for name, why in self.failures.items())
+        return line
+
+
+def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
+             progress: Progress | None = None,
+             cancel: threading.Event | None = None) -> SyncReport:
+    """Sync one connection (by name) or all, once; never raises for a source's faults.
+
+    Opens (and closes) its own Store on `db` (a path or URL; None: the default).
+    StoreError when the database cannot be used or there is no such connection.
+    """
+    install_log_redaction()
+    cancel = cancel or threading.Event()
+    report = SyncReport()
+    with Store(db) as store:
+        rows = store.connections()
+        if name is not None:
+            rows = [row for row in rows if row["name"] == name]
+            if not rows:
+                raise StoreError(f"There is no connection named {name!r}.")
+        store.delete_stale_recordings()
+        live: dict[int, Connection] = {}
+        try:
+            for row in rows:
+                if cancel.is_set():
+                    report.canceled = True
+                    break
+                connection = _sync_one(store, row, full, report, progress, cancel)
+                if connection is not None:
+                    live[row["id"]] = connection
+            if not report.canceled and store.archive_cap() is not None:
+                _cap(store, live, report)
+        finally:
+            for connection in live.values():
+                report.requests += getattr(getattr(connection, "http", None), "requests", 0)
+                connection.close()
+    report.finished_at = now_micros()
+    return report
+
+
+def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
+              progress: Progress | None, cancel: threading.Event) -> Connection | None:
+    """Sync one connection into the report; the connection if it is still usable."""
+    started = now_micros()
+    connection_id = row["id"]
+    store.set_sync_status(connection_id, last_attempt_at=started)
+    try:
+        token = load_token(row["secret_key"]) if row["kind"] != "folder" else None
+        connection = open_connection(row, token, cancel)
+    except (SyncFailed, ValueError) as exc:
+        _failed(store, row, report, SyncFailed(str(exc)))
+        return None
+    every = connection.reconcile_every
+    full = full or (every is not None and (
+        row["last_full_at"] is None or started - row["last_full_at"] > every * 1_000_000))
+    before = (report.counts.new, report.counts.updated, report.counts.unchanged,
+              report.rejected, report.downloaded)
+    known = _Known(store, connection_id)
+    tried: set[int] = set()
+    listed = 0
+    try:
+        for page in connection.changes(row["cursor"], full, known):
+            counts = store.commit_page(connection_id, page.records,
+                                       ... if page.cursor is None else page.cursor, page.files)
+            report.counts.add(counts)
+            for reject in page.rejects:
+                report.reject(reject)
+            report.waiting.extend(page.waiting)
+            report.files += len(page.files)
+            if page.full_done:
+                store.set_sync_status(connection_id, last_full_at=started)
+            listed += page.listed
+            _tell(progress, listed, page.total, f"{row['name']}: {listed:,} calls read")
+            _download(store, connection, connection_id, report, progress, cancel, tried)
+            if cancel.is_set():
+                raise Canceled()
+        _download(store, connection, connection_id, report, progress, cancel, tried)
+    except Canceled:
+        report.canceled = True
+        store.set_sync_status(connection_id, status=status.CANCELED)
+        return connection
+    except SyncFailed as exc:
+        _failed(store, row, report, exc)
+        connection.close()
+        return None
+    after = (report.counts.new, report.counts.updated, report.counts.unchanged,
+             report.rejected, report.downloaded)
+    summary = dict(zip(("new", "updated", "unchanged", "rejected", "recordings"),
+                       (b - a for a, b in zip(before, after, strict=True)), strict=True))
+    store.set_sync_status(connection_id, status=status.OK, error=None, last_sync_at=started,
+                          last_summary=summary)
+    return connection
+
+
+def _download(store: Store, connection: Connection, connection_id: int, report: SyncReport,
+              progress: Progress | None, cancel: threading.Event, tried: set[int]) -> None:
+    """Download the connection's wanted recordings not yet tried in this run."""
+    wanted = [item for item in store.wanted_recordings(connection_id) if item["id"] not in tried]
+    for done, item in enumerate(wanted):
+        if cancel.is_set():
+            raise Canceled()
+        _tell(progress, done, len(wanted), f"Downloading recordings: {done + 1} of {len(wanted)}")
+        tried.add(item["id"])
+        outcome = archive.download(store, connection, connection_id, item)
+        if outcome.archived:
+            report.downloaded += 1
+            report.downloaded_bytes += outcome.size
+        elif outcome.error:
+            report.recording_errors.append(outcome.error)
+
+
+def _cap(store: Store, live: dict[int, Connection], report: SyncReport) -> None:
+    try:
+        report.evicted, report.evicted_bytes = archive.evict_for_cap(store, live)
+    except (SyncFailed, Canceled) as exc:
+        log.info("The archive's size cap was not applied: %s", exc)
+
+
+def _failed(store: Store, row: dict, report: SyncReport, exc: SyncFailed) -> None:
+    if isinstance(exc, Offline):
+        sentence = f"Offline — last synced {local_clock(row['last_sync_at'])}" \
+            if row["last_sync_at"] else "Offline — not synced yet"
+        log.info("%s: %s", row["name"], exc)
+    else:
+        sentence = str(exc)
+    report.failures[row["name"]] = sentence
+    store.set_sync_status(row["id"], status=exc.status, error=sentence)
+
+
+def _tell(progress: Progress | None, done: int, total: int | None, message: str) -> None:
+    if progress is not None:
+        progress(done, total, message)
+
+
+def local_clock(micros: int) -> str:
+    """HH:MM today, else the date too, in local time."""
+    moment = datetime.fromtimestamp(micros / 1_000_000)
+    if moment.date() == datetime.now().date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+class _Known:
+    """What the store holds, for one connection's `changes`."""
+
+    def __init__(self, store: Store, connection_id: int) -> None:
+        self.store = store
+        self.connection_id = connection_id
+
+    def versions(self, source: str, source_ids: list[str]) -> dict[str, tuple]:
+        return self.store.source_versions(source, source_ids)
+
+    def files(self) -> dict[str, tuple[int, int, str]]:
+        return self.store.file_fingerprints(self.connection_id)

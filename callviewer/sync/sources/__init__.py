@@ -1,0 +1,1 @@
+"""One module per place calls are synced from (see callviewer/sync/connection.py)."""

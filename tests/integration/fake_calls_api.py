@@ -1,0 +1,326 @@
+"""A calls API on loopback, as the agent platform documents it, with faults on request.
+
+A threaded `http.server` rather than pytest-httpserver: the faults need the
+raw socket — headers promising a body that is then cut off, a connection
+closed mid-recording, an answer held back past the client's timeout.
+
+    GET /calls?page&limit&from&to&include_deleted   newest first, {"data", "has_more"}
+    GET /calls/{id}                                 the detail, with a signed audio URL
+    GET /audio/{id}.mp3?expires=…&signature=…       the recording (Range requests too)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import hmac
+import random
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from callviewer.paths import demo_dir
+
+TOKEN = "tok-3f9a1c77e2b84d0c"
+SIGNING_KEY = b"fake-signing-key"
+AUDIO_FILES = sorted(demo_dir().glob("ap-*.mp3"))
+LIST_FIELDS = ("id", "call_id", "customer_name", "customer_request", "phone_number", "duration",
+               "done", "general_success", "disconnection_reason", "call_summary", "employee",
+               "note", "agent_id", "is_purged", "deleted_at", "created_at", "updated_at")
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class FakeCallsApi:
+    """The server's calls (full detail records), their audio, and faults to inject."""
+
+    def __init__(self, token: str = TOKEN, url_ttl: float = 3600.0) -> None:
+        self.token = token
+        self.url_ttl = url_ttl
+        self.calls: dict[str, dict] = {}
+        self.audio: dict[str, bytes] = {}
+        self.faults: list[dict] = []
+        self.log: list[tuple[str, str, dict, dict]] = []  # (kind, path, query, headers)
+        self.after_list_page: list = []  # callables(page number), run after a page is sent
+        self.lock = threading.RLock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeCallsApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- data ----------------------------------------------------------------------------
+
+    def seed(self, count: int, start: datetime | None = None, spacing_s: int = 97,
+             with_audio: float = 1.0, rng: random.Random | None = None) -> list[str]:
+        """Add `count` calls, newest `start` (default: an hour ago) going back in time."""
+        rng = rng or random.Random(count)
+        start = start or datetime.now(UTC) - timedelta(hours=1)
+        ids = []
+        for n in range(count):
+            created = start - timedelta(seconds=n * spacing_s)
+            ids.append(self.add_call(created, audio=rng.random() < with_audio, rng=rng))
+        return ids
+
+    def add_call(self, created: datetime, audio: bool = True, rng: random.Random | None = None,
+                 **fields) -> str:
+        rng = rng or random.Random()
+        with self.lock:
+            number = len(self.calls) + 1
+            call_id = fields.pop("id", None) or f"c{number:05d}-{rng.getrandbits(32):08x}"
+            turns = [{"role": "agent" if t % 2 == 0 else "user",
+                      "text": f"Message {t} of call {number}: " + rng.choice(
+                          ("book a cleaning", "refund my invoice", "the boiler leaks",
+                           "move my appointment"))} for t in range(4)]
+            self.calls[call_id] = {
+                "id": call_id, "call_id": f"lk-{number}", "customer_name": f"Caller {number}",
+                "customer_request": "Appointment", "phone_number": f"+1555{number:07d}",
+                "duration": rng.randint(10, 600), "done": False, "general_success": True,
+                "disconnection_reason": "user_hangup", "call_summary": f"Summary {number}",
+                "employee": "Ava", "note": None, "agent_id": "agent-1", "is_purged": False,
+                "deleted_at": None, "created_at": stamp(created), "updated_at": stamp(created),
+                "transcript": orjson.dumps(turns).decode(), "final_score": rng.randint(1, 10),
+                **fields,
+            }
+            if audio:
+                self.audio[call_id] = AUDIO_FILES[number % len(AUDIO_FILES)].read_bytes()
+            return call_id
+
+    def change(self, call_id: str, **fields) -> None:
+        """Change a call as the platform would: its updated_at moves on."""
+        with self.lock:
+            call = self.calls[call_id]
+            later = max(parse_stamp(call["updated_at"]) + timedelta(seconds=1),
+                        datetime.now(UTC))
+            call.update(fields, updated_at=stamp(later))
+
+    def purge(self, call_id: str) -> None:
+        self.change(call_id, is_purged=True, transcript=None, phone_number=None)
+        with self.lock:
+            self.audio.pop(call_id, None)
+
+    def delete(self, call_id: str) -> None:
+        self.change(call_id, deleted_at=stamp(datetime.now(UTC)))
+
+    def delete_audio(self, call_id: str) -> None:
+        """The platform's retention: the recording goes, the call's metadata stays."""
+        with self.lock:
+            self.audio.pop(call_id, None)
+        self.change(call_id)
+
+    def fault(self, where: str, kind: str, times: int = 1, **options) -> None:
+        """Inject a fault on the next `times` requests of `where` (list, detail, audio)."""
+        with self.lock:
+            self.faults.append({"where": where, "kind": kind, "times": times, **options})
+
+    def requests_of(self, kind: str) -> list[tuple[str, str, dict, dict]]:
+        with self.lock:
+            return [entry for entry in self.log if entry[0] == kind]
+
+    # --- answers -----------------------------------------------------------------------
+
+    def list_page(self, query: dict) -> dict:
+        page = int(query.get("page", "1"))
+        limit = int(query.get("limit", "100"))
+        include_deleted = query.get("include_deleted", "false") == "true"
+        since = parse_stamp(query["from"]) if "from" in query else None
+        until = parse_stamp(query["to"]) if "to" in query else None
+        with self.lock:
+            chosen = [call for call in self.calls.values()
+                      if (include_deleted or call["deleted_at"] is None)
+                      and (since is None or parse_stamp(call["created_at"]) >= since)
+                      and (until is None or parse_stamp(call["created_at"]) < until)]
+            chosen.sort(key=lambda c: (parse_stamp(c["created_at"]), c["id"]), reverse=True)
+            window = chosen[(page - 1) * limit: page * limit]
+            data = [{key: call[key] for key in LIST_FIELDS} for call in window]
+        return {"data": data, "has_more": page * limit < len(chosen)}
+
+    def detail(self, call_id: str, expired: bool = False) -> dict | None:
+        with self.lock:
+            call = self.calls.get(call_id)
+            if call is None:
+                return None
+            answer = dict(call)
+            answer["audio_file_url"] = self.signed_url(call_id, expired) \
+                if call_id in self.audio and not call["is_purged"] else None
+            return answer
+
+    def signed_url(self, call_id: str, expired: bool = False) -> str:
+        expires = int(time.time() + (-60 if expired else self.url_ttl))
+        signature = hmac.new(SIGNING_KEY, f"{call_id}:{expires}".encode(),
+                             hashlib.sha256).hexdigest()[:32]
+        return f"{self.url}/audio/{call_id}.mp3?expires={expires}&signature={signature}"
+
+    def audio_status(self, call_id: str, query: dict) -> int:
+        expires = query.get("expires", "0")
+        expected = hmac.new(SIGNING_KEY, f"{call_id}:{expires}".encode(),
+                            hashlib.sha256).hexdigest()[:32]
+        if not hmac.compare_digest(expected, query.get("signature", "")):
+            return 403
+        if int(expires) < time.time():
+            return 403
+        with self.lock:
+            return 200 if call_id in self.audio else 404
+
+    def take_fault(self, where: str, **match) -> dict | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault["where"] != where:
+                    continue
+                if any(key in fault and fault[key] != value for key, value in match.items()):
+                    continue
+                fault["times"] -= 1
+                if fault["times"] <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+
+def _handler_for(api: FakeCallsApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each body waits ~40 ms for a delayed ACK
+
+        def log_message(self, *_args) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+            path = parts.path
+            if path == "/calls":
+                kind = "list"
+            elif path.startswith("/calls/"):
+                kind = "detail"
+            elif path.startswith("/audio/"):
+                kind = "audio"
+            else:
+                return self._send(404, b"{}")
+            with api.lock:
+                api.log.append((kind, path, query, dict(self.headers)))
+            if kind != "audio" and self.headers.get("Authorization") != f"Bearer {api.token}":
+                return self._send(401, b'{"error": "unauthorized"}')
+            match = {"page": int(query.get("page", "1"))} if kind == "list" else \
+                {"id": path.rsplit("/", 1)[-1].removesuffix(".mp3")}
+            fault = api.take_fault(kind, **match)
+            if fault is not None and self._fault(fault):
+                return None
+            if kind == "list":
+                page = api.list_page(query)
+                self._send(200, orjson.dumps(page))
+                for hook in list(api.after_list_page):
+                    hook(int(query.get("page", "1")))
+                return None
+            if kind == "detail":
+                answer = api.detail(match["id"], expired=bool(fault and fault["kind"] ==
+                                                              "expired_url"))
+                if answer is None:
+                    return self._send(404, b'{"error": "not found"}')
+                return self._send(200, orjson.dumps(answer))
+            return self._audio(match["id"], query, fault)
+
+        def _fault(self, fault: dict) -> bool:
+            """Carry out a fault; True when it answered the request itself."""
+            kind = fault["kind"]
+            if kind == "status":
+                headers = {}
+                if "retry_after" in fault:
+                    headers["Retry-After"] = fault["retry_after"]
+                self._send(fault["code"], b'{"error": "injected"}', headers)
+                return True
+            if kind == "slow":
+                time.sleep(fault["seconds"])
+                return False
+            if kind == "drop":
+                body = b'{"data": [' + b" " * 4000
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) * 3))
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+                self._cut()
+                return True
+            if kind == "malformed":
+                self._send(200, b'{"data": [{"id": "x", "created_at": "2026-')
+                return True
+            if kind == "refuse":  # the address answers nothing at all
+                self._cut()
+                return True
+            return False  # expired_url, drop_audio: handled where they apply
+
+        def _audio(self, call_id: str, query: dict, fault: dict | None) -> None:
+            code = api.audio_status(call_id, query)
+            if code != 200:
+                return self._send(code, b"<Error>denied</Error>",
+                                  {"Content-Type": "application/xml"})
+            data = api.audio[call_id]
+            start = 0
+            wanted = self.headers.get("Range", "")
+            if wanted.startswith("bytes="):
+                first, _, last = wanted[6:].partition("-")
+                start = int(first or 0)
+                if start >= len(data):
+                    return self._send(416, b"", {"Content-Range": f"bytes */{len(data)}"})
+                end = int(last) if last else len(data) - 1
+                chunk = data[start:end + 1]
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+            else:
+                chunk = data
+                self.send_response(200)
+            self.send_header("Content-Type", "audio/mpeg")
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(len(chunk)))
+            self.end_headers()
+            if fault is not None and fault["kind"] == "drop_audio":
+                self.wfile.write(chunk[: len(chunk) // 2])
+                self.wfile.flush()
+                self._cut()
+                return None
+            if fault is not None and fault["kind"] == "corrupt_audio":
+                self.wfile.write(random.Random(7).randbytes(len(chunk)))
+                return None
+            self.wfile.write(chunk)
+            return None
+
+        def _send(self, code: int, body: bytes, headers: dict | None = None) -> None:
+            self.send_response(code)
+            headers = {"Content-Type": "application/json", **(headers or {})}
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _cut(self) -> None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+    return Handler
+
+
+def http_date(seconds_from_now: float) -> str:
+    """A Retry-After value as an HTTP date."""
+    return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
+
