@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from callviewer import __version__
+from callviewer.sync import command as sync_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", parents=[common], help="load the bundled demo calls")
     commands.add_parser("info", parents=[common], help="show where the database is and its counts")
+    sync_command.add_parser(commands, common)
     return parser
 
 
@@ -169,7 +171,8 @@ def _info(store, args: argparse.Namespace) -> int:
 
 
 # Commands that run on an open store.
-COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info}
+COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info,
+            "sync": sync_command.run}
 # Commands that open no store (or open their own).
 STANDALONE: dict = {}
 
