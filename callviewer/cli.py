@@ -48,10 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         return open_window(args)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     if args.command in STANDALONE:
         return STANDALONE[args.command](args)
     from callviewer.store import Store, StoreError
@@ -83,26 +83,10 @@ def gui_main() -> int:
 
 
 def open_window(args: argparse.Namespace) -> int:
-    """Open the main window on the store; a store that cannot open is said in a dialog."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    """Open the window (callviewer/app.py): logs to the log folder, one per user."""
+    from callviewer.app import run
 
-    from callviewer.store import Store, StoreError
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("callviewer")
-    app.setOrganizationName("callviewer")
-    app.setApplicationDisplayName("Call Viewer")
-    try:
-        store = Store(args.db)
-    except StoreError as exc:
-        QMessageBox.critical(None, "Call Viewer", str(exc))
-        return 2
-    from callviewer.ui.window import MainWindow
-
-    with store:
-        window = MainWindow(store)
-        window.show()
-        return app.exec()
+    return run(args)
 
 
 def _import(store, args: argparse.Namespace) -> int:

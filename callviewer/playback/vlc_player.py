@@ -32,6 +32,22 @@ def install_hint() -> str:
     return "Playing recordings needs VLC: install the 64-bit VLC from videolan.org."
 
 
+def _load_vlc():
+    """python-vlc's module, or PlayerUnavailable saying how to install VLC."""
+    try:
+        import vlc
+    # python-vlc raises NotImplementedError when it finds no libVLC, and calls
+    # sys.exit when the library named in PYTHON_VLC_LIB_PATH will not load.
+    except (ImportError, OSError, NotImplementedError, SystemExit) as exc:
+        raise PlayerUnavailable(install_hint()) from exc
+    return vlc
+
+
+def vlc_version() -> str:
+    """The version of the libVLC that plays (for About), e.g. "3.0.21 Vetinari"."""
+    return _load_vlc().libvlc_get_version().decode(errors="replace")
+
+
 class VlcPlayer(QObject):
     """One media player; `event` carries "playing", "paused", "ended", "error", "length"."""
 
@@ -46,12 +62,7 @@ class VlcPlayer(QObject):
     def _ensure(self):
         if self._player is not None:
             return self._player
-        try:
-            import vlc
-        # python-vlc raises NotImplementedError when it finds no libVLC, and calls
-        # sys.exit when the library named in PYTHON_VLC_LIB_PATH will not load.
-        except (ImportError, OSError, NotImplementedError, SystemExit) as exc:
-            raise PlayerUnavailable(install_hint()) from exc
+        vlc = _load_vlc()
         args = [*BASE_ARGS, *shlex.split(os.environ.get(ARGS_VARIABLE, ""))]
         instance = vlc.Instance(args)
         if instance is None:

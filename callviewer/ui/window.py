@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from callviewer import __version__
 from callviewer.listing import ListSpec
 from callviewer.playback.now_playing import NowPlaying
 from callviewer.store import Store
@@ -519,11 +518,9 @@ class MainWindow(QMainWindow):
         box.open()
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About Call Viewer",
-                          f"Call Viewer {__version__}\nDatabase: {self.store.where}",
-                          QMessageBox.StandardButton.Close, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.open()
+        from callviewer.ui.about import AboutDialog
+
+        AboutDialog(self.store.where, self).open()
 
     # --- remembered -------------------------------------------------------------------------
 
