@@ -41,13 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", parents=[common], help="load the bundled demo calls")
     commands.add_parser("info", parents=[common], help="show where the database is and its counts")
+    desktop = commands.add_parser(
+        "install-desktop", help="add Call Viewer to this user's app launcher",
+        description="Install the launcher entry, its icons and AppStream metainfo into "
+                    "$XDG_DATA_HOME (else ~/.local/share), so Call Viewer appears in the app "
+                    "launcher; the entry runs this install's callviewer-gui.")
+    desktop.add_argument("--remove", action="store_true", help="remove them again")
+    desktop.add_argument("--prefix", type=Path, metavar="DIR",
+                         help="install into DIR instead (/usr/local/share: for every user)")
     sync_command.add_parser(commands, common)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = None) -> int:
+    """Run the command line; returns the exit status. `namespace` holds options already parsed."""
+    args = build_parser().parse_args(argv, namespace)
     if args.command is None:
         return open_window(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -77,9 +85,22 @@ def _common_options(db_default: object, verbose_default: object) -> argparse.Arg
     return common
 
 
-def gui_main() -> int:
-    """The desktop launchers' entry point (no console window on Windows)."""
-    return main([])
+def gui_main(argv: list[str] | None = None) -> int:
+    """The desktop launchers' entry point (no console window on Windows).
+
+    `callviewer-gui [--db PATH] [-v] [FILE...]`: the files (a launcher's %F, the files
+    double-clicked) are `args.paths`, to import. A separate parser: a positional on the
+    main one would swallow the command names. Unknown options are ignored, not fatal:
+    with no console, an error message would go unseen.
+    """
+    parser = argparse.ArgumentParser(
+        prog="callviewer-gui", parents=[_common_options(None, False)],
+        description="Open the Call Viewer window, importing the files and folders given.")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="FILE")
+    args, unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if unknown:
+        logging.getLogger(__name__).warning("ignored arguments: %s", " ".join(unknown))
+    return main([], args)
 
 
 def open_window(args: argparse.Namespace) -> int:
@@ -154,11 +175,28 @@ def _info(store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _install_desktop(args: argparse.Namespace) -> int:
+    from callviewer.desktop import DesktopError, install_desktop, uninstall_desktop
+
+    try:
+        paths = uninstall_desktop(args.prefix) if args.remove else install_desktop(args.prefix)
+    except (DesktopError, OSError) as exc:
+        print(f"callviewer: {exc}", file=sys.stderr)
+        return 2
+    if args.remove:
+        print(f"Removed {len(paths)} files:" if paths else "Nothing to remove.")
+    else:
+        print(f"Installed the launcher entry, its metainfo and {len(paths) - 2} icons:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
 # Commands that run on an open store.
 COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info,
             "sync": sync_command.run}
 # Commands that open no store (or open their own).
-STANDALONE: dict = {}
+STANDALONE: dict = {"install-desktop": _install_desktop}
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 \
 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji"
 if [ "$mode" = test ]; then
-    APT_PACKAGES="$APT_PACKAGES xvfb xauth"
+    # x11-utils: xwininfo finds the launched window; the validators check the desktop entry.
+    APT_PACKAGES="$APT_PACKAGES xvfb xauth x11-utils desktop-file-utils appstream"
 fi
 
 missing=""
