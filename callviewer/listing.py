@@ -35,7 +35,7 @@ SORTS = {
 ROW_COLUMNS = (
     "id", "direction", "started_at", "customer_name", "customer_number", "from_number",
     "duration_ms", "outcome", "score", "done", "note_count", "has_recording", "deleted_at",
-    "is_purged",
+    "is_purged", "recording_state",
 )
 _SELECT = ", ".join(ROW_COLUMNS)
 _FTS = "calls_fts"  # schema.FTS_TABLE, not imported: that module loads SQLAlchemy
@@ -54,6 +54,7 @@ class ListSpec:
     outcomes: frozenset[str] = field(default_factory=frozenset)
     done: bool | None = None
     has_recording: bool | None = None
+    recording_states: frozenset[str] = field(default_factory=frozenset)
     include_deleted: bool = False
     search: str = ""
 
@@ -94,7 +95,8 @@ def where_clause(spec: ListSpec, conn: sqlite3.Connection | None = None) -> tupl
     if spec.until is not None:
         terms.append("started_at < ?")
         params.append(spec.until)
-    for column, chosen in (("direction", spec.directions), ("outcome", spec.outcomes)):
+    for column, chosen in (("direction", spec.directions), ("outcome", spec.outcomes),
+                           ("recording_state", spec.recording_states)):
         if chosen:
             terms.append(f"{column} IN ({', '.join('?' for _ in chosen)})")
             params.extend(sorted(chosen))

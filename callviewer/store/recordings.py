@@ -22,19 +22,17 @@ from pathlib import Path
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
+from callviewer.recording_state import (
+    ARCHIVED,
+    AT_SOURCE,
+    GONE,
+    LINK_EXPIRED,
+    NONE,
+    PURGED,
+    STATES,
+)
 from callviewer.store.schema import calls, recordings
 
-NONE, AT_SOURCE, ARCHIVED, LINK_EXPIRED, GONE, PURGED = (
-    "none", "at_source", "archived", "link_expired", "gone", "purged")
-# Each state and the words the window shows for it.
-STATES = {
-    NONE: "None",
-    AT_SOURCE: "At the source",
-    ARCHIVED: "Archived",
-    LINK_EXPIRED: "Link expired (sync to refresh)",
-    GONE: "Gone at the source",
-    PURGED: "Purged",
-}
 # States a sync tries to download.
 WANTED = (AT_SOURCE, LINK_EXPIRED)
 ARCHIVE_FOLDER = "recordings"

@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from callviewer import listing
 from callviewer.listing import ROW_COLUMNS, ListSpec
+from callviewer.recording_state import GLYPHS, MEANINGS
 from callviewer.ui import formatting
 
 PAGE = 200
@@ -100,7 +101,7 @@ class _Row:
         who = formatting.who(name, number)
         score = get["score"]
         self.display = (
-            "▶" if get["has_recording"] else "",
+            GLYPHS.get(get["recording_state"], ""),
             {"inbound": "↙", "outbound": "↗"}.get(get["direction"], "·"),
             formatting.local_time(get["started_at"]),
             who,
@@ -111,7 +112,7 @@ class _Row:
             str(get["note_count"]) if get["note_count"] else "",
         )
         self.tips = (
-            "Has a recording" if get["has_recording"] else "No recording",
+            MEANINGS.get(get["recording_state"], "No recording"),
             formatting.direction_words(get["direction"]),
             formatting.full_time(get["started_at"]),
             who,

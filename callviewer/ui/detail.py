@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PLAYING, NowPlaying
+from callviewer.recording_state import MEANINGS
 from callviewer.store import Store
 from callviewer.ui import formatting
 from callviewer.ui.notes import NotesPanel, plain_label
@@ -30,7 +31,7 @@ PURGED_TEXT = "Transcript, recording and number were purged at the source."
 # The header's grid: two label/value pairs a row; a single name spans the row.
 HEADER_ROWS = (("Number", "Direction"), ("Started", "Duration"), ("Answered", "Ended"),
                ("Outcome",), ("Score", "Success"), ("Done", "Employee"), ("Agent",),
-               ("Source",))
+               ("Recording",), ("Source",))
 HEADER_FIELDS = tuple(name for row in HEADER_ROWS for name in row)
 
 
@@ -215,6 +216,8 @@ class DetailView(QWidget):
             return
         self._fill(self._call)
         self.notes_panel.set_call(self._call["id"], self._call["notes"])
+        self.player.set_call(self._call["id"], bool(self._call["recording"]),
+                             self._call["duration_ms"])
 
     def focus_in(self) -> None:
         """Take the keyboard: the transcript when there is one, else the call's overview."""
@@ -253,6 +256,7 @@ class DetailView(QWidget):
             "Done": _yes_no(call["done"]),
             "Employee": call["employee"] or "",
             "Agent": call["agent_id"] or "",
+            "Recording": MEANINGS.get(call["recording_state"], ""),
             "Source": f"{call['source']} · {call['source_id']}",
         }
         if call["error"]:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from callviewer.listing import ListSpec
 from callviewer.record import OUTCOMES
+from callviewer.recording_state import ARCHIVED, AT_SOURCE, GONE, LINK_EXPIRED, PURGED, STATES
 from callviewer.ui import formatting
 
 SEARCH_DELAY_MS = 250
@@ -46,6 +47,16 @@ def date_range(preset: str, first: QDate | None = None,
         end = datetime.combine(last.toPython(), time()) + timedelta(days=1)
         return _micros(start), _micros(end)
     return None, None
+
+
+# The recording filter: with or without one, or one recording state.
+RECORDING_CHOICES = [
+    ("With or without recording", {}),
+    ("With recording", {"has_recording": True}),
+    ("Without recording", {"has_recording": False}),
+    *((STATES[state], {"recording_states": frozenset([state])})
+      for state in (ARCHIVED, AT_SOURCE, LINK_EXPIRED, GONE, PURGED)),
+]
 
 
 class FilterBar(QWidget):
@@ -74,9 +85,7 @@ class FilterBar(QWidget):
             (formatting.outcome_words(o), o) for o in OUTCOMES])
         self.done = self._combo("Done", [("Done or not", None), ("Not done", False),
                                          ("Done", True)])
-        self.recording = self._combo("Recording", [("With or without recording", None),
-                                                   ("With recording", True),
-                                                   ("Without recording", False)])
+        self.recording = self._combo("Recording", RECORDING_CHOICES)
         self.deleted = QCheckBox("Include deleted")
         self.deleted.setAccessibleName("Include deleted calls")
         self.deleted.toggled.connect(self.changed)
@@ -139,8 +148,9 @@ class FilterBar(QWidget):
             base, search=self.search.text().strip(), since=since, until=until,
             directions=frozenset([direction]) if direction else frozenset(),
             outcomes=frozenset([outcome]) if outcome else frozenset(),
-            done=self.done.currentData(), has_recording=self.recording.currentData(),
-            include_deleted=self.deleted.isChecked())
+            done=self.done.currentData(), include_deleted=self.deleted.isChecked(),
+            **{"has_recording": None, "recording_states": frozenset(),
+               **self.recording.currentData()})
 
     def clear(self) -> None:
         """Clear the search and every filter."""

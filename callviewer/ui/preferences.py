@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
+
+from callviewer.ui.syncing import INTERVAL_KEY, sync_interval
 
 AUTHOR_KEY = "notes/author"
 
@@ -31,10 +42,16 @@ def note_author(settings: QSettings) -> str:
     return str(settings.value(AUTHOR_KEY, "") or "").strip() or login_name()
 
 
-class PreferencesDialog(QDialog):
-    """Edits the settings in place when accepted."""
+GENERAL_TAB, SYNC_TAB = 0, 1
+MB = 1_000_000
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+
+class PreferencesDialog(QDialog):
+    """Edits the settings in place when accepted; connections and the archive's cap are
+    changed at once (they live in the store)."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None, store=None,
+                 tab: int = GENERAL_TAB) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle("Preferences")
@@ -45,19 +62,170 @@ class PreferencesDialog(QDialog):
         hint = QLabel("Shown on the notes you write. Empty: your login name.")
         hint.setWordWrap(True)
         hint.setEnabled(False)
-        form = QFormLayout()
+        general = QWidget()
+        form = QFormLayout(general)
         form.addRow("Note &author:", self.author)
         form.addRow("", hint)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "&General")
+        self.sync_page = SyncPage(store, settings) if store is not None else None
+        if self.sync_page is not None:
+            self.tabs.addTab(self.sync_page, "&Sync")
+        self.tabs.setCurrentIndex(min(tab, self.tabs.count() - 1))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.tabs)
         layout.addWidget(buttons)
-        self.resize(420, self.sizeHint().height())
+        self.resize(640 if self.sync_page else 420, self.sizeHint().height())
 
     def accept(self) -> None:
         self.settings.setValue(AUTHOR_KEY, self.author.text().strip())
+        if self.sync_page is not None:
+            self.sync_page.save()
         self.settings.sync()
         super().accept()
+
+
+class SyncPage(QWidget):
+    """Connections (calls APIs, watched folders) and how they stand; how often to sync;
+    the recordings archive's size and its optional cap."""
+
+    COLUMNS = ("Name", "Kind", "Where", "Last synced", "Status")
+
+    def __init__(self, store, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.settings = store, settings
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setAccessibleName("Connections")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.add_api_button = QPushButton("Add calls &API…")
+        self.add_api_button.clicked.connect(self.add_api)
+        self.add_folder_button = QPushButton("Add watched &folder…")
+        self.add_folder_button.clicked.connect(self.add_folder)
+        self.remove_button = QPushButton("&Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.message = QLabel(wordWrap=True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setAccessibleName("Connections message")
+        self.interval = QSpinBox(minimum=0, maximum=24 * 60, suffix=" min")
+        self.interval.setSpecialValueText("Only on F5")
+        self.interval.setAccessibleName("Sync every")
+        self.interval.setValue(sync_interval(settings))
+        self.archive = QLabel(wordWrap=True)
+        self.archive.setTextFormat(Qt.TextFormat.PlainText)
+        self.cap = QSpinBox(minimum=0, maximum=10_000_000, suffix=" MB", singleStep=100)
+        self.cap.setSpecialValueText("No cap")
+        self.cap.setAccessibleName("Archive size cap")
+        cap = store.archive_cap()
+        self.cap.setValue(cap // MB if cap else 0)
+        self.cap.valueChanged.connect(self._show_archive)
+        buttons = QHBoxLayout()
+        for button in (self.add_api_button, self.add_folder_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch()
+        form = QFormLayout()
+        form.addRow("Sync &every:", self.interval)
+        form.addRow("Archive size &cap:", self.cap)
+        form.addRow("", self.archive)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addLayout(form)
+        self.show_connections()
+        self._show_archive()
+
+    def show_connections(self) -> None:
+        from callviewer.sync.runner import local_clock
+
+        rows = self.store.connections()
+        self.table.setRowCount(len(rows))
+        for at, row in enumerate(rows):
+            settings = row["settings"]
+            values = (row["name"], "Calls API" if row["kind"] == "calls-api" else "Folder",
+                      settings.get("url") or settings.get("folder") or "",
+                      local_clock(row["last_sync_at"]) if row["last_sync_at"] else "Never",
+                      row["error"] or row["status"])
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(str(value))
+                item.setToolTip(str(value))
+                self.table.setItem(at, column, item)
+        self.table.resizeColumnsToContents()
+        self.remove_button.setEnabled(bool(rows))
+
+    def _show_archive(self) -> None:
+        files, size = self.store.archive_size()
+        text = f"The archive holds {files:,} recordings ({size / MB:,.1f} MB)."
+        if self.cap.value():
+            plan = self.store.eviction_plan(self.cap.value() * MB)
+            freed = sum(entry["size"] or 0 for entry in plan)
+            text += (f" With this cap, the next sync removes {len(plan):,} ({freed / MB:,.1f}"
+                     " MB): the least recently played that the source can still serve."
+                     if plan else " This cap removes nothing now.")
+            text += " A recording the source no longer has is never removed."
+        self.archive.setText(text)
+
+    def add_api(self) -> None:
+        dialog = QDialog(self, windowTitle="Add a calls API")
+        name, url, token = QLineEdit(), QLineEdit(), QLineEdit()
+        url.setPlaceholderText("https://api.example.com/v1")
+        token.setEchoMode(QLineEdit.EchoMode.Password)
+        token.setPlaceholderText("a token with the calls:read scope")
+        for edit, what in ((name, "Name"), (url, "Base address"), (token, "API token")):
+            edit.setAccessibleName(what)
+        form = QFormLayout(dialog)
+        form.addRow("&Name:", name)
+        form.addRow("&Base address:", url)
+        form.addRow("API &token:", token)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        self.api_dialog = dialog
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._add(name.text(), url=url.text(), token=token.text().strip() or None)
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a folder to watch")
+        if folder:
+            self._add(Path(folder).name, folder=Path(folder))
+
+    def _add(self, name: str, **where) -> None:
+        from callviewer.store import StoreError
+        from callviewer.sync.manage import add_connection
+
+        try:
+            row, kept = add_connection(self.store, name, **where)
+        except (ValueError, StoreError) as exc:
+            self.message.setText(str(exc))
+            return
+        self.message.setText(f"Added {row['name']}. {kept or ''} It syncs on F5 and "
+                             "every few minutes.".replace("  ", " "))
+        self.show_connections()
+
+    def remove_selected(self) -> None:
+        from callviewer.sync.manage import remove_connection
+
+        selected = self.table.selectionModel().selectedRows()
+        if not selected:
+            self.message.setText("Choose a connection to remove.")
+            return
+        name = self.table.item(selected[0].row(), 0).text()
+        remove_connection(self.store, name)
+        self.message.setText(f"Removed {name}; its calls and recordings stay.")
+        self.show_connections()
+
+    def save(self) -> None:
+        self.settings.setValue(INTERVAL_KEY, self.interval.value())
+        cap = self.cap.value() * MB
+        if cap != (self.store.archive_cap() or 0):
+            self.store.set_archive_cap(cap or None)

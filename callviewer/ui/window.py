@@ -43,6 +43,7 @@ from callviewer.ui.filters import FilterBar
 from callviewer.ui.importing import ImportRun, show_summary
 from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
 from callviewer.ui.preferences import PreferencesDialog, note_author
+from callviewer.ui.syncing import SyncController, SyncStatus
 
 SHORTCUTS = (
     ("Up, Down, PgUp, PgDn", "Move the current call"),
@@ -114,11 +115,13 @@ class EmptyState(QWidget):
         self.title.setFont(font)
         self.text = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.import_button = QPushButton("Import files…")
+        self.connect_button = QPushButton("Connect to a calls API…")
         self.demo_button = QPushButton("Load demo calls")
         self.clear_button = QPushButton("Clear filters")
         buttons = QHBoxLayout()
         buttons.addStretch()
-        for button in (self.import_button, self.demo_button, self.clear_button):
+        for button in (self.import_button, self.connect_button, self.demo_button,
+                       self.clear_button):
             buttons.addWidget(button)
         buttons.addStretch()
         layout = QVBoxLayout(self)
@@ -131,9 +134,10 @@ class EmptyState(QWidget):
     def show_no_calls(self) -> None:
         self.title.setText("No calls yet")
         self.text.setText("Import call records (JSON, NDJSON or a folder of exports with "
-                          "their MP3s), drop them on this window, or look around with the "
-                          "demo calls.")
+                          "their MP3s), drop them on this window, connect to your voice "
+                          "platform's calls API, or look around with the demo calls.")
         self.import_button.show()
+        self.connect_button.show()
         self.demo_button.show()
         self.clear_button.hide()
 
@@ -141,6 +145,7 @@ class EmptyState(QWidget):
         self.title.setText("No calls match")
         self.text.setText("Nothing matches the search and filters.")
         self.import_button.hide()
+        self.connect_button.hide()
         self.demo_button.hide()
         self.clear_button.show()
 
@@ -188,7 +193,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.player_bar)
         self.setCentralWidget(central)
         self.count_label = QLabel()
+        self.sync_status = SyncStatus()
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.syncing = SyncController(store, self.settings, self.sync_status, self)
 
         self._keep: int | None = None
         self._shown = False
@@ -229,7 +237,12 @@ class MainWindow(QMainWindow):
         self._action(view, "&Next call", lambda: self.step(1), "Alt+Down")
         self._action(view, "&Previous call", lambda: self.step(-1), "Alt+Up")
         self._action(view, "&Clear filters", self.filters.clear)
-        self._action(view, "&Refresh", self.model.refresh, QKeySequence.StandardKey.Refresh)
+        self._action(view, "&Refresh", self.refresh, "Ctrl+R")
+        sync_menu = bar.addMenu("&Sync")
+        self._action(sync_menu, "Sync &now", self.sync_now, QKeySequence.StandardKey.Refresh)
+        self._action(sync_menu, "Sync &everything again (last 30 days)",
+                     lambda: self.syncing.sync(full=True))
+        self._action(sync_menu, "&Connections…", self.show_connections)
         call = bar.addMenu("&Call")
         self._action(call, "&Play / pause", self.play_pause,
                      ["Space", "Media Play", "Toggle Media Play/Pause", "Media Pause"])
@@ -259,6 +272,8 @@ class MainWindow(QMainWindow):
         self.filters.search.installEventFilter(self)
         self.detail.installEventFilter(self)
         self.empty.import_button.clicked.connect(self.choose_import)
+        self.empty.connect_button.clicked.connect(self.show_connections)
+        self.syncing.synced.connect(self._synced)
         self.empty.demo_button.clicked.connect(self.load_demo)
         self.empty.clear_button.clicked.connect(self.filters.clear)
         self.detail.notes_panel.notes_changed.connect(self._notes_changed)
@@ -442,8 +457,9 @@ class MainWindow(QMainWindow):
         """Who writes notes: Preferences' name, else the login name."""
         return note_author(self.settings)
 
-    def show_preferences(self) -> None:
-        self.preferences = PreferencesDialog(self.settings, self)
+    def show_preferences(self, tab: int = 0) -> None:
+        self.preferences = PreferencesDialog(self.settings, self, self.store, tab)
+        self.preferences.accepted.connect(self.syncing.apply_interval)
         self.preferences.open()
 
     # --- import and export -------------------------------------------------------------------
@@ -459,6 +475,18 @@ class MainWindow(QMainWindow):
         from callviewer.paths import demo_dir
 
         self.import_paths([demo_dir()])
+
+    def sync_now(self) -> None:
+        """F5: sync every connection now (or say there is none to sync)."""
+        self.syncing.sync()
+
+    def _synced(self, _result) -> None:
+        self.refresh()
+
+    def show_connections(self) -> None:
+        from callviewer.ui.preferences import SYNC_TAB
+
+        self.show_preferences(SYNC_TAB)
 
     def import_paths(self, paths: list[Path]) -> None:
         """Import files and folders in the background, then show what happened."""
@@ -565,6 +593,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("list/filters", json.dumps(
             {**self.filters.state(), "sort": spec.sort, "descending": spec.descending}))
         self.settings.sync()
+        self.syncing.wait()
         self.now_playing.release()
         self.model.close()
         super().closeEvent(event)

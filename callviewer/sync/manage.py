@@ -1,0 +1,47 @@
+"""Adding and removing sync connections: one way for the command line and Preferences."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callviewer.sync.connection import settings_for
+from callviewer.sync.tokens import delete_token, save_token
+
+API, FOLDER = "calls-api", "folder"
+
+
+def add_connection(store, name: str, *, url: str | None = None, folder: Path | None = None,
+                   token: str | None = None, settings: dict | None = None,
+                   ) -> tuple[dict, str | None]:
+    """Add a calls API (`url`, `token`) or a watched folder under `name`.
+
+    Returns the connection's row and, when a token was given, the sentence saying
+    where it was kept. ValueError with a sentence for a bad name, address or folder;
+    StoreError for a name already taken.
+    """
+    name = name.strip()
+    if not name:
+        raise ValueError("Give the connection a name.")
+    given = dict(settings or {})
+    if folder is not None:
+        kind = FOLDER
+        resolved = Path(folder).expanduser().resolve()
+        if not resolved.is_dir():
+            raise ValueError(f"The folder {resolved} does not exist.")
+        given["folder"] = str(resolved)
+    else:
+        kind = API
+        url = (url or "").strip()
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"The address {url!r} must start with http:// or https://.")
+        given["url"] = url.rstrip("/")
+    settings_for(kind, given)  # ValueError for a setting the kind lacks
+    row = store.add_connection(name, kind, given)
+    return row, save_token(row["secret_key"], token) if token else None
+
+
+def remove_connection(store, name: str) -> dict:
+    """Remove a connection and its token; its calls and recordings stay."""
+    row = store.remove_connection(name)
+    delete_token(row["secret_key"])
+    return row
