@@ -109,15 +109,15 @@ class CancellableRetry(Retry):
 class HttpClient:
     """A requests session with the connection's retry policy and timeouts.
 
-    The token goes only to URLs under `api_base` (never to a recording's host).
+    The token goes only with ``auth=True`` requests (the API's own), never to a
+    recording's link: a signed link needs none, and its host is often another.
     """
 
-    def __init__(self, settings: dict, token: str | None, cancel: threading.Event | None,
-                 api_base: str | None = None) -> None:
+    def __init__(self, settings: dict, token: str | None,
+                 cancel: threading.Event | None) -> None:
         install_log_redaction()
         register_secret(token)
         self.cancel = cancel
-        self.api_base = api_base
         self.token = token
         self.timeout = (float(settings["connect_timeout"]), float(settings["read_timeout"]))
         self.retry = CancellableRetry(
@@ -142,7 +142,8 @@ class HttpClient:
         self.session.close()
 
     def get(self, url: str, params: dict | None = None, headers: dict | None = None,
-            stream: bool = False, what: str = "the calls API") -> requests.Response:
+            stream: bool = False, what: str = "The calls API",
+            auth: bool = False) -> requests.Response:
         """GET with retries; the final response whatever its status (errors are the caller's).
 
         Raises Offline, SyncFailed (timeouts, broken connections after the retries)
@@ -150,7 +151,7 @@ class HttpClient:
         """
         retry = self.retry
         sent_headers = dict(headers or {})
-        if self.token and self.api_base and url.startswith(self.api_base):
+        if auth and self.token:
             sent_headers["Authorization"] = f"Bearer {self.token}"
         while True:
             if self.cancel is not None and self.cancel.is_set():
@@ -169,7 +170,7 @@ class HttpClient:
                                  "the sync will try again later.") from None
             retry.sleep()
 
-    def download(self, url: str, part: Path, what: str = "the recording's server") -> None:
+    def download(self, url: str, part: Path, what: str = "The recording's server") -> None:
         """Bring `url`'s body into `part`, continuing what it holds (a Range request).
 
         A body that breaks off is resumed through the Retry object; a final error
@@ -182,7 +183,7 @@ class HttpClient:
             headers = {"Accept-Encoding": "identity"}
             if have:
                 headers["Range"] = f"bytes={have}-"
-            response = self.get(url, headers=headers, stream=True, what=what)
+            response = self.get(url, headers=headers, stream=True, what=what, auth=False)
             with response:
                 if response.status_code == 416 and have:
                     return  # what we hold is the whole recording
@@ -253,7 +254,7 @@ class HttpClient:
         return SyncFailed(redact_text(f"{where} could not be used: {type(exc).__name__}."))
 
 
-def status_failure(response: requests.Response, what: str = "the calls API") -> SyncFailed:
+def status_failure(response: requests.Response, what: str = "The calls API") -> SyncFailed:
     """The sentence for an error status; TokenRefused for 401 and 403."""
     if response.status_code in (401, 403):
         return TokenRefused()

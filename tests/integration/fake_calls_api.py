@@ -15,17 +15,22 @@ import contextlib
 import email.utils
 import hashlib
 import hmac
+import os
 import random
 import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from callviewer.paths import demo_dir
+
+# Never a real keyring from the tests: the token file in a test's own config folder.
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 TOKEN = "tok-3f9a1c77e2b84d0c"
 SIGNING_KEY = b"fake-signing-key"
@@ -324,3 +329,70 @@ def http_date(seconds_from_now: float) -> str:
     """A Retry-After value as an HTTP date."""
     return email.utils.formatdate(time.time() + seconds_from_now, usegmt=True)
 
+
+
+# --- for the tests: a connection to the fake, and the store compared with it ----------------
+
+# Retries short enough for a fast suite (the defaults wait seconds between tries).
+FAST = {"backoff_factor": 0.05, "backoff_max": 0.5, "backoff_jitter": 0.05,
+        "retry_after_max": 5, "connect_timeout": 2.0, "read_timeout": 5.0}
+
+
+def add_connection(store, api: FakeCallsApi, name: str = "main", token: str | None = TOKEN,
+                   **settings) -> dict:
+    """A calls-API connection to the fake in `store`, its token saved."""
+    from callviewer.sync.tokens import save_token
+
+    row = store.add_connection(name, "calls-api", {"url": api.url, **FAST, **settings})
+    if token:
+        save_token(row["secret_key"], token)
+    return row
+
+
+def assert_store_matches(db, api: FakeCallsApi, archived_only_here: frozenset = frozenset(),
+                         done_here: dict | None = None) -> None:
+    """The store holds exactly the server's calls, as the server has them now.
+
+    `archived_only_here`: calls whose recording the server deleted after we archived it;
+    `done_here`: done flags set in the app, which the store keeps.
+    """
+    from callviewer.record import format_time, parse_time
+    from callviewer.store import Store
+
+    done_here = done_here or {}
+    with Store(str(db)) as store, store.reading() as conn:
+        rows = conn.exec_driver_sql("SELECT count(*), count(DISTINCT source_id) FROM calls").one()
+        indexed = conn.exec_driver_sql("SELECT count(*) FROM calls_fts").scalar()
+        exported = {record["source_id"]: record for record in store.export(include_deleted=True)}
+        info = {source_id: store.recording_info(store.call_id("agent-platform", source_id))
+                for source_id in exported}
+    with api.lock:
+        server = {key: dict(value) for key, value in api.calls.items()}
+        audio = dict(api.audio)
+    assert rows[0] == rows[1] == indexed == len(exported), "duplicates or a half-written call"
+    assert set(exported) == set(server), (set(exported) ^ set(server))
+    for source_id, call in server.items():
+        mine = exported[source_id]
+        where = f"call {source_id}"
+        assert mine["customer_name"] == call["customer_name"], where
+        assert mine["summary"] == call["call_summary"], where
+        assert mine["updated_at"] == format_time(parse_time(call["updated_at"], "x")), where
+        assert (mine["deleted_at"] is None) == (call["deleted_at"] is None), where
+        assert mine["is_purged"] == call["is_purged"], where
+        assert mine["done"] == done_here.get(source_id, call["done"]), where
+        assert mine["score"] == call["final_score"], where
+        state = info[source_id]["state"]
+        if call["is_purged"]:
+            assert (mine["transcript"], mine["recording"], state) == ([], None, "purged"), where
+            assert mine["customer_number"] is None, where
+            continue
+        texts = [turn["text"] for turn in orjson.loads(call["transcript"])]
+        assert [turn["text"] for turn in mine["transcript"]] == texts, where
+        if source_id in audio or source_id in archived_only_here:
+            assert state == "archived", (where, state, info[source_id]["error"])
+            archived = Path(info[source_id]["path"])
+            assert mine["recording"] == str(archived), where
+            if source_id in audio:
+                assert archived.read_bytes() == audio[source_id], where
+        else:
+            assert state in ("none", "gone"), (where, state)

@@ -84,7 +84,7 @@ class CallsApi:
         self.name = name
         self.settings = settings
         self.base = settings["url"].rstrip("/")
-        self.http = HttpClient(settings, token, cancel, api_base=self.base)
+        self.http = HttpClient(settings, token, cancel)
         self.reconcile_every = float(settings["reconcile_every_hours"]) * 3600
 
     def close(self) -> None:
@@ -122,7 +122,7 @@ class CallsApi:
             run["number"] += 1
             url, params = self._list_request(run)
             where = f"{self.name} list page {run['number']}"
-            response = self.http.get(url, params=params)
+            response = self.http.get(url, params=params, auth=True)
             if response.status_code != 200:
                 raise status_failure(response)
             body, problem = _json(response.content)
@@ -209,7 +209,7 @@ class CallsApi:
                 if detail is not None:
                     record = detail
                 elif problem is not None and record.get("deleted_at") is None:
-                    rejects.append(Reject(where, f"item {index}", record["source_id"],
+                    rejects.append(Reject(where, f"item {index} detail", record["source_id"],
                                           problem[0], problem[1]))
             records.append(record)
         return records, rejects
@@ -218,7 +218,7 @@ class CallsApi:
 
     def fetch_detail(self, source_id: str) -> dict | None:
         detail, problem = self._detail_or_problem(source_id)
-        if problem is not None and detail is None and problem[1].startswith("not found"):
+        if problem is not None and problem[1] == "not found (404)":
             return None
         if problem is not None:
             raise SyncFailed(f"The details of call {source_id} could not be read: {problem[1]}.")
@@ -227,24 +227,24 @@ class CallsApi:
     def _detail_or_problem(self, source_id: str) -> tuple[dict | None, tuple | None]:
         """(record, None), or (None, (field, reason)) for a detail that cannot be used."""
         path = self.settings["detail_path"].replace("{id}", quote(source_id, safe=""))
-        response = self.http.get(self.base + path)
+        response = self.http.get(self.base + path, auth=True)
         if response.status_code == 404:
-            return None, (None, "not found at the detail endpoint (404)")
+            return None, (None, "not found (404)")
         if response.status_code != 200:
             raise status_failure(response)
         body, problem = _json(response.content)
         if problem is not None:
-            return None, (None, f"detail not read: {problem}")
+            return None, (None, f"not read: {problem}")
         if isinstance(body, dict) and isinstance(body.get(self.settings["data_key"]), dict):
             body = body[self.settings["data_key"]]  # {"data": {...}}
         if not isinstance(body, dict):
-            return None, (None, "detail not read: not a JSON object")
+            return None, (None, "not read: not a JSON object")
         try:
             record = agent_platform.parse(body, Origin())
         except RecordError as exc:
-            return None, (exc.field, f"detail: {exc.reason}")
+            return None, (exc.field, exc.reason)
         if record["source_id"] != source_id:
-            return None, ("id", f"detail answered for another call ({record['source_id']})")
+            return None, ("id", f"is another call's ({record['source_id']})")
         return record, None
 
     def fetch_recording(self, reference: str, part: Path) -> None:

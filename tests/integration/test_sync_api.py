@@ -1,0 +1,358 @@
+"""Syncing from a real calls API on loopback, with its faults: the store ends equal to it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fake_calls_api import (
+    FakeCallsApi,
+    add_connection,
+    assert_store_matches,
+    http_date,
+)
+
+from callviewer.store import Store
+from callviewer.sync.runner import run_sync
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def api():
+    with FakeCallsApi() as server:
+        yield server
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "calls.sqlite3"
+
+
+def connect(db, api, **settings) -> dict:
+    with Store(str(db)) as store:
+        return add_connection(store, api, **settings)
+
+
+def test_first_sync_brings_every_call_in_detail_with_its_recording(db, api):
+    api.seed(230, with_audio=0.9)
+    connect(db, api)
+    seen = []
+    report = run_sync(str(db), progress=lambda done, total, text: seen.append((done, total)))
+    assert (report.counts.new, report.rejected, report.failures) == (230, 0, {})
+    assert report.downloaded == len(api.audio) and report.exit_code == 0
+    assert report.summary_line().startswith("230 new, 0 updated, ")
+    assert_store_matches(db, api)
+    assert any(total is None for _, total in seen)  # listing: no total known
+    # Downloads, after each page, count up to a known total.
+    assert any(total is not None and 0 < done <= total for done, total in seen)
+    assert not list((db.parent / "calls.sqlite3.recordings").rglob("*.part"))
+    # The list pages walked by moving `to`: page 1 each time, newest first.
+    pages = api.requests_of("list")
+    assert [query["page"] for _, _, query, _ in pages] == ["1"] * len(pages)
+    assert all(query["include_deleted"] == "true" for _, _, query, _ in pages)  # first: full
+    # The token goes to the API, never to the recordings' host.
+    assert all("Authorization" not in headers for *_, headers in api.requests_of("audio"))
+    assert all(headers["Authorization"].startswith("Bearer ")
+               for *_, headers in api.requests_of("detail"))
+
+
+def test_a_second_sync_fetches_no_detail_and_downloads_nothing(db, api):
+    api.seed(60)
+    connect(db, api)
+    run_sync(str(db))
+    details, audio = len(api.requests_of("detail")), len(api.requests_of("audio"))
+    report = run_sync(str(db))
+    assert (report.counts.new, report.counts.updated, report.downloaded) == (0, 0, 0)
+    assert report.counts.unchanged > 0  # the overlap window, listed again
+    assert (len(api.requests_of("detail")), len(api.requests_of("audio"))) == (details, audio)
+    query = api.requests_of("list")[-1][2]
+    assert query["include_deleted"] == "false" and "from" in query
+
+
+def test_a_call_changed_at_the_source_is_fetched_again_and_updated(db, api):
+    ids = api.seed(20)
+    connect(db, api)
+    run_sync(str(db))
+    api.change(ids[3], done=True, call_summary="Called back; sorted.")
+    report = run_sync(str(db))
+    assert (report.counts.new, report.counts.updated) == (0, 1)
+    assert [path for _, path, _, _ in api.requests_of("detail")][-1] == f"/calls/{ids[3]}"
+    assert_store_matches(db, api)
+
+
+def test_dropped_connections_500s_and_a_slow_answer_are_retried(db, api):
+    api.seed(250)
+    connect(db, api, read_timeout=0.5)
+    api.fault("list", "drop", page=1)
+    api.fault("list", "status", code=500, times=2)
+    api.fault("detail", "status", code=503, times=3)
+    api.fault("detail", "slow", seconds=1.2)
+    api.fault("audio", "drop_audio", times=2)
+    report = run_sync(str(db))
+    assert (report.failures, report.rejected, report.counts.new) == ({}, 0, 250)
+    assert_store_matches(db, api)
+    assert not api.faults
+
+
+def test_429_waits_as_retry_after_says_in_seconds_and_as_a_date(db, api):
+    api.seed(5)
+    connect(db, api)
+    api.fault("list", "status", code=429, retry_after="1")
+    api.fault("detail", "status", code=429, retry_after=http_date(3))  # whole seconds
+    started = time.monotonic()
+    report = run_sync(str(db))
+    assert report.failures == {}
+    assert time.monotonic() - started >= 2.5  # 1 s, then 2 to 3 s to the date
+    assert_store_matches(db, api)
+
+
+def test_a_malformed_page_is_rejected_with_its_reason_and_listed_again_next_time(db, api):
+    api.seed(250)
+    connect(db, api)
+    api.fault("list", "malformed", times=1)
+    report = run_sync(str(db))
+    assert report.exit_code == 1 and report.rejected == 1
+    assert "main list page 1: page not read: the JSON ends too early" in str(report.rejects[0])
+    # The later pages were read; the cursor stayed, so the next sync reads the first again.
+    report = run_sync(str(db))
+    assert (report.rejected, report.failures) == (0, {})
+    assert_store_matches(db, api)
+
+
+def test_a_malformed_record_is_rejected_naming_it_and_its_field_the_rest_kept(db, api):
+    ids = api.seed(12)
+    api.calls[ids[4]]["duration"] = "long"
+    connect(db, api)
+    report = run_sync(str(db))
+    assert report.rejected == 1 and report.exit_code == 1
+    text = str(report.rejects[0])
+    assert f"(source_id {ids[4]})" in text and "field 'duration'" in text
+    assert report.counts.new == 11
+    api.change(ids[4], duration=42)
+    run_sync(str(db), full=True)
+    assert_store_matches(db, api)
+
+
+def test_an_expired_audio_link_is_refreshed_through_the_detail(db, api):
+    ids = api.seed(6)
+    connect(db, api)
+    api.fault("detail", "expired_url", id=ids[2])
+    report = run_sync(str(db))
+    assert report.downloaded == 6 and report.recording_errors == []
+    details = [path for _, path, _, _ in api.requests_of("detail")]
+    assert details.count(f"/calls/{ids[2]}") == 2
+    assert_store_matches(db, api)
+
+
+def test_refused_links_become_link_expired_or_gone_and_a_sync_tries_expired_again(db, api):
+    ids = api.seed(4)
+    connect(db, api)
+    api.fault("audio", "status", code=403, times=2, id=ids[0])  # refused, even refreshed
+    api.fault("audio", "status", code=410, times=2, id=ids[1])  # gone from the host
+    report = run_sync(str(db))
+    assert report.downloaded == 2 and len(report.recording_errors) == 2
+    with Store(str(db)) as store:
+        states = {i: store.recording_info(store.call_id("agent-platform", i))["state"]
+                  for i in ids}
+        expired_error = store.recording_info(store.call_id("agent-platform", ids[0]))["error"]
+    assert (states[ids[0]], states[ids[1]]) == ("link_expired", "gone")
+    assert "refused the recording" in expired_error and "signature" not in expired_error
+    report = run_sync(str(db))  # the expired link is refreshed and tried again
+    assert report.downloaded == 1
+    with Store(str(db)) as store:
+        assert store.recording_info(store.call_id("agent-platform", ids[0]))["state"] == \
+            "archived"
+        assert store.recording_state_counts()["gone"] == 1
+
+
+def test_a_corrupt_download_is_not_accepted_and_is_fetched_again(db, api):
+    ids = api.seed(3)
+    connect(db, api)
+    api.fault("audio", "corrupt_audio", id=ids[1])
+    report = run_sync(str(db))
+    assert report.downloaded == 2
+    assert "not audio a player can read" in report.recording_errors[0]
+    with Store(str(db)) as store:
+        assert store.recording_info(store.call_id("agent-platform", ids[1]))["state"] == \
+            "at_source"
+    assert run_sync(str(db)).downloaded == 1
+    assert_store_matches(db, api)
+
+
+def test_purges_and_deletions_between_syncs_keep_notes_and_drop_the_archived_file(db, api):
+    ids = api.seed(30, start=datetime.now(UTC) - timedelta(hours=5))  # before the overlap
+    connect(db, api)
+    run_sync(str(db))
+    with Store(str(db)) as store:
+        purged_id, deleted_id = (store.call_id("agent-platform", i) for i in ids[25:27])
+        archived = store.recording_info(purged_id)["path"]
+        note = store.add_note(purged_id, "Dana", "Customer asked for a callback")
+        store.add_note(deleted_id, "Dana", "Duplicate of an earlier call")
+        store.save_draft(purged_id, 0, "half a thought", 4)
+        store.set_done(deleted_id, True)
+    assert archived and Path(archived).read_bytes()
+    api.purge(ids[25])
+    api.delete(ids[26])
+    report = run_sync(str(db))  # the reconciliation is due daily, not now
+    assert report.counts.updated == 0
+    report = run_sync(str(db), full=True)
+    assert report.counts.updated == 2
+    assert_store_matches(db, api, done_here={ids[26]: True})
+    with Store(str(db)) as store:
+        assert [n["id"] for n in store.notes_of(purged_id)] == [note]
+        assert store.drafts_of(purged_id)[0]["body"] == "half a thought"
+        assert len(store.notes_of(deleted_id)) == 1
+        assert store.recording(purged_id) is None
+        assert store.recording_info(purged_id)["path"] is None
+    assert not Path(archived).exists()
+
+
+def test_local_notes_drafts_and_done_survive_every_sync(db, api):
+    ids = api.seed(15)
+    connect(db, api)
+    run_sync(str(db))
+    with Store(str(db)) as store:
+        local = [store.call_id("agent-platform", i) for i in ids[:3]]
+        for call_id in local:
+            store.add_note(call_id, "Sam", f"note on {call_id}")
+            store.save_draft(call_id, 0, f"draft on {call_id}", 2)
+        store.set_done(local[0], True)
+    for source_id in ids[:3]:
+        api.change(source_id, done=False, call_summary="rewritten at the source")
+    run_sync(str(db))
+    run_sync(str(db), full=True)
+    assert_store_matches(db, api, done_here={ids[0]: True})
+    with Store(str(db)) as store:
+        for call_id in local:
+            assert [n["body"] for n in store.notes_of(call_id)] == [f"note on {call_id}"]
+            assert store.drafts_of(call_id)[0]["body"] == f"draft on {call_id}"
+        assert store.call(local[0])["done"] is True
+
+
+def test_a_call_arriving_during_a_sync_is_there_after_the_next(db, api):
+    api.seed(150, start=datetime.now(UTC) - timedelta(minutes=20), spacing_s=5)
+    connect(db, api)
+    arrived = []
+
+    def newcomer(page: int) -> None:
+        if not arrived:
+            arrived.append(api.add_call(datetime.now(UTC)))
+
+    api.after_list_page.append(newcomer)
+    first = run_sync(str(db))
+    assert first.counts.new == 150  # the pass lists what existed when it began
+    api.after_list_page.clear()
+    second = run_sync(str(db))
+    assert second.counts.new == 1
+    assert_store_matches(db, api)
+
+
+def test_a_recording_the_source_deletes_after_archiving_stays_and_plays(db, api, qtbot):
+    from callviewer.playback.now_playing import PLAYING, NowPlaying
+
+    ids = api.seed(4)
+    connect(db, api)
+    run_sync(str(db))
+    api.delete_audio(ids[1])
+    report = run_sync(str(db), full=True)
+    assert report.counts.updated == 1
+    assert_store_matches(db, api, archived_only_here=frozenset({ids[1]}))
+    with Store(str(db)) as store:
+        call_id = store.call_id("agent-platform", ids[1])
+        assert store.recording_info(call_id)["source_gone"] is True
+        playing = NowPlaying(store.recording)
+        try:
+            playing.play(call_id)
+            qtbot.waitUntil(lambda: playing.state == PLAYING, timeout=10_000)
+            qtbot.waitUntil(lambda: playing.position > 300, timeout=5_000)
+        finally:
+            playing.release()
+
+
+def test_a_refused_token_stops_the_connection_with_a_sentence(db, api):
+    api.seed(3)
+    connect(db, api, token="tok-wrong-000000")
+    report = run_sync(str(db))
+    sentence = "The API token was refused — check it in Preferences."
+    assert (report.failures, report.exit_code) == ({"main": sentence}, 2)
+    assert report.counts.new == 0 and len(api.requests_of("list")) == 1  # not retried
+    with Store(str(db)) as store:
+        row = store.connection("main")
+        assert (row["status"], row["error"]) == ("refused", sentence)
+
+
+def test_offline_says_when_it_last_synced_and_the_next_sync_goes_on(db, api, tmp_path):
+    api.seed(3)
+    connect(db, api)
+    assert run_sync(str(db)).exit_code == 0
+    with Store(str(db)) as store:
+        row = store.connection("main")
+        store.update_connection("main", {**row["settings"], "url": "http://127.0.0.1:9"})
+        last = row["last_sync_at"]
+    report = run_sync(str(db))
+    clock = datetime.fromtimestamp(last / 1e6).strftime("%H:%M")
+    assert report.failures == {"main": f"Offline — last synced {clock}"}
+    assert report.exit_code == 2
+    with Store(str(db)) as store:
+        assert store.connection("main")["status"] == "offline"
+        store.update_connection("main", row["settings"])
+    assert run_sync(str(db)).exit_code == 0
+    never = tmp_path / "never.sqlite3"
+    with Store(str(never)) as store:
+        add_connection(store, api, url="http://127.0.0.1:9")
+    assert run_sync(str(never)).failures == {"main": "Offline — not synced yet"}
+
+
+def test_cancel_between_pages_leaves_a_store_the_next_sync_completes(db, api):
+    api.seed(320, spacing_s=11)
+    connect(db, api)
+    cancel = threading.Event()
+
+    def progress(done, total, text):
+        if done >= 100:
+            cancel.set()
+
+    report = run_sync(str(db), progress=progress, cancel=cancel)
+    assert report.canceled
+    with Store(str(db)) as store:
+        assert 100 <= store.summary()["calls"] < 320
+        cursor = store.connection("main")["cursor"]
+        assert cursor["pass"] is not None  # an unfinished pass, to resume
+    report = run_sync(str(db))
+    assert not report.canceled and report.failures == {}
+    assert_store_matches(db, api)
+
+
+def test_the_size_cap_evicts_least_recently_played_recordings_the_source_still_has(db, api):
+    ids = api.seed(6)
+    connect(db, api)
+    run_sync(str(db))
+    api.delete_audio(ids[5])  # the oldest, now only ours
+    run_sync(str(db), full=True)
+    with Store(str(db)) as store:
+        local = {i: store.call_id("agent-platform", i) for i in ids}
+        files, size = store.archive_size()
+        assert files == 6
+        for source_id in ids[:4]:
+            store.mark_played(local[source_id])
+            time.sleep(0.002)
+        cap = size - 1  # one recording must go
+        plan = store.eviction_plan(cap)
+        # Never played comes first; never the one only we still have.
+        assert [row["source_id"] for row in plan] == [ids[4]]
+        store.set_archive_cap(cap)
+    report = run_sync(str(db))
+    assert (report.evicted, report.failures) == (1, {})
+    with Store(str(db)) as store:
+        assert store.recording_info(local[ids[4]])["state"] == "at_source"
+        assert store.recording_info(local[ids[5]])["state"] == "archived"
+        assert store.archive_size()[0] == 5 and store.eviction_plan() == []
+        assert store.recording(local[ids[4]]).startswith(api.url + "/audio/")
+    assert run_sync(str(db)).downloaded == 0  # an evicted recording is not fetched again

@@ -1,0 +1,196 @@
+"""The store's sync side: schema 0004, recording states, connections, pages, the archive."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine
+
+from callviewer.store import Store, StoreError
+from callviewer.store.migrate import MIGRATIONS
+from callviewer.store.recordings import archive_dir, next_state
+
+SIGNED = "https://cdn.example/rec/a.mp3?X-Amz-Signature=abc123&X-Amz-Expires=3600"
+
+
+def call(source_id="c1", **fields):
+    return {"source": "agent-platform", "source_id": source_id, **fields}
+
+
+def state_of(store: Store, source_id: str = "c1") -> str:
+    return store.recording_info(store.call_id("agent-platform", source_id))["state"]
+
+
+def test_upgrading_from_0003_gives_every_call_its_recording_state(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+        for n, (recording, purged) in enumerate([(None, 0), (SIGNED, 0), ("/srv/a.mp3", 0),
+                                                 (None, 1), ("", 0)]):
+            conn.exec_driver_sql(
+                "INSERT INTO calls (source, source_id, recording, is_purged, imported_at) "
+                "VALUES ('vapi', ?, ?, ?, 0)", (f"v{n}", recording, purged))
+    engine.dispose()
+    with Store(str(path)) as store, store.reading() as conn:
+        states = conn.exec_driver_sql(
+            "SELECT recording_state FROM calls ORDER BY source_id").scalars().all()
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM calls WHERE recording_state = 'archived' "
+            "ORDER BY started_at DESC, id DESC LIMIT 50").all()
+    assert states == ["none", "at_source", "archived", "purged", "none"]
+    assert "ix_calls_recording_state" in str(plan) and "TEMP B-TREE" not in str(plan)
+    assert (tmp_path / "old.sqlite3.schema-0003.bak").is_file()
+
+
+@pytest.mark.parametrize(("row", "before", "expected"), [
+    ({"recording": None}, None, "none"),
+    ({"recording": SIGNED}, None, "at_source"),
+    ({"recording": "/data/a.mp3"}, None, "archived"),
+    ({"recording": "file:///watched/a.mp3"}, None, "at_source"),
+    ({"recording": SIGNED, "is_purged": True}, None, "purged"),
+    ({"recording": None}, {"recording_state": "at_source", "recording": SIGNED}, "gone"),
+    ({"recording": None}, {"recording_state": "none", "recording": None}, "none"),
+    ({"recording": SIGNED}, {"recording_state": "link_expired", "recording": SIGNED},
+     "link_expired"),
+    ({"recording": SIGNED + "&new"}, {"recording_state": "link_expired", "recording": SIGNED},
+     "at_source"),
+    ({"recording": None}, {"recording_state": "archived", "recording": "/a/x.mp3"}, "archived"),
+    ({"recording": None, "is_purged": True},
+     {"recording_state": "archived", "recording": "/a/x.mp3"}, "purged"),
+])
+def test_the_recording_state_rule(row, before, expected):
+    row = {"is_purged": False, "has_recording": bool(row["recording"]), **row}
+    assert next_state(row, before) == expected
+    if expected == "archived" and before:
+        assert row["recording"] == before["recording"]  # our copy is what plays
+
+
+def test_archive_folder_rule(tmp_path):
+    data = tmp_path / "data"
+    default = data / "callviewer.sqlite3"
+    assert archive_dir(default, data, default) == data / "recordings"
+    assert archive_dir(None, data, default) == data / "recordings"  # PostgreSQL
+    other = tmp_path / "team" / "calls.db"
+    assert archive_dir(other, data, default) == tmp_path / "team" / "calls.db.recordings"
+    assert archive_dir(data / "second.sqlite3", data, default) == \
+        data / "second.sqlite3.recordings"
+
+
+def test_imports_keep_the_state_in_step_and_an_archived_copy_stays(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(recording=SIGNED, has_recording=True, updated_at=1)])
+        assert state_of(store) == "at_source"
+        call_id = store.call_id("agent-platform", "c1")
+        with store.writing() as conn:  # as the downloader leaves it
+            conn.exec_driver_sql("INSERT INTO recordings (call_id, path, size) "
+                                 "VALUES (?, 'agent-platform/c1.mp3', 3)", (call_id,))
+        archived = store.recordings_dir / "agent-platform" / "c1.mp3"
+        archived.parent.mkdir(parents=True)
+        archived.write_bytes(b"mp3")
+        with store.writing() as conn:
+            conn.exec_driver_sql("UPDATE calls SET recording_state = 'archived', recording = ? "
+                                 "WHERE id = ?", (str(archived), call_id))
+        # The source's recording goes (retention): ours stays and plays.
+        counts = store.write_records([call(recording=None, has_recording=False, updated_at=2)])
+        assert counts.updated == 1 and state_of(store) == "archived"
+        assert store.recording(call_id) == str(archived)
+        # A purge removes the file with the rest.
+        store.write_records([call(is_purged=True, updated_at=3)])
+        assert state_of(store) == "purged" and store.recording(call_id) is None
+        assert not archived.exists()
+        assert store.recording_state_counts() == {
+            "none": 0, "at_source": 0, "archived": 0, "link_expired": 0, "gone": 0, "purged": 1}
+
+
+def test_exports_never_carry_a_signed_links_query(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        store.write_records([call(recording=SIGNED, has_recording=True)])
+        [record] = list(store.export())
+    assert record["recording"] == "https://cdn.example/rec/a.mp3"
+
+
+def test_connections_are_named_once_and_removed_with_their_state(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        assert row["status"] == "never" and row["secret_key"].startswith("connection-")
+        assert "token" not in str(row["settings"])
+        with pytest.raises(StoreError, match="already a connection named 'main'"):
+            store.add_connection("main", "folder", {"folder": "/x"})
+        store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)],
+                          cursor={"since": "2026-01-01T00:00:00Z", "pass": None},
+                          files=[("a.json", 10, 20, "ff")])
+        store.set_sync_status(row["id"], status="ok", last_sync_at=5, last_summary={"new": 1})
+        found = store.connection("main")
+        assert found["cursor"]["since"] == "2026-01-01T00:00:00Z"
+        assert (found["status"], found["last_summary"]) == ("ok", {"new": 1})
+        assert store.file_fingerprints(row["id"]) == {"a.json": (10, 20, "ff")}
+        assert [item["source_ref"] for item in store.wanted_recordings(row["id"])] == [SIGNED]
+        store.remove_connection("main")
+        assert store.connections() == [] and store.call_id("agent-platform", "c1")
+        with pytest.raises(StoreError, match="no connection named 'main'"):
+            store.remove_connection("main")
+        with store.reading() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM watched_files").scalar() == 0
+
+
+def test_a_page_and_its_cursor_are_committed_together_or_not_at_all(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        broken = [call("ok"), {"source": "agent-platform", "source_id": None}]
+        with pytest.raises(Exception, match="NOT NULL"):
+            store.commit_page(row["id"], broken, cursor={"since": "x"})
+        assert store.connection("main")["cursor"] is None
+        assert store.call_id("agent-platform", "ok") is None
+
+
+def test_the_eviction_plan_spares_recent_plays_and_the_only_copies(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        ids = []
+        for n in range(4):
+            store.commit_page(row["id"], [call(f"c{n}", recording=f"{SIGNED}&n={n}",
+                                               has_recording=True)])
+            ids.append(store.call_id("agent-platform", f"c{n}"))
+            path = f"agent-platform/c{n}.mp3"
+            (store.recordings_dir / "agent-platform").mkdir(parents=True, exist_ok=True)
+            (store.recordings_dir / path).write_bytes(b"x" * 100)
+            assert store.recording_archived(ids[-1], path, 100, "digest")
+        store.commit_page(row["id"], [call("c3", recording=None, has_recording=False,
+                                           updated_at=9)])  # the source's copy is gone
+        store.mark_played(ids[0])
+        assert store.archive_size() == (4, 400)
+        assert store.eviction_plan(None) == [] and store.archive_cap() is None
+        assert [r["source_id"] for r in store.eviction_plan(250)] == ["c1", "c2"]
+        assert [r["source_id"] for r in store.eviction_plan(0)] == ["c1", "c2", "c0"]
+        store.set_archive_cap(350)
+        assert [r["source_id"] for r in store.eviction_plan()] == ["c1"]
+        assert store.recording_info(ids[3])["source_gone"] is True
+        assert Path(store.recording(ids[0])).read_bytes() == b"x" * 100
+
+
+def test_a_download_finished_after_a_purge_is_not_accepted(tmp_path):
+    with Store(str(tmp_path / "db")) as store:
+        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)])
+        call_id = store.call_id("agent-platform", "c1")
+        store.write_records([call(is_purged=True, updated_at=5)])
+        assert not store.recording_archived(call_id, "agent-platform/c1.mp3", 1, "d")
+        assert store.recording(call_id) is None and state_of(store) == "purged"
+
+
+def test_a_new_database_has_the_sync_tables(tmp_path):
+    path = tmp_path / "db"
+    Store(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master "
+                                                   "WHERE type = 'table'")}
+    assert {"sync_connections", "sync_state", "watched_files", "recordings",
+            "store_settings"} <= tables

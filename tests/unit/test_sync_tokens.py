@@ -1,0 +1,101 @@
+"""API tokens: the system keyring when there is one, else a file only the user can read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from callviewer.sync import tokens
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield tmp_path / "config" / "callviewer" / "tokens.json"
+    keyring.set_keyring(before)
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend of our own (a real one is a system service)."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: dict = {}
+
+    def get_password(self, service, username):
+        return self.kept.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.kept[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.kept.pop((service, username), None)
+
+
+def test_without_a_keyring_the_token_goes_to_a_0600_file_and_the_caller_is_told(config_home):
+    assert tokens.keyring_backend() is None
+    said = tokens.save_token("connection-a", "tok-first-111111")
+    assert said == (f"No system keyring is available, so the token was saved in "
+                    f"{config_home}, readable only by you.")
+    assert stat.S_IMODE(config_home.stat().st_mode) == 0o600
+    tokens.save_token("connection-b", "tok-second-22222")
+    assert tokens.load_token("connection-a") == "tok-first-111111"
+    tokens.delete_token("connection-a")
+    assert tokens.load_token("connection-a") is None
+    assert tokens.load_token("connection-b") == "tok-second-22222"
+    assert stat.S_IMODE(config_home.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become another user")
+def test_another_user_cannot_read_the_token_file(monkeypatch):
+    # A folder every user may pass through, so that only the file's own mode protects it.
+    home = Path(tempfile.mkdtemp(prefix="callviewer-config-"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    try:
+        _read_as_another_user(home)
+    finally:
+        shutil.rmtree(home)
+
+
+def _read_as_another_user(home: Path) -> None:
+    tokens.save_token("connection-a", "tok-secret-33333")
+    for folder in (home, tokens.token_file().parent):
+        folder.chmod(0o755)
+    readable = tokens.token_file().with_name("control.txt")
+    readable.write_text("anyone may read this")
+    readable.chmod(0o644)
+
+    def read_as_nobody(path):
+        return subprocess.run(["cat", str(path)], capture_output=True, text=True,
+                              user=65534, group=65534, timeout=30)
+
+    assert read_as_nobody(readable).stdout == "anyone may read this"  # the test can fail
+    refused = read_as_nobody(tokens.token_file())
+    assert refused.returncode != 0 and "Permission denied" in refused.stderr
+    assert "tok-secret" not in refused.stdout
+
+
+def test_with_a_keyring_the_token_goes_there_and_not_to_the_file(config_home):
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    assert tokens.keyring_backend() is memory
+    assert tokens.save_token("connection-a", "tok-kept-444444") == \
+        "The token was saved in the system keyring."
+    assert memory.kept == {("callviewer", "connection-a"): "tok-kept-444444"}
+    assert not config_home.exists()
+    assert tokens.load_token("connection-a") == "tok-kept-444444"
+    tokens.delete_token("connection-a")
+    assert memory.kept == {}
