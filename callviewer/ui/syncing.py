@@ -5,8 +5,9 @@ every few minutes and on F5."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 INTERVAL_KEY = "sync/interval_minutes"
@@ -25,9 +26,9 @@ class _Worker(QObject):
     progressed = Signal(int, object, str)  # done, total or None, what
     finished = Signal(object)  # SyncReport, or a str saying why it could not run
 
-    def __init__(self, url: str, full: bool) -> None:
+    def __init__(self, url: str, full: bool, name: str | None) -> None:
         super().__init__()
-        self._url, self._full = url, full
+        self._url, self._full, self._name = url, full, name
         self.cancel = threading.Event()
 
     def run(self) -> None:
@@ -35,7 +36,7 @@ class _Worker(QObject):
         from callviewer.sync.runner import run_sync
 
         try:
-            report = run_sync(self._url, full=self._full, cancel=self.cancel,
+            report = run_sync(self._url, self._name, full=self._full, cancel=self.cancel,
                               progress=lambda done, total, what: self.progressed.emit(
                                   done, total, what))
         except StoreError as exc:
@@ -82,10 +83,12 @@ class SyncStatus(QWidget):
 
 
 class SyncController(QObject):
-    """Runs syncs for the window, one at a time: on demand and every few minutes."""
+    """Runs syncs for the window, one at a time: on demand, every few minutes, and when a
+    watched folder changes (that folder's connection only)."""
 
     started = Signal()
     synced = Signal(object)  # SyncReport | str
+    _folder_changed = Signal(str)  # from a watcher's thread: the connection's name
 
     def __init__(self, store, settings: QSettings, status: SyncStatus,
                  parent: QObject | None = None) -> None:
@@ -96,8 +99,12 @@ class SyncController(QObject):
         self.last: object = None  # the last SyncReport or failure sentence
         self._timer = QTimer(self)
         self._timer.timeout.connect(lambda: self.sync(automatic=True))
+        self._watchers: dict[str, object] = {}  # connection name -> FolderWatcher
+        self._waiting: set[str] = set()  # folders that changed while a sync ran
+        self._folder_changed.connect(self._sync_folder, Qt.ConnectionType.QueuedConnection)
         status.cancel_button.clicked.connect(self.cancel)
         self.apply_interval()
+        self.watch_folders()
 
     @property
     def running(self) -> bool:
@@ -110,14 +117,34 @@ class SyncController(QObject):
         else:
             self._timer.stop()
 
-    def sync(self, full: bool = False, automatic: bool = False) -> bool:
-        """Start a sync of every connection; False when one is running or there are none."""
+    def watch_folders(self) -> None:
+        """Watch the folders of the folder connections (again, after Preferences)."""
+        from callviewer.sync.sources.folder import FolderWatcher
+
+        folders = {row["name"]: Path(row["settings"]["folder"])
+                   for row in self._store.connections() if row["kind"] == "folder"}
+        for name in set(self._watchers) - set(folders):
+            self._watchers.pop(name).stop()
+        for name, folder in folders.items():
+            if name not in self._watchers and folder.is_dir():
+                watcher = FolderWatcher(folder, lambda n=name: self._folder_changed.emit(n))
+                watcher.start()
+                self._watchers[name] = watcher
+
+    def _sync_folder(self, name: str) -> None:
+        if not self.sync(name=name, automatic=True) and self._thread is not None:
+            self._waiting.add(name)
+
+    def sync(self, full: bool = False, automatic: bool = False,
+             name: str | None = None) -> bool:
+        """Start a sync of every connection (or the one named); False when one is running
+        or there are none."""
         if self._thread is not None or not self._has_connections():
             if not automatic and not self._has_connections():
                 self.status.show_idle("Nothing to sync: add a connection in Preferences.")
             return False
         self._thread = QThread(self)
-        self._worker = _Worker(self._store.url, full)
+        self._worker = _Worker(self._store.url, full, name)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.progressed.connect(self.status.show_running)
@@ -134,7 +161,10 @@ class SyncController(QObject):
             self.status.label.setText("Canceling…")
 
     def wait(self) -> None:
-        """Cancel and wait for a running sync (the window is closing)."""
+        """Stop watching, cancel and wait for a running sync (the window is closing)."""
+        for watcher in self._watchers.values():
+            watcher.stop()
+        self._watchers.clear()
         if self._thread is not None:
             self.cancel()
             self._thread.quit()
@@ -148,6 +178,8 @@ class SyncController(QObject):
         self.status.show_idle(result if isinstance(result, str) else result.status_line())
         self.apply_interval()  # the next automatic sync counts from this one
         self.synced.emit(result)
+        if self._waiting:
+            self._sync_folder(self._waiting.pop())
 
     def _has_connections(self) -> bool:
         return bool(self._store.connections())

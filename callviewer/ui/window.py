@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from callviewer.listing import ListSpec
-from callviewer.playback.now_playing import NowPlaying
+from callviewer.playback.now_playing import PLAYING, NowPlaying
 from callviewer.store import Store
 from callviewer.ui.call_model import COLUMNS, CallListModel
 from callviewer.ui.detail import DetailView
@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
         self.empty.import_button.clicked.connect(self.choose_import)
         self.empty.connect_button.clicked.connect(self.show_connections)
         self.syncing.synced.connect(self._synced)
+        self.now_playing.state_changed.connect(self._played)
         self.empty.demo_button.clicked.connect(self.load_demo)
         self.empty.clear_button.clicked.connect(self.filters.clear)
         self.detail.notes_panel.notes_changed.connect(self._notes_changed)
@@ -460,6 +461,7 @@ class MainWindow(QMainWindow):
     def show_preferences(self, tab: int = 0) -> None:
         self.preferences = PreferencesDialog(self.settings, self, self.store, tab)
         self.preferences.accepted.connect(self.syncing.apply_interval)
+        self.preferences.finished.connect(self.syncing.watch_folders)
         self.preferences.open()
 
     # --- import and export -------------------------------------------------------------------
@@ -482,6 +484,13 @@ class MainWindow(QMainWindow):
 
     def _synced(self, _result) -> None:
         self.refresh()
+
+    def _played(self, state: str) -> None:
+        # The archive's size cap evicts the least recently played first.
+        # Written after the views have said "playing", not before.
+        if state == PLAYING and self.now_playing.call_id is not None:
+            call_id = self.now_playing.call_id
+            QTimer.singleShot(0, lambda: self.store.mark_played(call_id))
 
     def show_connections(self) -> None:
         from callviewer.ui.preferences import SYNC_TAB

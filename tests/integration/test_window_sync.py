@@ -129,3 +129,48 @@ def test_preferences_add_and_remove_a_calls_api(qtbot, tmp_path, api):
     page.remove_selected()
     assert page.message.text() == "Removed main; its calls and recordings stay."
     assert page.table.rowCount() == 0
+
+
+def test_a_watched_folder_imports_what_appears_in_it_by_itself(qtbot, tmp_path):
+    from callviewer.paths import demo_dir
+    from callviewer.sync.manage import add_connection as add
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    path = tmp_path / "calls.sqlite3"
+    with Store(str(path)) as store:
+        add(store, "exports", folder=folder)
+    window = open_window(qtbot, path, tmp_path)
+    assert window.model.rowCount() == 0
+    source = (demo_dir() / "twilio.json").read_bytes()
+    half = len(source) // 2
+    target = folder / "twilio.json"
+    target.write_bytes(source[:half])  # a file still being written…
+    qtbot.wait(300)
+    target.write_bytes(source)  # …and finished
+    with Store(str(tmp_path / "alone.sqlite3")) as alone:
+        from callviewer.sync.importer import import_paths
+
+        expected = import_paths(alone, [demo_dir() / "twilio.json"]).counts.new
+    qtbot.waitUntil(lambda: window.model.rowCount() == expected, timeout=20_000)
+    assert synced(qtbot, window).startswith("Synced")
+
+
+def test_playing_an_archived_recording_marks_it_played(qtbot, tmp_path, api):
+    from callviewer.playback.now_playing import PLAYING
+
+    path = tmp_path / "calls.sqlite3"
+    api.seed(3)
+    with Store(str(path)) as store:
+        add_connection(store, api)
+    window = open_window(qtbot, path, tmp_path)
+    window.sync_now()
+    synced(qtbot, window)
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Home)
+    call_id = window.current_call_id()
+    assert window.store.recording_info(call_id)["last_played_at"] is None
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.now_playing.state == PLAYING, timeout=6000)
+    qtbot.waitUntil(lambda: window.store.recording_info(call_id)["last_played_at"] is not None)
+    assert window.store.recording(call_id) == window.store.recording_info(call_id)["path"]
