@@ -54,38 +54,29 @@ def run(store, args: argparse.Namespace) -> int:
 
 
 def _add(store, args: argparse.Namespace) -> int:
-    from callviewer.sync.connection import parse_setting, settings_for
-    from callviewer.sync.tokens import save_token
+    from callviewer.store import StoreError
+    from callviewer.sync.connection import parse_setting
+    from callviewer.sync.manage import FOLDER, add_connection
 
-    kind = "folder" if args.folder is not None else "calls-api"
-    try:
-        settings = dict(parse_setting(kind, text) for text in args.settings)
-        if kind == "folder":
-            settings["folder"] = str(args.folder.expanduser().resolve())
-        else:
-            if not args.url.startswith(("http://", "https://")):
-                raise ValueError(f"The address {args.url!r} must start with http:// "
-                                 "or https://.")
-            settings["url"] = args.url.rstrip("/")
-        settings_for(kind, settings)
-    except ValueError as exc:
-        print(f"callviewer: {exc}", file=sys.stderr)
-        return 2
-    if kind == "folder" and not Path(settings["folder"]).is_dir():
-        print(f"callviewer: The folder {settings['folder']} does not exist.", file=sys.stderr)
-        return 2
     token = None
     if args.token_stdin:
         token = sys.stdin.readline().strip()
         if not token:
             print("callviewer: No token was given on standard input.", file=sys.stderr)
             return 2
-    row = store.add_connection(args.name, kind, settings)
-    where = settings.get("url") or settings.get("folder")
-    print(f"Added the {kind} connection {row['name']} ({where}).")
-    if token:
-        print(save_token(row["secret_key"], token))
-    elif kind == "calls-api":
+    kind = FOLDER if args.folder is not None else "calls-api"
+    try:
+        settings = dict(parse_setting(kind, text) for text in args.settings)
+        row, kept = add_connection(store, args.name, url=args.url, folder=args.folder,
+                                   token=token, settings=settings)
+    except (ValueError, StoreError) as exc:
+        print(f"callviewer: {exc}", file=sys.stderr)
+        return 2
+    where = row["settings"].get("url") or row["settings"].get("folder")
+    print(f"Added the {row['kind']} connection {row['name']} ({where}).")
+    if kept:
+        print(kept)
+    elif row["kind"] == "calls-api":
         print("No token was given: the API is called without one (add one with "
               "--token-stdin).")
     return 0
@@ -108,10 +99,9 @@ def _list(store, args: argparse.Namespace) -> int:
 
 
 def _remove(store, args: argparse.Namespace) -> int:
-    from callviewer.sync.tokens import delete_token
+    from callviewer.sync.manage import remove_connection
 
-    row = store.remove_connection(args.name)
-    delete_token(row["secret_key"])
+    row = remove_connection(store, args.name)
     print(f"Removed the connection {row['name']}; its calls and recordings stay.")
     return 0
 
