@@ -59,6 +59,8 @@ class FakeCallsApi:
         self.faults: list[dict] = []
         self.log: list[tuple[str, str, dict, dict]] = []  # (kind, path, query, headers)
         self.after_list_page: list = []  # callables(page number), run after a page is sent
+        self.paging = "page"  # or "next_cursor" / "next": the server hands out the next page
+        self.ignore_to = False  # a server that does not filter by `to`
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -148,16 +150,24 @@ class FakeCallsApi:
         limit = int(query.get("limit", "100"))
         include_deleted = query.get("include_deleted", "false") == "true"
         since = parse_stamp(query["from"]) if "from" in query else None
-        until = parse_stamp(query["to"]) if "to" in query else None
+        until = parse_stamp(query["to"]) if "to" in query and not self.ignore_to else None
         with self.lock:
             chosen = [call for call in self.calls.values()
                       if (include_deleted or call["deleted_at"] is None)
                       and (since is None or parse_stamp(call["created_at"]) >= since)
                       and (until is None or parse_stamp(call["created_at"]) < until)]
             chosen.sort(key=lambda c: (parse_stamp(c["created_at"]), c["id"]), reverse=True)
-            window = chosen[(page - 1) * limit: page * limit]
+            start = int(query["cursor"][1:]) if "cursor" in query else (page - 1) * limit
+            window = chosen[start: start + limit]
             data = [{key: call[key] for key in LIST_FIELDS} for call in window]
-        return {"data": data, "has_more": page * limit < len(chosen)}
+        more = start + limit < len(chosen)
+        answer = {"data": data, "has_more": more}
+        if self.paging == "next_cursor":
+            answer["next_cursor"] = f"o{start + limit}" if more else None
+        elif self.paging == "next" and more:
+            rest = "&".join(f"{k}={v}" for k, v in query.items() if k not in ("page", "cursor"))
+            answer["next"] = f"/calls?cursor=o{start + limit}&{rest}"
+        return answer
 
     def detail(self, call_id: str, expired: bool = False) -> dict | None:
         with self.lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -356,3 +357,67 @@ def test_the_size_cap_evicts_least_recently_played_recordings_the_source_still_h
         assert store.archive_size()[0] == 5 and store.eviction_plan() == []
         assert store.recording(local[ids[4]]).startswith(api.url + "/audio/")
     assert run_sync(str(db)).downloaded == 0  # an evicted recording is not fetched again
+
+
+@pytest.mark.parametrize("paging", ["next_cursor", "next", "ignores_to"])
+def test_servers_that_hand_out_their_next_page_or_ignore_to_are_walked_whole(db, api, paging):
+    api.seed(230, spacing_s=7)
+    if paging == "ignores_to":
+        api.ignore_to = True
+    else:
+        api.paging = paging
+    connect(db, api)
+    report = run_sync(str(db))
+    assert (report.counts.new, report.failures, report.rejected) == (230, {}, 0)
+    assert_store_matches(db, api)
+    queries = [query for _, _, query, _ in api.requests_of("list")]
+    if paging == "ignores_to":
+        # `to` moved once, the same newest calls came back: by number from then on.
+        assert [q["page"] for q in queries] == ["1", "1", "2", "3"]
+    else:
+        assert [q.get("cursor") for q in queries] == [None, "o100", "o200"]
+
+
+def test_a_call_deleted_between_its_listing_and_its_detail_is_kept_from_the_list(db, api):
+    ids = api.seed(5)
+    connect(db, api)
+
+    def vanish(page: int) -> None:
+        api.after_list_page.clear()
+        with api.lock:
+            del api.calls[ids[1]]  # gone for good before its detail is asked for
+
+    api.after_list_page.append(vanish)
+    report = run_sync(str(db))
+    assert report.counts.new == 5 and report.rejected == 1
+    assert f"item 2 detail (source_id {ids[1]}): not found (404)" in str(report.rejects[0])
+
+
+def test_no_log_record_report_or_export_carries_the_token_or_a_signature(db, api, caplog,
+                                                                          tmp_path):
+    from callviewer.store.export import write_csv, write_json
+
+    ids = api.seed(30)
+    connect(db, api)
+    api.fault("audio", "status", code=500, times=3)  # urllib3 logs its retries, URL and all
+    api.fault("audio", "drop_audio", times=2)
+    api.fault("detail", "status", code=502, times=2)
+    api.fault("audio", "status", code=403, times=2, id=ids[7])
+    with caplog.at_level(logging.DEBUG):
+        report = run_sync(str(db))
+        with Store(str(db)) as store:
+            at_source = store.call_id("agent-platform", ids[7])
+            assert store.recording_info(at_source)["state"] == "link_expired"
+            with (tmp_path / "out.json").open("wb") as out:
+                write_json(store.export(), out)
+            with (tmp_path / "out.csv").open("w", newline="") as out:
+                write_csv(store.export(), out)
+            described = repr(store.connections()) + repr(store.recording_info(at_source))
+    # The library did log the links it retried (without their queries).
+    assert "Retry: /audio/" in caplog.text and '/audio/' in caplog.text
+    everything = "\n".join([
+        caplog.text, *(r.exc_text or "" for r in caplog.records), repr(report),
+        report.status_line(), *report.recording_errors, *map(str, report.rejects),
+        (tmp_path / "out.json").read_text(), (tmp_path / "out.csv").read_text(), described])
+    assert api.token not in everything
+    assert "signature=" not in everything and "expires=" not in everything

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 import orjson
 
@@ -154,7 +154,12 @@ class CallsApi:
     def _list_request(self, run: dict) -> tuple[str, dict | None]:
         s = self.settings
         if run["next"] and ("://" in run["next"] or run["next"].startswith("/")):
-            return urljoin(self.base + "/", run["next"]), None
+            following = urljoin(self.base + "/", run["next"])
+            if urlsplit(following).netloc != urlsplit(self.base).netloc:
+                # The token goes with list requests: never to another host.
+                raise SyncFailed(f"The calls API sent its next page to another address "
+                                 f"({urlsplit(following).netloc}); it was not followed.")
+            return following, None
         params = {s["limit_param"]: s["page_size"],
                   s["include_deleted_param"]: "true" if run["full"] else "false"}
         if run["next"]:
