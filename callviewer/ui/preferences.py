@@ -81,6 +81,11 @@ class PreferencesDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640 if self.sync_page else 420, self.sizeHint().height())
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self.tabs.currentIndex() == GENERAL_TAB:
+            self.author.setFocus()  # not the tab bar: the one field to type in
+
     def accept(self) -> None:
         self.settings.setValue(AUTHOR_KEY, self.author.text().strip())
         if self.sync_page is not None:
