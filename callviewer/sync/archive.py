@@ -22,7 +22,7 @@ from pathlib import Path
 from callviewer.store import Store
 from callviewer.store.recordings import GONE, LINK_EXPIRED
 from callviewer.sync.connection import Connection, RecordingUnavailable
-from callviewer.sync.http import Offline, SyncFailed
+from callviewer.sync.errors import Offline, SyncFailed
 
 EXPIRED_CODES = (401, 403)
 NOT_AUDIO = ("The recording of call {call} is not audio a player can read; "

@@ -32,6 +32,9 @@ from urllib3.exceptions import (
 from urllib3.util.retry import Retry
 
 from callviewer.redaction import install_log_redaction, redact_text, register_secret
+from callviewer.sync.errors import Canceled, Offline, SyncFailed, TokenRefused
+
+__all__ = ["Canceled", "HttpClient", "HttpStatus", "Offline", "SyncFailed", "TokenRefused"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 USER_AGENT = "callviewer-sync"
@@ -47,31 +50,6 @@ DEFAULTS = {
     "retry_after_max": 300,
 }
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-
-
-class SyncFailed(Exception):
-    """A source could not be synced; str() is the sentence for a person."""
-
-    status = "failed"
-
-
-class Offline(SyncFailed):
-    """The source could not be reached at all (no network, no such host, refused)."""
-
-    status = "offline"
-
-
-class TokenRefused(SyncFailed):
-    """The API answered 401 or 403: the token is wrong, expired or lacks a scope."""
-
-    status = "refused"
-
-    def __init__(self) -> None:
-        super().__init__("The API token was refused — check it in Preferences.")
-
-
-class Canceled(Exception):
-    """The sync was canceled while waiting."""
 
 
 class HttpStatus(SyncFailed):

@@ -21,7 +21,7 @@ from callviewer.store import Store, StoreError, now_micros
 from callviewer.store import connections as status
 from callviewer.sync import archive
 from callviewer.sync.connection import Connection, open_connection
-from callviewer.sync.http import Canceled, Offline, SyncFailed
+from callviewer.sync.errors import Canceled, Offline, SyncFailed
 from callviewer.sync.importer import ImportReport
 from callviewer.sync.tokens import load_token
 

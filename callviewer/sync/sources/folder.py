@@ -35,7 +35,7 @@ from callviewer.sync.containers import (
     find_files,
     read_items,
 )
-from callviewer.sync.http import SyncFailed
+from callviewer.sync.errors import SyncFailed
 from callviewer.sync.importer import BATCH_SIZE, Reject, _source_id_of, parse_value
 
 KIND = "folder"

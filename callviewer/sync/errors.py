@@ -1,0 +1,28 @@
+"""How a sync fails, as sentences: shared by every source (none of them imports HTTP)."""
+
+from __future__ import annotations
+
+
+class SyncFailed(Exception):
+    """A source could not be synced; str() is the sentence for a person."""
+
+    status = "failed"
+
+
+class Offline(SyncFailed):
+    """The source could not be reached at all (no network, no such host, refused)."""
+
+    status = "offline"
+
+
+class TokenRefused(SyncFailed):
+    """The API answered 401 or 403: the token is wrong, expired or lacks a scope."""
+
+    status = "refused"
+
+    def __init__(self) -> None:
+        super().__init__("The API token was refused — check it in Preferences.")
+
+
+class Canceled(Exception):
+    """The sync was canceled while waiting."""
