@@ -100,6 +100,9 @@ def test_dropped_connections_500s_and_a_slow_answer_are_retried(db, api):
     assert (report.failures, report.rejected, report.counts.new) == ({}, 0, 250)
     assert_store_matches(db, api)
     assert not api.faults
+    # The recordings cut off halfway were resumed where they broke, not started over.
+    resumed = [headers["Range"] for *_, headers in api.requests_of("audio") if "Range" in headers]
+    assert len(resumed) == 2 and all(r.startswith("bytes=") and r != "bytes=0-" for r in resumed)
 
 
 def test_429_waits_as_retry_after_says_in_seconds_and_as_a_date(db, api):
