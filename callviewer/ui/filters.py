@@ -10,9 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
@@ -23,6 +20,7 @@ from callviewer.listing import ListSpec
 from callviewer.record import OUTCOMES
 from callviewer.recording_state import ARCHIVED, AT_SOURCE, GONE, LINK_EXPIRED, PURGED, STATES
 from callviewer.ui import formatting
+from callviewer.ui.forms import ask
 
 SEARCH_DELAY_MS = 250
 DATE_PRESETS = ("any", "today", "7d", "30d", "custom")
@@ -120,20 +118,11 @@ class FilterBar(QWidget):
         self.changed.emit()
 
     def _ask_range(self) -> bool:
-        dialog = QDialog(self, windowTitle="Custom date range")
         first, last = QDateEdit(self._custom[0]), QDateEdit(self._custom[1])
         for edit, name in ((first, "From"), (last, "To")):
             edit.setCalendarPopup(True)
             edit.setAccessibleName(name)
-        form = QFormLayout(dialog)
-        form.addRow("From", first)
-        form.addRow("To", last)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        form.addRow(buttons)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        if not ask(self, "Custom date range", [("From", first), ("To", last)]):
             return False
         self._custom = (min(first.date(), last.date()), max(first.date(), last.date()))
         self.dates.setItemText(DATE_PRESETS.index("custom"), "{} – {}".format(

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callviewer.ui.forms import ask
 from callviewer.ui.syncing import INTERVAL_KEY, sync_interval
 
 AUTHOR_KEY = "notes/author"
@@ -179,24 +180,14 @@ class SyncPage(QWidget):
         self.archive.setText(text)
 
     def add_api(self) -> None:
-        dialog = QDialog(self, windowTitle="Add a calls API")
         name, url, token = QLineEdit(), QLineEdit(), QLineEdit()
         url.setPlaceholderText("https://api.example.com/v1")
         token.setEchoMode(QLineEdit.EchoMode.Password)
         token.setPlaceholderText("a token with the calls:read scope")
         for edit, what in ((name, "Name"), (url, "Base address"), (token, "API token")):
             edit.setAccessibleName(what)
-        form = QFormLayout(dialog)
-        form.addRow("&Name:", name)
-        form.addRow("&Base address:", url)
-        form.addRow("API &token:", token)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        form.addRow(buttons)
-        self.api_dialog = dialog
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        if ask(self, "Add a calls API", [("&Name:", name), ("&Base address:", url),
+                                         ("API &token:", token)]):
             self._add(name.text(), url=url.text(), token=token.text().strip() or None)
 
     def add_folder(self) -> None:

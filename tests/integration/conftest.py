@@ -32,3 +32,18 @@ def db(demo_db, tmp_path):
     path = tmp_path / "calls.sqlite3"
     shutil.copy(demo_db, path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    """Each test its own config folder: tokens and settings never reach the person's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def api():
+    """The calls API on loopback (tests/integration/fake_calls_api.py)."""
+    from fake_calls_api import FakeCallsApi
+
+    with FakeCallsApi() as server:
+        yield server

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from fake_calls_api import (
-    FakeCallsApi,
     add_connection,
     assert_store_matches,
     http_date,
@@ -19,17 +18,6 @@ from fake_calls_api import (
 
 from callviewer.store import Store
 from callviewer.sync.runner import run_sync
-
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-@pytest.fixture
-def api():
-    with FakeCallsApi() as server:
-        yield server
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from fake_calls_api import FAST, TOKEN, FakeCallsApi, assert_store_matches
+from fake_calls_api import FAST, TOKEN, assert_store_matches
 
 FAST_SETTINGS = [arg for key, value in FAST.items() for arg in ("--set", f"{key}={value}")]
 
@@ -22,12 +22,6 @@ FAST_SETTINGS = [arg for key, value in FAST.items() for arg in ("--set", f"{key}
 def env(tmp_path):
     return {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"),
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-
-
-@pytest.fixture
-def api():
-    with FakeCallsApi() as server:
-        yield server
 
 
 def sync(*args: str, db: Path, env: dict, stdin: str | None = None,

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from fake_calls_api import FakeCallsApi, add_connection
+from fake_calls_api import add_connection
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from windows import open_window
 
 from callviewer.store import Store
 from callviewer.ui.preferences import SYNC_TAB
-
-
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-@pytest.fixture
-def api():
-    with FakeCallsApi() as server:
-        yield server
 
 
 def synced(qtbot, window, timeout: int = 20_000) -> str:
