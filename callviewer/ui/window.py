@@ -42,7 +42,12 @@ from callviewer.ui.detail import DetailView
 from callviewer.ui.filters import FilterBar
 from callviewer.ui.importing import ImportRun, show_summary
 from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
-from callviewer.ui.preferences import PreferencesDialog, note_author
+from callviewer.ui.preferences import (
+    GENERAL_TAB,
+    SYNC_TAB,
+    PreferencesDialog,
+    note_author,
+)
 from callviewer.ui.syncing import SyncController, SyncStatus
 
 SHORTCUTS = (
@@ -61,6 +66,8 @@ SHORTCUTS = (
     ("Ctrl+D", "Mark done / not done"),
     ("Ctrl+E", "Export the list shown to CSV"),
     ("Ctrl+O", "Import files"),
+    ("F5", "Sync now"),
+    ("Ctrl+R", "Read the list again"),
     ("Ctrl+,", "Preferences"),
     ("F1", "This list"),
 )
@@ -458,7 +465,7 @@ class MainWindow(QMainWindow):
         """Who writes notes: Preferences' name, else the login name."""
         return note_author(self.settings)
 
-    def show_preferences(self, tab: int = 0) -> None:
+    def show_preferences(self, tab: int = GENERAL_TAB) -> None:
         self.preferences = PreferencesDialog(self.settings, self, self.store, tab)
         self.preferences.accepted.connect(self.syncing.apply_interval)
         self.preferences.finished.connect(self.syncing.watch_folders)
@@ -493,8 +500,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.store.mark_played(call_id))
 
     def show_connections(self) -> None:
-        from callviewer.ui.preferences import SYNC_TAB
-
         self.show_preferences(SYNC_TAB)
 
     def import_paths(self, paths: list[Path]) -> None:
@@ -557,7 +562,9 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from callviewer.ui.about import AboutDialog
 
-        AboutDialog(self.store.where, self).open()
+        about = AboutDialog(self.store.where, self)
+        about.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        about.open()
 
     # --- remembered -------------------------------------------------------------------------
 
