@@ -96,7 +96,6 @@ class SyncController(QObject):
         self._store, self._settings, self.status = store, settings, status
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
-        self.last: object = None  # the last SyncReport or failure sentence
         self._timer = QTimer(self)
         self._timer.timeout.connect(lambda: self.sync(automatic=True))
         self._watchers: dict[str, object] = {}  # connection name -> FolderWatcher
@@ -174,7 +173,6 @@ class SyncController(QObject):
         self._thread.quit()
         self._thread.wait()
         self._thread = self._worker = None
-        self.last = result
         self.status.show_idle(result if isinstance(result, str) else result.status_line())
         self.apply_interval()  # the next automatic sync counts from this one
         self.synced.emit(result)
