@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--prefix", type=Path, metavar="DIR",
                          help="install into DIR instead (/usr/local/share: for every user)")
     sync_command.add_parser(commands, common)
+    commands.add_parser(
+        "selftest", parents=[common], help="check that this installation works end to end",
+        description="Import the demo calls into a temporary store, open the window, play a "
+                    "recording and quit; exits 1 with a sentence when something fails. "
+                    "The user's database and settings are not touched.")
     return parser
 
 
@@ -175,6 +180,12 @@ def _info(store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _selftest(args: argparse.Namespace) -> int:
+    from callviewer.selftest import run
+
+    return run(args)
+
+
 def _install_desktop(args: argparse.Namespace) -> int:
     from callviewer.desktop import DesktopError, install_desktop, uninstall_desktop
 
@@ -196,7 +207,7 @@ def _install_desktop(args: argparse.Namespace) -> int:
 COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info,
             "sync": sync_command.run}
 # Commands that open no store (or open their own).
-STANDALONE: dict = {"install-desktop": _install_desktop}
+STANDALONE: dict = {"selftest": _selftest, "install-desktop": _install_desktop}
 
 
 if __name__ == "__main__":

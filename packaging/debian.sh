@@ -19,6 +19,8 @@ libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-cjk fonts
 if [ "$mode" = test ]; then
     # x11-utils: xwininfo finds the launched window; the validators check the desktop entry.
     APT_PACKAGES="$APT_PACKAGES xvfb xauth x11-utils desktop-file-utils appstream"
+    # binutils: PyInstaller reads and strips the bundle's libraries with objdump and strip.
+    APT_PACKAGES="$APT_PACKAGES binutils"
 fi
 
 missing=""
@@ -38,7 +40,8 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "$mode" = test ]; then
-    .venv/bin/python -m pip install -q ".[test]"
+    # bundle: PyInstaller, for the bundle test (tests/integration/test_bundle.py).
+    .venv/bin/python -m pip install -q ".[test,bundle]"
 else
     .venv/bin/python -m pip install -q .
 fi
@@ -48,7 +51,7 @@ case "$mode" in
         exec .venv/bin/callviewer-gui
         ;;
     test)
-        .venv/bin/ruff check callviewer tests
+        .venv/bin/ruff check callviewer tests packaging/pyinstaller
         # Tests run Qt offscreen and VLC with no sound card.
         export QT_QPA_PLATFORM=offscreen
         export CALLVIEWER_VLC_ARGS="--aout=dummy"
