@@ -66,7 +66,10 @@ class VlcPlayer(QObject):
         args = [*BASE_ARGS, *shlex.split(os.environ.get(ARGS_VARIABLE, ""))]
         instance = vlc.Instance(args)
         if instance is None:
-            raise PlayerUnavailable(install_hint())
+            extra = os.environ.get(ARGS_VARIABLE, "").strip()
+            raise PlayerUnavailable(
+                f"VLC would not start with the options in {ARGS_VARIABLE} ({extra})."
+                if extra else install_hint())
         player = instance.media_player_new()
         events = player.event_manager()
         for kind, name in ((vlc.EventType.MediaPlayerPlaying, "playing"),

@@ -134,3 +134,12 @@ def test_without_libvlc_playing_says_how_to_install_it(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("error Playing recordings needs VLC")
     assert "apt install libvlc5" in done.stdout
+
+
+def test_options_vlc_refuses_are_named_not_taken_for_a_missing_vlc(qapp, monkeypatch):
+    from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
+
+    monkeypatch.setenv("CALLVIEWER_VLC_ARGS", "--no-such-option")
+    with pytest.raises(PlayerUnavailable, match=r"VLC would not start with the options in "
+                                               r"CALLVIEWER_VLC_ARGS \(--no-such-option\)\."):
+        VlcPlayer().prepare()
