@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callviewer.store import connections as status
 from callviewer.ui.forms import ask
 from callviewer.ui.syncing import INTERVAL_KEY, sync_interval
 
@@ -44,6 +45,10 @@ def note_author(settings: QSettings) -> str:
 
 
 GENERAL_TAB, SYNC_TAB = 0, 1
+# A connection's sync status in words (its error sentence, when it has one, is shown instead).
+STATUS_WORDS = {status.NEVER: "Not synced yet", status.RUNNING: "Syncing", status.OK: "OK",
+                status.OFFLINE: "Offline", status.REFUSED: "Token refused",
+                status.FAILED: "Failed", status.CANCELED: "Canceled"}
 MB = 1_000_000
 
 
@@ -159,7 +164,7 @@ class SyncPage(QWidget):
             values = (row["name"], "Calls API" if row["kind"] == "calls-api" else "Folder",
                       settings.get("url") or settings.get("folder") or "",
                       local_clock(row["last_sync_at"]) if row["last_sync_at"] else "Never",
-                      row["error"] or row["status"])
+                      row["error"] or STATUS_WORDS.get(row["status"], row["status"]))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(str(value))
                 item.setToolTip(str(value))

@@ -103,7 +103,7 @@ class SyncController(QObject):
         self._folder_changed.connect(self._sync_folder, Qt.ConnectionType.QueuedConnection)
         status.cancel_button.clicked.connect(self.cancel)
         self.apply_interval()
-        self.watch_folders()
+        QTimer.singleShot(0, self.watch_folders)  # watchdog loads after the first paint
 
     @property
     def running(self) -> bool:
