@@ -7,30 +7,32 @@ load on first use.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import faulthandler
-import hashlib
-import json
 import logging
-import logging.handlers
+import os
 import sys
 import threading
 import time
 import traceback
+import zlib
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QDir, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from callviewer import __version__
 from callviewer.paths import data_dir, log_dir
 from callviewer.redaction import install_log_redaction, redact_text
 
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
+    from PySide6.QtWidgets import QMessageBox
+
 log = logging.getLogger(__name__)
 
 LOG_FILE = "callviewer.log"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FAULT_FILE = "faults.log"
 LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3
@@ -41,8 +43,16 @@ def run(args: argparse.Namespace) -> int:
     """Open the window on the store named by `args.db` (or hand `args.paths` over to the
     window already open), and run until it closes; returns the exit status."""
     started = time.perf_counter()
-    setup_logging(args.verbose)
-    app = make_application()
+    folder = setup_logging(args.verbose)
+    try:
+        return _run(args, started, folder)
+    finally:
+        if folder is not None:
+            log_to_file(folder)  # when it ended before the first paint
+
+
+def _run(args: argparse.Namespace, started: float, folder: Path | None) -> int:
+    app = make_application(icon=False)  # the dock takes it from the desktop entry meanwhile
     paths = [Path(p).expanduser().resolve() for p in getattr(args, "paths", None) or ()]
     instance = SingleInstance(instance_name())
     if instance.hand_over(paths):
@@ -50,34 +60,105 @@ def run(args: argparse.Namespace) -> int:
         return 0
     reporter = CrashReporter(app)
     reporter.install()
-
-    from callviewer.store import Store, StoreError
-
-    try:
-        store = Store(args.db)
-    except StoreError as exc:
-        QMessageBox.critical(None, "Call Viewer", str(exc))
-        return 2
     from callviewer.ui.theme import follow_color_scheme
-    from callviewer.ui.window import MainWindow
 
     follow_color_scheme(app)
-    with store:
-        window = MainWindow(store)
-        reporter.parent_window = window
-        instance.listen(lambda given: _handed_over(window, given))
-        FirstRows(window, started)
-        window.show()
-        if paths:
-            QTimer.singleShot(0, lambda: window.import_paths(paths))
-        status = app.exec()
+    start = Start(args.db, paths)
+    if not start.open():
+        return 2
+    reporter.parent_window = start.window
+    def after_first_paint() -> None:
+        if folder is not None:
+            log_to_file(folder)
+        set_icon(app)
+        instance.listen(start.hand_over)
+        start.finish()
+
+    FirstRows(start.window, started, then=after_first_paint)
+    start.window.show()
+    status = app.exec()
     instance.close()
+    start.close()
     return status
 
 
-def make_application() -> QApplication:
-    """The QApplication with the names settings, the dock and the desktop entry go by."""
-    from callviewer.desktop import DESKTOP_ID, app_icon
+class Start:
+    """The window's start, doing only what the first paint needs first.
+
+    An SQLite file already at this version's schema shows its list straight from
+    the file, and the store (SQLAlchemy) and the rest of the window follow the first
+    paint. Anything else (a new file, an upgrade, a damaged file) opens the store first,
+    so its problems are explained before any window. Files handed over by a second
+    launch before the store is open wait for it.
+    """
+
+    def __init__(self, db: str | None, paths: list[Path]) -> None:
+        from callviewer.dbfile import resolve_url, sqlite_path
+
+        self.url = resolve_url(db)
+        self.path = sqlite_path(self.url)
+        self.store = None
+        self.window = None
+        self._waiting = list(paths)
+
+    def open(self) -> bool:
+        """Build the window (and open the store first when it must be); False when the
+        store cannot be opened, which has been said."""
+        from callviewer.dbfile import is_current
+        from callviewer.ui.window import MainWindow
+
+        if self.path is not None and is_current(self.path):
+            self.window = MainWindow(self.path)
+            return True
+        if not self._open_store():
+            return False
+        self.window = MainWindow.over(self.store)
+        return True
+
+    def finish(self) -> None:
+        """After the first paint: the store, the rest of the window, the files given."""
+        if self.store is None:
+            if not self._open_store():
+                QApplication.exit(2)
+                return
+            self.window.attach(self.store)
+        if self._waiting:
+            self.window.import_paths(self._waiting)
+            self._waiting = []
+
+    def hand_over(self, paths: list[Path]) -> None:
+        """A second launch's files: imported now, or once the store is open."""
+        window = self.window
+        window.showNormal() if window.isMinimized() else window.show()
+        window.raise_()
+        window.activateWindow()
+        QApplication.alert(window)  # where the window manager refuses to raise it
+        if self.store is None:
+            self._waiting.extend(paths)
+        elif paths:
+            window.import_paths(paths)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def _open_store(self) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        from callviewer.store import Store, StoreError
+
+        try:
+            self.store = Store(self.url)
+        except StoreError as exc:
+            QMessageBox.critical(self.window, "Call Viewer", str(exc))
+            return False
+        return True
+
+
+def make_application(icon: bool = True) -> QApplication:
+    """The QApplication with the names settings, the dock and the desktop entry go by, and
+    the app's icon (start-up sets it after the first paint: `icon=False`)."""
+    from callviewer.desktop import DESKTOP_ID
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("callviewer")
@@ -85,17 +166,15 @@ def make_application() -> QApplication:
     app.setApplicationDisplayName("Call Viewer")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(DESKTOP_ID)
-    app.setWindowIcon(app_icon())
+    if icon:
+        set_icon(app)
     return app
 
 
-def _handed_over(window: QWidget, paths: list[Path]) -> None:
-    window.showNormal() if window.isMinimized() else window.show()
-    window.raise_()
-    window.activateWindow()
-    QApplication.alert(window)  # where the window manager refuses to raise it
-    if paths:
-        window.import_paths(paths)
+def set_icon(app: QApplication) -> None:
+    from callviewer.desktop import app_icon
+
+    app.setWindowIcon(app_icon())
 
 
 # --- logging -------------------------------------------------------------------------------
@@ -103,33 +182,66 @@ def _handed_over(window: QWidget, paths: list[Path]) -> None:
 _faults: TextIO | None = None
 
 
+class _Held(logging.Handler):
+    """Keeps the records logged before the first paint for the log file (whose handler
+    loads after it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def setup_logging(verbose: bool) -> Path | None:
-    """Log to a rotating file in the platform's log folder (and to stderr with --verbose);
-    hard crashes go to faults.log beside it. Returns the log folder, None when it cannot
-    be written."""
+    """Log to stderr with --verbose, and hold the records for the log file, which
+    `log_to_file` opens; hard crashes go to faults.log at once. Returns the log folder,
+    None when it cannot be written."""
     global _faults
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    form = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose:
         to_stderr = logging.StreamHandler()
-        to_stderr.setFormatter(form)
+        to_stderr.setFormatter(logging.Formatter(LOG_FORMAT))
         root.addHandler(to_stderr)
+    install_log_redaction()
     folder = log_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        to_file = logging.handlers.RotatingFileHandler(
-            folder / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
         _faults = (folder / FAULT_FILE).open("a", encoding="utf-8")
     except OSError as exc:
         log.warning("cannot write logs in %s: %s", folder, exc.strerror)
         return None
-    to_file.setFormatter(form)
-    root.addHandler(to_file)
     faulthandler.enable(_faults)
-    install_log_redaction()
+    root.addHandler(_Held())
     log.info("Call Viewer %s starting; data in %s", __version__, data_dir())
     return folder
+
+
+def log_to_file(folder: Path) -> None:
+    """Log to a rotating file in `folder` from now on, beginning with the records held."""
+    import logging.handlers
+
+    root = logging.getLogger()
+    held = [h for h in root.handlers if isinstance(h, _Held)]
+    if not held:
+        return  # already logging to the file
+    try:
+        to_file = logging.handlers.RotatingFileHandler(
+            folder / LOG_FILE, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write logs in %s: %s", folder, exc.strerror)
+        to_file = None
+    for handler in held:
+        root.removeHandler(handler)
+    if to_file is None:
+        return
+    to_file.setFormatter(logging.Formatter(LOG_FORMAT))
+    for handler in held:
+        for record in handler.records:
+            to_file.handle(record)
+    root.addHandler(to_file)
 
 
 # --- crash reports -------------------------------------------------------------------------
@@ -180,6 +292,8 @@ class CrashReporter(QObject):
                          details, str(path) if path else "")
 
     def _show(self, sentence: str, details: str, path: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if self.dialog is not None and self.dialog.isVisible():
             return  # one at a time; every report is in the log
         where = (f"The details were saved to {path}." if path
@@ -203,6 +317,8 @@ class CrashReporter(QObject):
 
 def save_report(details: str) -> Path | None:
     """Write a crash report into the log folder; its path, or None when it cannot."""
+    import datetime as dt
+
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     path = log_dir() / f"crash-{stamp}.txt"
     try:
@@ -219,13 +335,16 @@ def instance_name() -> str:
     """The local socket's name: one per user and data folder (a fresh HOME, a fresh app)."""
     import getpass
 
-    key = hashlib.sha256(str(data_dir()).encode()).hexdigest()[:16]
-    return f"callviewer-{getpass.getuser()}-{key}"
+    return f"callviewer-{getpass.getuser()}-{zlib.crc32(str(data_dir()).encode()):08x}"
 
 
 class SingleInstance(QObject):
     """The first launch listens on a local socket; later ones hand their files over to it
-    and exit. A socket left by a crashed instance is removed."""
+    and exit. A socket left by a crashed instance is removed.
+
+    QtNetwork loads only when a socket is there to try (on Unix, its file is): the first
+    launch checks a path, and listens after its first paint.
+    """
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -235,10 +354,16 @@ class SingleInstance(QObject):
 
     def hand_over(self, paths: list[Path]) -> bool:
         """True when a running instance took the files (and raised its window)."""
+        if os.name != "nt" and not self.socket_file().exists():
+            return False
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = QLocalSocket()
         socket.connectToServer(self.name)
         if not socket.waitForConnected(HAND_OVER_MS // 4):
             return False
+        import json
+
         socket.write(json.dumps({"paths": [str(p) for p in paths]}).encode() + b"\n")
         socket.waitForBytesWritten(HAND_OVER_MS)
         answered = socket.waitForReadyRead(HAND_OVER_MS) and socket.readAll().data() == b"ok\n"
@@ -247,6 +372,8 @@ class SingleInstance(QObject):
 
     def listen(self, on_message) -> None:
         """Take hand-overs from later launches: `on_message(paths)` in the GUI thread."""
+        from PySide6.QtNetwork import QLocalServer
+
         self._on_message = on_message
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
@@ -258,6 +385,10 @@ class SingleInstance(QObject):
                 return
         server.newConnection.connect(self._accept)
         self._server = server
+
+    def socket_file(self) -> Path:
+        """Where the socket is on Unix: QLocalServer puts a bare name in the temp folder."""
+        return Path(QDir.tempPath()) / self.name
 
     def close(self) -> None:
         if self._server is not None:
@@ -273,6 +404,8 @@ class SingleInstance(QObject):
     def _read(self, socket: QLocalSocket) -> None:
         if not socket.canReadLine():
             return
+        import json
+
         line = socket.readLine().data()
         try:
             paths = [Path(p) for p in json.loads(line)["paths"]]
@@ -289,14 +422,14 @@ class SingleInstance(QObject):
 # --- start-up timing -----------------------------------------------------------------------------
 
 class FirstRows(QObject):
-    """Logs when the list first paints its rows (or the welcome panel): the launch benchmark
-    reads this line."""
+    """Logs when the list first paints its rows (or the welcome panel), which the launch
+    benchmark reads, then calls `then()`."""
 
     MESSAGE = "first paint after %.0f ms"
 
-    def __init__(self, window, started: float) -> None:
+    def __init__(self, window, started: float, then) -> None:
         super().__init__(window)
-        self._window, self._started = window, started
+        self._window, self._started, self._then = window, started, then
         window.table.viewport().installEventFilter(self)
         window.empty.installEventFilter(self)
 
@@ -310,3 +443,4 @@ class FirstRows(QObject):
 
     def _say(self) -> None:
         log.info(self.MESSAGE, (time.perf_counter() - self._started) * 1000)
+        self._then()

@@ -13,10 +13,7 @@ import contextlib
 import logging
 import os
 import re
-import shutil
-import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +99,9 @@ def gui_command() -> Path:
     running Python (a virtual environment that is not on PATH), in the install schemes'
     script folders, or on PATH.
     """
+    import shutil
+    import sysconfig
+
     if getattr(sys, "frozen", False):
         return Path(sys.executable).absolute()
     name = GUI_SCRIPT + (".exe" if os.name == "nt" else "")
@@ -220,6 +220,9 @@ def _refresh(home: Path) -> None:
 
 
 def _run(tool: str, *args: str) -> None:
+    import shutil
+    import subprocess
+
     path = shutil.which(tool)
     if path is None:
         log.debug("%s is not installed; skipped", tool)

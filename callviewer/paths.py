@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -26,6 +25,8 @@ def resource_dir() -> Path:
     Run from a source checkout (tests, `python -m callviewer` in the repository),
     the package is the folder beside `resources/`, which is used directly.
     """
+    from importlib import resources
+
     try:
         return Path(str(resources.files("callviewer.resources")))
     except ModuleNotFoundError:

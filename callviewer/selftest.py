@@ -99,7 +99,7 @@ def _selftest(folder: Path) -> None:
 def _with_window(app, store, settings) -> None:
     from callviewer.ui.window import MainWindow
 
-    window = MainWindow(store, settings=settings)
+    window = MainWindow.over(store, settings)
     try:
         window.show()
         if not _wait_until(lambda: window.windowHandle() is not None

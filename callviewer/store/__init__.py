@@ -14,19 +14,17 @@ import orjson
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
+from callviewer.dbfile import DEFAULT_FILENAME, resolve_url, sqlite_path
 from callviewer.store import calls as call_writes
 from callviewer.store import connections as sync_connections
 from callviewer.store import notes as note_writes
 from callviewer.store import recordings as archive
 from callviewer.store.database import (
-    DEFAULT_FILENAME,
     WRITE_OPTION,
     StoreError,
     explain,
     is_environment_fault,
     open_engine,
-    resolve_url,
-    sqlite_path,
 )
 from callviewer.store.export import iter_calls, iter_canonical
 from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure_schema

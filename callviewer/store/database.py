@@ -1,21 +1,17 @@
-"""Where the database is, how it is opened, and what its failures mean to a person."""
+"""How the database is opened, and what its failures mean to a person."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from callviewer.paths import data_dir
+from callviewer.dbfile import sqlite_path
 
-ENV_VAR = "CALLVIEWER_DB"
-DEFAULT_FILENAME = "callviewer.sqlite3"
 BUSY_TIMEOUT_MS = 10_000
 # Execution option marking a connection whose transactions will write.
 WRITE_OPTION = "callviewer_write"
@@ -23,17 +19,6 @@ WRITE_OPTION = "callviewer_write"
 
 class StoreError(Exception):
     """A database problem a person can act on; str() is the sentence to show."""
-
-
-def resolve_url(given: str | None = None) -> str:
-    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the user data folder.
-
-    A plain path (not a URL) names an SQLite file.
-    """
-    value = given or os.environ.get(ENV_VAR) or str(data_dir() / DEFAULT_FILENAME)
-    if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
 
 
 def insert_many(conn: Connection, table: str, columns: Sequence[str],
@@ -47,17 +32,6 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str],
     statement = (f"INSERT INTO {table} ({', '.join(columns)}) "
                  f"VALUES ({', '.join(mark for _ in columns)})")
     conn.exec_driver_sql(statement, [tuple(row) for row in rows])
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind an SQLite URL; None for other engines or an in-memory database."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    database = parsed.database
-    if database.startswith("file:"):  # an SQLite URI filename: file:PATH?mode=ro
-        database = database[len("file:"):].split("?", 1)[0]
-    return Path(database)
 
 
 def open_engine(url: str) -> Engine:

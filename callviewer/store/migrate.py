@@ -9,14 +9,11 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from callviewer.dbfile import HEAD, REVISIONS
 from callviewer.store.database import StoreError
 
 log = logging.getLogger(__name__)
 
-# Every migration this version knows, oldest first; the last is the head.
-# tests/unit/test_store.py checks this against the migration scripts.
-REVISIONS = ("0001", "0002", "0003", "0004")
-HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 

@@ -38,9 +38,16 @@ COLUMNS = (
 )
 HEADER_TIPS = {"recording": "Has a recording", "direction": "Direction"}
 _AT = {name: i for i, name in enumerate(ROW_COLUMNS)}
-_RIGHT = {"duration", "score", "notes"}
-_CENTRE = {"recording", "direction", "done"}
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# data() runs for every role of every cell painted: its answers are worked out once.
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TIPS = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole)
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_FONT = Qt.ItemDataRole.FontRole
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CENTRE = int(Qt.AlignmentFlag.AlignCenter)
+_ALIGNED = tuple({"duration": _RIGHT, "score": _RIGHT, "notes": _RIGHT, "recording": _CENTRE,
+                  "direction": _CENTRE, "done": _CENTRE}.get(key) for key, _t, _s in COLUMNS)
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
@@ -89,39 +96,53 @@ class _Count(threading.Thread):
 
 
 class _Row:
-    """One list row, formatted once when its page is read."""
+    """One list row as read; formatted when first shown, its tooltips when first asked."""
 
-    __slots__ = ("call_id", "deleted", "display", "tips")
+    __slots__ = ("_display", "_tips", "call_id", "deleted", "values")
 
     def __init__(self, values: tuple) -> None:
-        get = dict(zip(ROW_COLUMNS, values, strict=True))
-        self.call_id: int = get["id"]
-        self.deleted = get["deleted_at"] is not None
-        name, number = get["customer_name"], get["customer_number"] or get["from_number"]
-        who = formatting.who(name, number)
-        score = get["score"]
-        self.display = (
-            GLYPHS.get(get["recording_state"], ""),
-            {"inbound": "↙", "outbound": "↗"}.get(get["direction"], "·"),
-            formatting.local_time(get["started_at"]),
-            who,
-            formatting.duration(get["duration_ms"]),
-            formatting.outcome_words(get["outcome"]),
-            "" if score is None else f"{score:g}",
-            "✓" if get["done"] else "",
-            str(get["note_count"]) if get["note_count"] else "",
-        )
-        self.tips = (
-            MEANINGS.get(get["recording_state"], "No recording"),
-            formatting.direction_words(get["direction"]),
-            formatting.full_time(get["started_at"]),
-            who,
-            self.display[4],
-            self.display[5] + (" · deleted at the source" if self.deleted else ""),
-            f"Score {self.display[6]}" if self.display[6] else "No score",
-            "Done" if get["done"] else "Not done",
-            f"{get['note_count']} notes" if get["note_count"] else "No notes",
-        )
+        self.values = values
+        self.call_id: int = values[_AT["id"]]
+        self.deleted = values[_AT["deleted_at"]] is not None
+        self._display: tuple[str, ...] | None = None
+        self._tips: tuple[str, ...] | None = None
+
+    @property
+    def display(self) -> tuple[str, ...]:
+        if self._display is None:
+            get = dict(zip(ROW_COLUMNS, self.values, strict=True))
+            score = get["score"]
+            self._display = (
+                GLYPHS.get(get["recording_state"], ""),
+                {"inbound": "↙", "outbound": "↗"}.get(get["direction"], "·"),
+                formatting.local_time(get["started_at"]),
+                formatting.who(get["customer_name"],
+                               get["customer_number"] or get["from_number"]),
+                formatting.duration(get["duration_ms"]),
+                formatting.outcome_words(get["outcome"]),
+                "" if score is None else f"{score:g}",
+                "✓" if get["done"] else "",
+                str(get["note_count"]) if get["note_count"] else "",
+            )
+        return self._display
+
+    @property
+    def tips(self) -> tuple[str, ...]:
+        if self._tips is None:
+            get = dict(zip(ROW_COLUMNS, self.values, strict=True))
+            shown = self.display
+            self._tips = (
+                MEANINGS.get(get["recording_state"], "No recording"),
+                formatting.direction_words(get["direction"]),
+                formatting.full_time(get["started_at"]),
+                shown[3],
+                shown[4],
+                shown[5] + (" · deleted at the source" if self.deleted else ""),
+                f"Score {shown[6]}" if shown[6] else "No score",
+                "Done" if get["done"] else "Not done",
+                f"{get['note_count']} notes" if get["note_count"] else "No notes",
+            )
+        return self._tips
 
 
 class CallListModel(QAbstractTableModel):
@@ -213,21 +234,15 @@ class CallListModel(QAbstractTableModel):
         row = self._row(index.row())
         if row is None:
             return None
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row.display[column]
-        if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
-            return row.tips[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            key = COLUMNS[column][0]
-            if key in _RIGHT:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if key in _CENTRE:
-                return int(Qt.AlignmentFlag.AlignCenter)
-            return None
+        if role == _DISPLAY:
+            return row.display[index.column()]
+        if role == _ALIGNMENT:
+            return _ALIGNED[index.column()]
+        if role in _TIPS:
+            return row.tips[index.column()]
         if role == CALL_ID_ROLE:
             return row.call_id
-        if role == Qt.ItemDataRole.FontRole and row.deleted:
+        if role == _FONT and row.deleted:
             from PySide6.QtGui import QFont
 
             font = QFont()

@@ -20,7 +20,6 @@ from callviewer.listing import ListSpec
 from callviewer.record import OUTCOMES
 from callviewer.recording_state import ARCHIVED, AT_SOURCE, GONE, LINK_EXPIRED, PURGED, STATES
 from callviewer.ui import formatting
-from callviewer.ui.forms import ask
 
 SEARCH_DELAY_MS = 250
 DATE_PRESETS = ("any", "today", "7d", "30d", "custom")
@@ -67,7 +66,6 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self._custom = (QDate.currentDate().addDays(-7), QDate.currentDate())
         self.search = QLineEdit(placeholderText="Search calls, transcripts and notes  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search calls")
         self.search.setToolTip("Finds names, numbers, subjects, summaries, transcripts and notes")
         self._debounce = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -118,6 +116,8 @@ class FilterBar(QWidget):
         self.changed.emit()
 
     def _ask_range(self) -> bool:
+        from callviewer.ui.forms import ask
+
         first, last = QDateEdit(self._custom[0]), QDateEdit(self._custom[1])
         for edit, name in ((first, "From"), (last, "To")):
             edit.setCalendarPopup(True)

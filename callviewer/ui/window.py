@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QByteArray,
@@ -14,18 +15,15 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -35,20 +33,14 @@ from PySide6.QtWidgets import (
 )
 
 from callviewer.listing import ListSpec
-from callviewer.playback.now_playing import PLAYING, NowPlaying
-from callviewer.store import Store
 from callviewer.ui.call_model import COLUMNS, CallListModel
-from callviewer.ui.detail import DetailView
 from callviewer.ui.filters import FilterBar
-from callviewer.ui.importing import ImportRun, show_summary
-from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
-from callviewer.ui.preferences import (
-    GENERAL_TAB,
-    SYNC_TAB,
-    PreferencesDialog,
-    note_author,
-)
-from callviewer.ui.syncing import SyncController, SyncStatus
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
+    from callviewer.store import Store
+    from callviewer.ui.importing import ImportRun
 
 SHORTCUTS = (
     ("Up, Down, PgUp, PgDn", "Move the current call"),
@@ -158,65 +150,100 @@ class EmptyState(QWidget):
 
 
 class MainWindow(QMainWindow):
-    """The application window over one store."""
+    """The application window over one store.
 
-    def __init__(self, store: Store, settings: QSettings | None = None) -> None:
+    Built in two steps, so that the list paints first: `MainWindow(path)` is the list,
+    read straight from the SQLite file (filter bar, table, count, the menus' titles);
+    `attach(store)` adds everything that needs the store (the detail, the player, sync,
+    the commands), which start-up does right after the first paint.
+    `MainWindow.over(store)` does both at once.
+    """
+
+    def __init__(self, path: Path, settings: QSettings | None = None) -> None:
         super().__init__()
-        if store.path is None:
-            raise ValueError("The window reads an SQLite store.")
-        self.store = store
+        self.store: Store | None = None
         self.settings = settings or QSettings()
         self._import: ImportRun | None = None
         self.setWindowTitle("Call Viewer")
-        self.setAcceptDrops(True)
 
         self.filters = FilterBar()
-        self.model = CallListModel(store.path, self)
+        self.model = CallListModel(path, self)
         self.table = CallTable()
         self.table.setModel(self.model)
         self.empty = EmptyState()
         self.list_stack = QStackedWidget()
         self.list_stack.addWidget(self.table)
         self.list_stack.addWidget(self.empty)
-        self.now_playing = NowPlaying(self._recording_of, self)
-        self.detail = DetailView(store, self.now_playing, author=self.author)
+        self.detail = None  # until attach()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list_stack)
-        self.splitter.addWidget(self.detail)
+        self.splitter.addWidget(QWidget())  # where the detail goes
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.player_bar = PlayerBar(self.now_playing,
-                                    lambda call_id: describe_call(self.detail.shown(call_id)
-                                                                  or self.store.caller(call_id)))
-        self.table.setItemDelegateForColumn(
-            0, PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.filters)
-        layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.player_bar)
+        self._layout = QVBoxLayout(central)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
+        self._layout.addWidget(self.filters)
+        self._layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.count_label = QLabel()
-        self.sync_status = SyncStatus()
-        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.count_label)
-        self.syncing = SyncController(store, self.settings, self.sync_status, self)
+        # The titles now, so nothing moves when the commands arrive.
+        self._menus = {name: self.menuBar().addMenu(name)
+                       for name in ("&File", "&View", "&Sync", "&Call", "&Help")}
 
         self._keep: int | None = None
-        self._shown = False
         self._kept_spec: ListSpec | None = None
-        self._make_actions()
-        self._connect()
+        self._connect_list()
         self.model.set_spec(self.filters.spec(self._restore()))
         self.table.setSortingEnabled(True)  # after the restored sort: no second query
         self.table.setFocus()
 
+    @classmethod
+    def over(cls, store: Store, settings: QSettings | None = None) -> MainWindow:
+        """The whole window over an SQLite store, in one step."""
+        if store.path is None:
+            raise ValueError("The window reads an SQLite store.")
+        window = cls(store.path, settings)
+        window.attach(store)
+        return window
+
+    def attach(self, store: Store) -> None:
+        """Add what needs the store: the detail, the player bar, sync and the commands."""
+        from callviewer.playback.now_playing import NowPlaying
+        from callviewer.ui.detail import DetailView
+        from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
+        from callviewer.ui.syncing import SyncController, SyncStatus
+
+        self.store = store
+        self.filters.search.setClearButtonEnabled(True)  # loading its icon is 6 ms of paint
+        self.now_playing = NowPlaying(self._recording_of, self)
+        self.detail = DetailView(store, self.now_playing, author=self.author)
+        self.splitter.replaceWidget(1, self.detail).deleteLater()
+        self.player_bar = PlayerBar(self.now_playing,
+                                    lambda call_id: describe_call(self.detail.shown(call_id)
+                                                                  or self.store.caller(call_id)))
+        self._layout.addWidget(self.player_bar)
+        self.table.setItemDelegateForColumn(
+            0, PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
+        self.sync_status = SyncStatus()
+        self.statusBar().insertPermanentWidget(0, self.sync_status)
+        self.syncing = SyncController(store, self.settings, self.sync_status, self)
+        self._make_actions()
+        self._connect_store()
+        self.setAcceptDrops(True)
+        self.detail.set_highlight_terms(self.model.spec.search.split())
+        self.detail.show_call(self.current_call_id())
+        # libVLC takes 100–260 ms to start: after the first paint, before the first Space.
+        QTimer.singleShot(250, self.now_playing.prepare)
+
     # --- building -------------------------------------------------------------------
 
     def _action(self, menu, text: str, slot, shortcut=None, context=None) -> QAction:
+        from PySide6.QtGui import QAction, QKeySequence
+
         action = QAction(text, self)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
@@ -230,8 +257,9 @@ class MainWindow(QMainWindow):
         return action
 
     def _make_actions(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        from PySide6.QtGui import QKeySequence
+
+        file_menu = self._menus["&File"]
         self._action(file_menu, "&Import…", self.choose_import, QKeySequence.StandardKey.Open)
         self._action(file_menu, "&Export CSV…", self.export_csv, "Ctrl+E")
         self._action(file_menu, "Load &demo calls", self.load_demo)
@@ -239,18 +267,18 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Preferences…", self.show_preferences, "Ctrl+,")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        view = bar.addMenu("&View")
+        view = self._menus["&View"]
         self._action(view, "&Search", self.focus_search, ["Ctrl+F", "/"])
         self._action(view, "&Next call", lambda: self.step(1), "Alt+Down")
         self._action(view, "&Previous call", lambda: self.step(-1), "Alt+Up")
         self._action(view, "&Clear filters", self.filters.clear)
         self._action(view, "&Refresh", self.refresh, "Ctrl+R")
-        sync_menu = bar.addMenu("&Sync")
+        sync_menu = self._menus["&Sync"]
         self._action(sync_menu, "Sync &now", self.sync_now, QKeySequence.StandardKey.Refresh)
         self._action(sync_menu, "Sync &everything again (last 30 days)",
                      lambda: self.syncing.sync(full=True))
         self._action(sync_menu, "&Connections…", self.show_connections)
-        call = bar.addMenu("&Call")
+        call = self._menus["&Call"]
         self._action(call, "&Play / pause", self.play_pause,
                      ["Space", "Media Play", "Toggle Media Play/Pause", "Media Pause"])
         now = self.now_playing
@@ -264,35 +292,38 @@ class MainWindow(QMainWindow):
         call.addSeparator()
         self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
         self._action(call, "&New note", self.new_note, "Ctrl+N")
-        help_menu = bar.addMenu("&Help")
+        help_menu = self._menus["&Help"]
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(help_menu, "&About Call Viewer", self.show_about)
 
-    def _connect(self) -> None:
+    def _connect_list(self) -> None:
         self.filters.changed.connect(self._apply_filters)
         self.model.count_changed.connect(self._show_count)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._after_reset)
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.table.doubleClicked.connect(lambda _index: self.focus_detail())
         self.table.installEventFilter(self)
         self.filters.search.installEventFilter(self)
+        self.empty.clear_button.clicked.connect(self.filters.clear)
+
+    def _connect_store(self) -> None:
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.doubleClicked.connect(lambda _index: self.focus_detail())
+        self.table.clicked.connect(self._clicked)
         self.detail.installEventFilter(self)
+        self.detail.notes_panel.notes_changed.connect(self._notes_changed)
         self.empty.import_button.clicked.connect(self.choose_import)
         self.empty.connect_button.clicked.connect(self.show_connections)
+        self.empty.demo_button.clicked.connect(self.load_demo)
         self.syncing.synced.connect(self._synced)
         self.now_playing.state_changed.connect(self._played)
-        self.empty.demo_button.clicked.connect(self.load_demo)
-        self.empty.clear_button.clicked.connect(self.filters.clear)
-        self.detail.notes_panel.notes_changed.connect(self._notes_changed)
-        self.table.clicked.connect(self._clicked)
         self.player_bar.call_clicked.connect(self.show_in_list)
 
     # --- the list -------------------------------------------------------------------
 
     def _apply_filters(self) -> None:
         self.model.set_spec(self.filters.spec(self.model.spec))
-        self.detail.set_highlight_terms(self.model.spec.search.split())
+        if self.detail is not None:
+            self.detail.set_highlight_terms(self.model.spec.search.split())
 
     def _remember_current(self) -> None:
         self._keep = self.current_call_id()
@@ -303,7 +334,8 @@ class MainWindow(QMainWindow):
         if row is None and self.model.rowCount() > 0:
             row = 0
         if row is None:
-            self.detail.show_call(None)
+            if self.detail is not None:
+                self.detail.show_call(None)
             return
         index = self.model.index(row, max(self.table.currentIndex().column(), 2))
         self.table.selectionModel().setCurrentIndex(
@@ -393,7 +425,8 @@ class MainWindow(QMainWindow):
         self.filters.search.selectAll()
 
     def focus_detail(self) -> None:
-        self.detail.focus_in()
+        if self.detail is not None:
+            self.detail.focus_in()
 
     # --- calls -------------------------------------------------------------------------------
 
@@ -447,13 +480,6 @@ class MainWindow(QMainWindow):
         self._select(call_id)
         self.table.setFocus()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self._shown:
-            self._shown = True
-            # libVLC takes 100–260 ms to start: after the first paint, before the first Space.
-            QTimer.singleShot(250, self.now_playing.prepare)
-
     def new_note(self) -> None:
         if self.current_call_id() is not None:
             self.detail.notes_panel.focus_new_note()
@@ -463,10 +489,15 @@ class MainWindow(QMainWindow):
 
     def author(self) -> str:
         """Who writes notes: Preferences' name, else the login name."""
+        from callviewer.ui.preferences import note_author
+
         return note_author(self.settings)
 
-    def show_preferences(self, tab: int = GENERAL_TAB) -> None:
-        self.preferences = PreferencesDialog(self.settings, self, self.store, tab)
+    def show_preferences(self, tab: int | None = None) -> None:
+        from callviewer.ui.preferences import GENERAL_TAB, PreferencesDialog
+
+        self.preferences = PreferencesDialog(self.settings, self, self.store,
+                                             GENERAL_TAB if tab is None else tab)
         self.preferences.accepted.connect(self.syncing.apply_interval)
         self.preferences.finished.connect(self.syncing.watch_folders)
         self.preferences.open()
@@ -474,6 +505,8 @@ class MainWindow(QMainWindow):
     # --- import and export -------------------------------------------------------------------
 
     def choose_import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         files, _ = QFileDialog.getOpenFileNames(
             self, "Import call records", str(Path.home()),
             "Call records (*.json *.ndjson *.jsonl);;All files (*)")
@@ -495,11 +528,15 @@ class MainWindow(QMainWindow):
     def _played(self, state: str) -> None:
         # The archive's size cap evicts the least recently played first.
         # Written after the views have said "playing", not before.
+        from callviewer.playback.now_playing import PLAYING
+
         if state == PLAYING and self.now_playing.call_id is not None:
             call_id = self.now_playing.call_id
             QTimer.singleShot(0, lambda: self.store.mark_played(call_id))
 
     def show_connections(self) -> None:
+        from callviewer.ui.preferences import SYNC_TAB
+
         self.show_preferences(SYNC_TAB)
 
     def import_paths(self, paths: list[Path]) -> None:
@@ -507,11 +544,15 @@ class MainWindow(QMainWindow):
         if self._import is not None:
             self.statusBar().showMessage("An import is already running.", 5000)
             return
+        from callviewer.ui.importing import ImportRun
+
         self._import = ImportRun(self.store.url, paths, self)
         self._import.done.connect(self._imported)
         self._import.start()
 
     def _imported(self, result) -> None:
+        from callviewer.ui.importing import show_summary
+
         self._import = None
         self.refresh()
         self.summary = show_summary(self, result)
@@ -527,6 +568,8 @@ class MainWindow(QMainWindow):
 
     def export_csv(self) -> None:
         """Export the calls the list shows, in its order, as CSV with the canonical fields."""
+        from PySide6.QtWidgets import QFileDialog
+
         target, _ = QFileDialog.getSaveFileName(self, "Export calls to CSV",
                                                 str(Path.home() / "calls.csv"),
                                                 "CSV files (*.csv)")
@@ -536,6 +579,8 @@ class MainWindow(QMainWindow):
 
     def export_to(self, target: Path) -> int:
         """Write the listed calls to `target` as CSV; returns how many."""
+        from PySide6.QtWidgets import QMessageBox
+
         from callviewer.store.export import write_csv
 
         call_ids = self.model.listed_ids()
@@ -550,6 +595,8 @@ class MainWindow(QMainWindow):
     # --- help -----------------------------------------------------------------------------
 
     def show_shortcuts(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         text = "\n".join(f"{keys:<24} {what}" for keys, what in SHORTCUTS)
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", text,
                           QMessageBox.StandardButton.Close, self)
@@ -599,7 +646,8 @@ class MainWindow(QMainWindow):
         return spec
 
     def closeEvent(self, event) -> None:
-        self.detail.notes_panel.flush()
+        if self.detail is not None:
+            self.detail.notes_panel.flush()
         if self._import is not None and self._import.running:
             self.statusBar().showMessage("Finishing the import first…")
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -609,8 +657,9 @@ class MainWindow(QMainWindow):
         self.settings.setValue("list/filters", json.dumps(
             {**self.filters.state(), "sort": spec.sort, "descending": spec.descending}))
         self.settings.sync()
-        self.syncing.wait()
-        self.now_playing.release()
+        if self.store is not None:
+            self.syncing.wait()
+            self.now_playing.release()
         self.model.close()
         super().closeEvent(event)
 

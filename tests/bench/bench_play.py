@@ -128,7 +128,7 @@ def main() -> None:
     calls = [call_id for call_id, recording in rows if Path(recording).is_file()]
     files = [recording for _call_id, recording in rows if Path(recording).is_file()]
 
-    window = MainWindow(Store(str(folder / "calls.sqlite3")),
+    window = MainWindow.over(Store(str(folder / "calls.sqlite3")),
                         QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
     window.show()
     window.show_in_list(calls[-1])

@@ -252,7 +252,7 @@ def main() -> None:
     t_store = time.perf_counter()
     store = Store(str(args.db))
     t0 = time.perf_counter()
-    window = MainWindow(store, settings)
+    window = MainWindow.over(store, settings)
     painted = Painted(window.table)
     window.show()
     until_painted(app, painted)

@@ -15,8 +15,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from callviewer.dbfile import HEAD
 from callviewer.record import FIELDS
-from callviewer.store.migrate import HEAD
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -235,7 +235,7 @@ def test_the_gui_entry_point_passes_files_to_import(monkeypatch):
     opened = []
     monkeypatch.setattr(cli, "open_window", lambda args: opened.append(args) or 0)
     assert cli.gui_main([]) == 0
-    assert opened[-1].paths == [] and opened[-1].command is None
+    assert opened[-1].paths == [] and opened[-1].db is None
     assert cli.gui_main(["--db", "x.sqlite3", "a.json", "b c/d.ndjson"]) == 0
     assert opened[-1].paths == [Path("a.json"), Path("b c/d.ndjson")]
     assert opened[-1].db == "x.sqlite3"

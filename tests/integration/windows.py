@@ -10,7 +10,7 @@ from callviewer.ui.window import MainWindow
 
 def open_window(qtbot, path, tmp_path):
     store = Store(str(path))
-    window = MainWindow(store, QSettings(str(tmp_path / "settings.ini"),
+    window = MainWindow.over(store, QSettings(str(tmp_path / "settings.ini"),
                                          QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     with qtbot.waitActive(window):

@@ -13,10 +13,11 @@ from alembic.script import ScriptDirectory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callviewer.dbfile import HEAD, REVISIONS
 from callviewer.listing import match_expression
 from callviewer.record import message
 from callviewer.store import SchemaTooNewError, Store, StoreError
-from callviewer.store.migrate import HEAD, MIGRATIONS, REVISIONS, backup_sqlite
+from callviewer.store.migrate import MIGRATIONS, backup_sqlite
 from callviewer.store.schema import metadata
 
 
