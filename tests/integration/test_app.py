@@ -140,6 +140,80 @@ def test_start_up_loads_no_vlc_http_or_keyring_before_the_first_paint(tmp_path):
     assert "loaded: [[]]" in done.stdout, done.stdout + done.stderr
 
 
+def test_the_list_paints_before_the_store_loads_and_the_rest_follows_it(tmp_path, db):
+    env = fresh_home(tmp_path)
+    store_modules = ("sqlalchemy", "alembic", "callviewer.store", "callviewer.ui.detail",
+                     "PySide6.QtNetwork", "logging.handlers")
+    code = (
+        "import sys\n"
+        "from callviewer import app\n"
+        "said = []\n"
+        "class Watch(app.FirstRows):\n"
+        "    def _say(self):\n"
+        f"        said.append([m for m in {store_modules!r} if m in sys.modules])\n"
+        "        super()._say()  # then the store and the rest of the window\n"
+        "        w = self._window\n"
+        "        said.append(w.store is not None and w.detail.current_call_id is not None\n"
+        "                    and w.detail.current_call_id == w.current_call_id())\n"
+        "        app.QApplication.quit()\n"
+        "app.FirstRows = Watch\n"
+        "from callviewer.cli import gui_main\n"
+        f"gui_main(['--db', {str(db)!r}])\n"
+        "print('said:', said)\n")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert "said: [[], True]" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_new_database_is_created_by_the_store_before_the_window(qtbot, tmp_path):
+    path = tmp_path / "new.sqlite3"
+    begin = start.Start(str(path), [])
+    assert begin.open()
+    qtbot.addWidget(begin.window)
+    try:
+        assert begin.store is not None and begin.window.detail is not None
+        assert path.is_file() and begin.window.model.rowCount() == 0
+    finally:
+        begin.window.close()
+        begin.close()
+
+
+def test_files_handed_over_before_the_store_opens_are_imported_once_it_is(qtbot, tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    Store(str(path)).close()
+    begin = start.Start(str(path), [])
+    assert begin.open() and begin.store is None  # the list alone, read from the file
+    qtbot.addWidget(begin.window)
+    try:
+        begin.hand_over([demo_dir() / "twilio.json"])
+        assert begin.window.store is None and count_calls(path) == 0
+        begin.finish()
+        qtbot.waitUntil(lambda: begin.window.model.rowCount() > 0, timeout=20_000)
+        assert begin.window.store is begin.store
+        assert begin.window.model.rowCount() == count_calls(path)
+    finally:
+        begin.window.close()
+        begin.close()
+
+
+def test_what_is_logged_before_the_first_paint_reaches_the_log_file(tmp_path):
+    env = fresh_home(tmp_path)
+    code = ("import logging\n"
+            "from callviewer import app\n"
+            "folder = app.setup_logging(False)\n"
+            "logging.getLogger('t').info('before the file')\n"
+            "app.log_to_file(folder)\n"
+            "app.log_to_file(folder)  # once only\n"
+            "logging.getLogger('t').info('after it')\n")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = (Path(env["HOME"]) / ".local/state/callviewer/log/callviewer.log").read_text()
+    lines = lines.splitlines()
+    assert [line.split(": ", 1)[1] for line in lines][1:] == ["before the file", "after it"]
+    assert "starting" in lines[0]
+
+
 @pytest.mark.qt_no_exception_capture
 def test_an_uncaught_exception_ends_in_a_dialog_and_the_app_goes_on(qtbot, db, tmp_path,
                                                                     monkeypatch):
