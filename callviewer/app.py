@@ -67,6 +67,7 @@ def _run(args: argparse.Namespace, started: float, folder: Path | None) -> int:
     if not start.open():
         return 2
     reporter.parent_window = start.window
+
     def after_first_paint() -> None:
         if folder is not None:
             log_to_file(folder)
