@@ -166,6 +166,11 @@ def validate(record: dict) -> dict:
         value = record.get(key)
         if value is not None and type(value) is not str:
             raise RecordError(key, f"expected text, got {_describe(value)}")
+    # PostgreSQL's text cannot hold U+0000: a record stores on both engines or on neither.
+    # (Transcripts, analysis and extras are JSON text, where it is escaped.)
+    for key in ("source_id", *TEXT_FIELDS):
+        if "\x00" in (record.get(key) or ""):
+            raise RecordError(key, "contains a NUL character (\\u0000), which cannot be stored")
     for key in TIME_FIELDS:
         value = record.get(key)
         if value is not None and type(value) is not int:

@@ -21,6 +21,8 @@ if [ "$mode" = test ]; then
     APT_PACKAGES="$APT_PACKAGES xvfb xauth x11-utils desktop-file-utils appstream"
     # binutils: PyInstaller reads and strips the bundle's libraries with objdump and strip.
     APT_PACKAGES="$APT_PACKAGES binutils"
+    # postgresql: the team-mode tests start a server of their own (initdb + pg_ctl).
+    APT_PACKAGES="$APT_PACKAGES postgresql"
 fi
 
 missing=""

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from callviewer.dbfile import HEAD, REVISIONS
-from callviewer.store.database import StoreError
+from callviewer.store.database import WRITE_OPTION, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,10 @@ def _upgrade(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    # As a writer: two desktops opening a new team database at once take turns, and the
+    # second finds the schema made (alembic reads the revision again under the lock).
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, select, update
 
 from callviewer.recording_state import (
     ARCHIVED,
@@ -190,7 +190,9 @@ def state_counts(conn: Connection) -> dict[str, int]:
 
 def archive_size(conn: Connection) -> tuple[int, int]:
     """(files, bytes) in the archive."""
-    count, size = conn.execute(select(func.count(), func.coalesce(func.sum(recordings.c.size), 0))
+    # Cast: PostgreSQL sums bigints as numeric (a Decimal in Python).
+    total = func.coalesce(func.sum(recordings.c.size), 0).cast(BigInteger)
+    count, size = conn.execute(select(func.count(), total)
                                .where(recordings.c.path.is_not(None))).one()
     return count, size
 

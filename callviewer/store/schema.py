@@ -109,10 +109,12 @@ drafts = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
-# The FTS5 table is not SQLAlchemy metadata: migration 0001 creates it by SQL.
-# Its rowid is calls.id; store/search.py writes its rows.
+# The full-text index is not SQLAlchemy metadata: migration 0001 creates it by SQL, an
+# FTS5 table on SQLite; on PostgreSQL a table with the same columns and a tsvector
+# column made from them. Its rowid is calls.id; store/search.py writes its rows.
 FTS_TABLE = "calls_fts"
 FTS_COLUMNS = ("name", "numbers", "summary", "transcript", "notes")
+FTS_DOCUMENT = "document"  # PostgreSQL only: the tsvector, GIN-indexed
 
 
 # --- sync (migration 0004) ------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""The full-text index over names, numbers, summaries, transcripts and notes (SQLite FTS5).
+"""The full-text index over names, numbers, summaries, transcripts and notes.
 
-Index rows are written by the code that changes a call, in the same
-transaction (an explicit write is 2–3× faster than a trigger), with the
-call's id as the FTS rowid.
+On SQLite an FTS5 table; on PostgreSQL a table of the same name and columns
+whose words (callviewer/textsearch.py) make a generated ``tsvector`` column
+with a GIN index (migration 0001). Index rows are written by the code that
+changes a call, in the same transaction (an explicit write is 2–3× faster
+than a trigger), with the call's id as the rowid.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ import re
 from collections.abc import Iterable
 
 import orjson
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Integer, column, select, text
+from sqlalchemy.sql.elements import ColumnElement
 
+from callviewer.listing import match_expression
 from callviewer.store.database import insert_many
-from callviewer.store.schema import FTS_COLUMNS, FTS_TABLE, notes
+from callviewer.store.schema import FTS_COLUMNS, FTS_DOCUMENT, FTS_TABLE, calls, notes
+from callviewer.textsearch import index_text, tsquery
 
 _DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id")
 _NOT_DIGIT = re.compile(r"\D+")
@@ -22,8 +27,10 @@ _NOT_DIGIT = re.compile(r"\D+")
 
 def index_calls(conn: Connection, rows: list[dict], notes_by_call: dict[int, list[str]]) -> None:
     """Add index rows for calls that have none yet."""
-    insert_many(conn, FTS_TABLE, ("rowid", *FTS_COLUMNS),
-                (_entry(row, notes_by_call.get(row["id"], ())) for row in rows))
+    entries = (_entry(row, notes_by_call.get(row["id"], ())) for row in rows)
+    if _cuts_words(conn):
+        entries = ((entry[0], *map(index_text, entry[1:])) for entry in entries)
+    insert_many(conn, FTS_TABLE, ("rowid", *FTS_COLUMNS), entries)
 
 
 def reindex_calls(conn: Connection, rows: list[dict]) -> None:
@@ -36,8 +43,24 @@ def reindex_calls(conn: Connection, rows: list[dict]) -> None:
 def reindex_notes(conn: Connection, call_id: int, source_note: str | None) -> None:
     """Refresh the notes column of one call after its staff notes changed."""
     bodies = note_bodies(conn, [call_id]).get(call_id, [])
+    joined = _join([source_note, *bodies])
     conn.execute(text(f"UPDATE {FTS_TABLE} SET notes = :notes WHERE rowid = :id"),
-                 {"notes": _join([source_note, *bodies]), "id": call_id})
+                 {"notes": index_text(joined) if _cuts_words(conn) else joined, "id": call_id})
+
+
+def matching(dialect: str, user_text: str) -> ColumnElement[bool] | None:
+    """The condition that a call matches what a person typed: every word occurs, the
+    last also as a prefix; None when there is no word to search for."""
+    if dialect == "postgresql":
+        query = tsquery(user_text)
+        condition = f"{FTS_DOCUMENT} @@ CAST(:query AS tsquery)"
+    else:
+        query = match_expression(user_text)
+        condition = f"{FTS_TABLE} MATCH :query"
+    if query is None:
+        return None
+    found = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {condition}").bindparams(query=query)
+    return calls.c.id.in_(found.columns(column("rowid", Integer)))
 
 
 def note_bodies(conn: Connection, call_ids: list[int]) -> dict[int, list[str]]:
@@ -47,6 +70,11 @@ def note_bodies(conn: Connection, call_ids: list[int]) -> dict[int, list[str]]:
     for call_id, body in conn.execute(query):
         found.setdefault(call_id, []).append(body)
     return found
+
+
+def _cuts_words(conn: Connection) -> bool:
+    # FTS5 cuts and folds words itself; PostgreSQL is given them (see textsearch.py).
+    return conn.dialect.name == "postgresql"
 
 
 def _entry(row: dict, bodies: Iterable[str]) -> tuple:

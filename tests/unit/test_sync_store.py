@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
+from callviewer.dbfile import resolve_url
 from callviewer.store import Store, StoreError
+from callviewer.store.database import open_engine
 from callviewer.store.migrate import MIGRATIONS
 from callviewer.store.recordings import archive_dir, next_state
 
@@ -25,29 +27,33 @@ def state_of(store: Store, source_id: str = "c1") -> str:
     return store.recording_info(store.call_id("agent-platform", source_id))["state"]
 
 
-def test_upgrading_from_0003_gives_every_call_its_recording_state(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    engine = create_engine(f"sqlite:///{path}")
+def test_upgrading_from_0003_gives_every_call_its_recording_state(store_url, tmp_path):
+    engine = open_engine(resolve_url(store_url))
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0003")
-        for n, (recording, purged) in enumerate([(None, 0), (SIGNED, 0), ("/srv/a.mp3", 0),
-                                                 (None, 1), ("", 0)]):
-            conn.exec_driver_sql(
+        for n, (recording, purged) in enumerate([(None, False), (SIGNED, False),
+                                                 ("/srv/a.mp3", False), (None, True),
+                                                 ("", False)]):
+            conn.execute(text(
                 "INSERT INTO calls (source, source_id, recording, is_purged, imported_at) "
-                "VALUES ('vapi', ?, ?, ?, 0)", (f"v{n}", recording, purged))
+                "VALUES ('vapi', :id, :recording, :purged, 0)"),
+                {"id": f"v{n}", "recording": recording, "purged": purged})
     engine.dispose()
-    with Store(str(path)) as store, store.reading() as conn:
+    with Store(store_url) as store, store.reading() as conn:
         states = conn.exec_driver_sql(
             "SELECT recording_state FROM calls ORDER BY source_id").scalars().all()
-        plan = conn.exec_driver_sql(
-            "EXPLAIN QUERY PLAN SELECT id FROM calls WHERE recording_state = 'archived' "
-            "ORDER BY started_at DESC, id DESC LIMIT 50").all()
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM calls WHERE recording_state = 'archived' "
+                "ORDER BY started_at DESC, id DESC LIMIT 50").all()
     assert states == ["none", "at_source", "archived", "purged", "none"]
-    assert "ix_calls_recording_state" in str(plan) and "TEMP B-TREE" not in str(plan)
-    assert (tmp_path / "old.sqlite3.schema-0003.bak").is_file()
+    if sqlite:
+        assert "ix_calls_recording_state" in str(plan) and "TEMP B-TREE" not in str(plan)
+        assert (tmp_path / "calls.sqlite3.schema-0003.bak").is_file()
 
 
 @pytest.mark.parametrize(("row", "before", "expected"), [
@@ -84,20 +90,21 @@ def test_archive_folder_rule(tmp_path):
         data / "second.sqlite3.recordings"
 
 
-def test_imports_keep_the_state_in_step_and_an_archived_copy_stays(tmp_path):
-    with Store(str(tmp_path / "db")) as store:
+def test_imports_keep_the_state_in_step_and_an_archived_copy_stays(store_url):
+    with Store(store_url) as store:
         store.write_records([call(recording=SIGNED, has_recording=True, updated_at=1)])
         assert state_of(store) == "at_source"
         call_id = store.call_id("agent-platform", "c1")
         with store.writing() as conn:  # as the downloader leaves it
-            conn.exec_driver_sql("INSERT INTO recordings (call_id, path, size) "
-                                 "VALUES (?, 'agent-platform/c1.mp3', 3)", (call_id,))
+            conn.execute(text("INSERT INTO recordings (call_id, path, size) "
+                              "VALUES (:id, 'agent-platform/c1.mp3', 3)"), {"id": call_id})
         archived = store.recordings_dir / "agent-platform" / "c1.mp3"
         archived.parent.mkdir(parents=True)
         archived.write_bytes(b"mp3")
         with store.writing() as conn:
-            conn.exec_driver_sql("UPDATE calls SET recording_state = 'archived', recording = ? "
-                                 "WHERE id = ?", (str(archived), call_id))
+            conn.execute(text("UPDATE calls SET recording_state = 'archived', "
+                              "recording = :path WHERE id = :id"),
+                         {"path": str(archived), "id": call_id})
         # The source's recording goes (retention): ours stays and plays.
         counts = store.write_records([call(recording=None, has_recording=False, updated_at=2)])
         assert counts.updated == 1 and state_of(store) == "archived"
@@ -110,15 +117,15 @@ def test_imports_keep_the_state_in_step_and_an_archived_copy_stays(tmp_path):
             "none": 0, "at_source": 0, "archived": 0, "link_expired": 0, "gone": 0, "purged": 1}
 
 
-def test_exports_never_carry_a_signed_links_query(tmp_path):
-    with Store(str(tmp_path / "db")) as store:
+def test_exports_never_carry_a_signed_links_query(store_url):
+    with Store(store_url) as store:
         store.write_records([call(recording=SIGNED, has_recording=True)])
         [record] = list(store.export())
     assert record["recording"] == "https://cdn.example/rec/a.mp3"
 
 
-def test_connections_are_named_once_and_removed_with_their_state(tmp_path):
-    with Store(str(tmp_path / "db")) as store:
+def test_connections_are_named_once_and_removed_with_their_state(store_url):
+    with Store(store_url) as store:
         row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
         assert row["status"] == "never" and row["secret_key"].startswith("connection-")
         assert "token" not in str(row["settings"])
@@ -141,18 +148,18 @@ def test_connections_are_named_once_and_removed_with_their_state(tmp_path):
             assert conn.exec_driver_sql("SELECT count(*) FROM watched_files").scalar() == 0
 
 
-def test_a_page_and_its_cursor_are_committed_together_or_not_at_all(tmp_path):
-    with Store(str(tmp_path / "db")) as store:
+def test_a_page_and_its_cursor_are_committed_together_or_not_at_all(store_url):
+    with Store(store_url) as store:
         row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
         broken = [call("ok"), {"source": "agent-platform", "source_id": None}]
-        with pytest.raises(Exception, match="NOT NULL"):
+        with pytest.raises(IntegrityError):
             store.commit_page(row["id"], broken, cursor={"since": "x"})
         assert store.connection("main")["cursor"] is None
         assert store.call_id("agent-platform", "ok") is None
 
 
-def test_the_eviction_plan_spares_recent_plays_and_the_only_copies(tmp_path):
-    with Store(str(tmp_path / "db")) as store:
+def test_the_eviction_plan_spares_recent_plays_and_the_only_copies(store_url):
+    with Store(store_url) as store:
         row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
         ids = []
         for n in range(4):
@@ -176,8 +183,8 @@ def test_the_eviction_plan_spares_recent_plays_and_the_only_copies(tmp_path):
         assert Path(store.recording(ids[0])).read_bytes() == b"x" * 100
 
 
-def test_a_download_finished_after_a_purge_is_not_accepted(tmp_path):
-    with Store(str(tmp_path / "db")) as store:
+def test_a_download_finished_after_a_purge_is_not_accepted(store_url):
+    with Store(store_url) as store:
         row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
         store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)])
         call_id = store.call_id("agent-platform", "c1")
@@ -186,11 +193,8 @@ def test_a_download_finished_after_a_purge_is_not_accepted(tmp_path):
         assert store.recording(call_id) is None and state_of(store) == "purged"
 
 
-def test_a_new_database_has_the_sync_tables(tmp_path):
-    path = tmp_path / "db"
-    Store(str(path)).close()
-    with sqlite3.connect(path) as conn:
-        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master "
-                                                   "WHERE type = 'table'")}
+def test_a_new_database_has_the_sync_tables(store_url):
+    with Store(store_url) as store, store.engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
     assert {"sync_connections", "sync_state", "watched_files", "recordings",
             "store_settings"} <= tables

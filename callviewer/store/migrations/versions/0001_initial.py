@@ -14,6 +14,16 @@ FTS_CREATE = (
     "CREATE VIRTUAL TABLE calls_fts USING fts5(name, numbers, summary, transcript, notes, "
     "tokenize = 'unicode61 remove_diacritics 2')"
 )
+# PostgreSQL: the same columns, holding the words callviewer/textsearch.py cuts, and a
+# tsvector of those words as they are (no parser, no locale), GIN-indexed for @@.
+FTS_CREATE_POSTGRESQL = (
+    "CREATE TABLE calls_fts (rowid integer PRIMARY KEY, name text, numbers text, summary text, "
+    "transcript text, notes text, document tsvector GENERATED ALWAYS AS (array_to_tsvector("
+    "array_remove(string_to_array(coalesce(name, '') || ' ' || coalesce(numbers, '') || ' ' || "
+    "coalesce(summary, '') || ' ' || coalesce(transcript, '') || ' ' || coalesce(notes, ''), "
+    "' '), ''))) STORED)",
+    "CREATE INDEX ix_calls_fts_document ON calls_fts USING gin (document)",
+)
 
 
 def upgrade() -> None:
@@ -73,7 +83,11 @@ def upgrade() -> None:
         sa.Column("updated_at", big, nullable=False),
     )
     op.create_index("ix_notes_call", "notes", ["call_id", "created_at"])
-    op.execute(FTS_CREATE)
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in FTS_CREATE_POSTGRESQL:
+            op.execute(statement)
+    else:
+        op.execute(FTS_CREATE)
 
 
 def downgrade() -> None:

@@ -1,0 +1,42 @@
+"""Shared by every test: the engines the store runs on, SQLite files and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from pg_server import PostgresServer, ServerError
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path, monkeypatch):
+    """Each test its own data folder: no test reads or writes the person's calls."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the whole session (tests/pg_server.py). Without PostgreSQL
+    installed its tests fail, never skip: CI installs it."""
+    try:
+        server = PostgresServer()
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres):
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    name = postgres.database()
+    yield postgres.url(name)
+    postgres.drop(name)
+
+
+@pytest.fixture(params=ENGINES)
+def store_url(request, tmp_path):
+    """Where a test's store lives: a new SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "calls.sqlite3")
+    return request.getfixturevalue("postgres_url")
