@@ -184,6 +184,10 @@ def validate(record: dict) -> dict:
     for key in ("success", "done", "has_recording", "is_purged"):
         if record.get(key) is not None and not isinstance(record[key], bool):
             raise RecordError(key, f"expected true or false, got {_describe(record[key])}")
+    for key in ("done", "has_recording", "is_purged"):
+        # These are stored as true or false: a source's null means "not said", as absent.
+        if key in record and record[key] is None:
+            del record[key]
     for entry in record.get("transcript") or ():
         if entry.get("role") not in ROLES or not isinstance(entry.get("text"), str):
             raise RecordError("transcript", "has an entry without a known role and text")

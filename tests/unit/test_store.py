@@ -252,6 +252,16 @@ def test_a_nul_character_is_refused_by_name_before_any_engine_sees_it():
     assert error.value.field == "summary"
 
 
+def test_a_null_flag_from_a_source_leaves_the_stored_one(store_url):
+    with Store(store_url) as store:
+        store.write_records([validate(call(has_recording=True, done=True))])
+        store.write_records([validate(call(has_recording=None, done=None, is_purged=None,
+                                           summary="later", updated_at=2))])
+        record = only(store)
+        assert (record["has_recording"], record["done"], record["summary"]) == (
+            True, True, "later")
+
+
 # --- notes and search ----------------------------------------------------------
 
 
