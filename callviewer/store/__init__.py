@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import EllipsisType
@@ -178,7 +178,8 @@ class Store:
             return None
         if not self.shared_archive or row.recording_state != ARCHIVED or row.path is None:
             return row.recording
-        return self._cached_recording(call_id, row)
+        return shared_archive.local_copy(self.reading, self.recordings_dir, call_id, row,
+                                         self.where)
 
     def caller(self, call_id: int) -> dict | None:
         """Who a call was with: customer_name, customer_number and from_number; None when
@@ -305,12 +306,13 @@ class Store:
         return archive.archive_dir(self.path, data_dir(), data_dir() / DEFAULT_FILENAME)
 
     @contextmanager
-    def sync_turn(self, connection_id: int) -> Iterator[bool]:
-        """Whether this desktop syncs a connection now (True) or another desktop of the
-        team is syncing it (False); the turn is held until the block ends (store/turns.py)."""
+    def sync_turns(self) -> Iterator[Callable[[int], bool]]:
+        """A sync run's turns: ``take(connection_id)`` is True when this desktop now syncs
+        that connection (its turn is held until the block ends), False when another desktop
+        of the team is syncing it (store/turns.py)."""
         try:
-            with turns.sync_turn(self.engine, connection_id) as mine:
-                yield mine
+            with turns.sync_turns(self.engine) as take:
+                yield take
         except DBAPIError as exc:
             if is_environment_fault(exc):
                 raise explain(exc, self.where) from exc
@@ -447,30 +449,6 @@ class Store:
                 if self.shared_archive:
                     shared_archive.drop_purged(conn)
         return len(done)
-
-    def _cached_recording(self, call_id: int, row) -> str | None:
-        """This desktop's copy of a recording in a team database's archive: the cached file
-        while it is whole, else fetched again and checked against the archive's sha256."""
-        local = self.recordings_dir / row.path
-        if shared_archive.is_cached(local, row.size, row.archived_at):
-            return str(local)
-        with self.reading() as conn:
-            content = shared_archive.read(conn, call_id)
-        if content is None:
-            # Archived before the archive moved into the database (schema 0004): a file on
-            # the desktop that downloaded it, which plays there.
-            return row.recording
-        if shared_archive.digest_of(content) != row.sha256:
-            log.warning("The archived recording of call %s is damaged in the database %s.",
-                        call_id, self.where)
-            return None
-        try:
-            shared_archive.write_cached(local, content, row.archived_at)
-        except OSError as exc:
-            log.warning("Could not cache the recording of call %s in %s: %s",
-                        call_id, local, exc)
-            return None
-        return str(local)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

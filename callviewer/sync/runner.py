@@ -7,7 +7,7 @@ cursor past it, recordings are downloaded right after the page that brought
 them, and cancel is honoured between pages and downloads (and within waits
 and downloads), so a canceled or killed sync is simply run again.
 
-In a team database one desktop syncs a connection at a time (`Store.sync_turn`,
+In a team database one desktop syncs a connection at a time (`Store.sync_turns`,
 held for the whole run, downloads and the size cap included); the others leave
 it alone and report the connection's shared state instead.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -106,7 +105,7 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
     install_log_redaction()
     cancel = cancel or threading.Event()
     report = SyncReport()
-    with Store(db) as store, ExitStack() as turns:
+    with Store(db) as store, store.sync_turns() as take_turn:
         rows = store.connections()
         if name is not None:
             rows = [row for row in rows if row["name"] == name]
@@ -119,7 +118,7 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
                 if cancel.is_set():
                     report.canceled = True
                     break
-                row = _take_turn(store, turns, row, fresh_for, report)
+                row = _take_turn(store, take_turn, row, fresh_for, report)
                 if row is None:
                     continue
                 report.synced_here += 1
@@ -136,11 +135,11 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
     return report
 
 
-def _take_turn(store: Store, turns: ExitStack, row: dict, fresh_for: float | None,
-               report: SyncReport) -> dict | None:
+def _take_turn(store: Store, take_turn: Callable[[int], bool], row: dict,
+               fresh_for: float | None, report: SyncReport) -> dict | None:
     """The connection as it stands once this run holds its turn (held until the run ends);
     None when it is another desktop's, or was synced less than `fresh_for` seconds ago."""
-    if not turns.enter_context(store.sync_turn(row["id"])):
+    if not take_turn(row["id"]):
         log.info("%s: another desktop is syncing it", row["name"])
         report.elsewhere[row["name"]] = row["last_sync_at"]
         return None

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fake_calls_api import add_connection
@@ -24,14 +26,26 @@ def as_desktop(home: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 
 
+@contextmanager
+def turn_held(url: str, connection_id: int) -> Iterator[None]:
+    """Another desktop syncing the connection: its turn held for the block."""
+    with Store(url) as store, store.sync_turns() as take:
+        assert take(connection_id)
+        yield
+
+
+def turn_free(url: str, connection_id: int) -> bool:
+    with Store(url) as store, store.sync_turns() as take:
+        return take(connection_id)
+
+
 def test_a_connection_another_desktop_is_syncing_is_left_to_it(postgres_url, api,
                                                                tmp_path, monkeypatch):
     api.seed(30, with_audio=1.0)
     with Store(postgres_url) as store:
         row = add_connection(store, api)
     as_desktop(tmp_path / "front-desk", monkeypatch)
-    with Store(postgres_url) as front_desk, front_desk.sync_turn(row["id"]) as mine:
-        assert mine
+    with turn_held(postgres_url, row["id"]):
         as_desktop(tmp_path / "support", monkeypatch)
         report = run_sync(postgres_url)
         assert api.log == []  # not one request: not the list, a detail or a recording
@@ -43,7 +57,7 @@ def test_a_connection_another_desktop_is_syncing_is_left_to_it(postgres_url, api
     synced_at = Store(postgres_url).connection("main")["last_sync_at"]
     # Now another desktop syncs again: this one shows the team's last sync.
     requests = len(api.log)
-    with Store(postgres_url) as front_desk, front_desk.sync_turn(row["id"]):
+    with turn_held(postgres_url, row["id"]):
         report = run_sync(postgres_url)
     assert len(api.log) == requests
     assert report.status_line() == \
@@ -92,8 +106,8 @@ def test_an_automatic_sync_leaves_a_connection_the_team_just_synced(postgres_url
 HOLDER = textwrap.dedent("""
     import sys, time
     from callviewer.store import Store
-    with Store(sys.argv[1]) as store, store.sync_turn(int(sys.argv[2])) as mine:
-        print("held" if mine else "not mine", flush=True)
+    with Store(sys.argv[1]) as store, store.sync_turns() as take:
+        print("held" if take(int(sys.argv[2])) else "not mine", flush=True)
         time.sleep(600)
 """)
 
@@ -103,24 +117,23 @@ def test_a_desktop_that_dies_while_syncing_gives_its_turn_back(postgres_url, api
         row = add_connection(store, api)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, postgres_url, str(row["id"])],
-                              stdout=subprocess.PIPE, text=True, env=env)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
     try:
-        assert holder.stdout.readline().strip() == "held"
-        with Store(postgres_url) as store, store.sync_turn(row["id"]) as mine:
-            assert not mine
+        said = holder.stdout.readline().strip()
+        assert said == "held", said or holder.stderr.read()  # (it ended: stderr is whole)
+        assert not turn_free(postgres_url, row["id"])
         holder.kill()  # no clean exit: the server notices the session is gone
         holder.wait(10)
         deadline = time.monotonic() + 10
-        while True:
-            with Store(postgres_url) as store, store.sync_turn(row["id"]) as mine:
-                if mine or time.monotonic() > deadline:
-                    break
+        while not turn_free(postgres_url, row["id"]) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert mine
+        assert turn_free(postgres_url, row["id"])
     finally:
         holder.kill()
         holder.wait(10)
         holder.stdout.close()
+        holder.stderr.close()
 
 
 def test_on_sqlite_every_sync_is_the_desktops_own(tmp_path, api):
@@ -128,8 +141,8 @@ def test_on_sqlite_every_sync_is_the_desktops_own(tmp_path, api):
     with Store(db) as store:
         row = add_connection(store, api)
     api.seed(3)
-    with Store(db) as other, other.sync_turn(row["id"]) as mine:
-        assert mine
+    with Store(db) as other, other.sync_turns() as take:
+        assert take(row["id"])
         report = run_sync(db)
     assert report.counts.new == 3 and report.elsewhere == {}
 
@@ -166,10 +179,28 @@ def test_a_desktop_plays_the_teams_recording_and_shows_the_teams_sync(
         syncing = SyncController(store, QSettings(str(tmp_path / "settings.ini"),
                                                   QSettings.Format.IniFormat), status)
         requests = len(api.log)
-        with Store(postgres_url) as front_desk, front_desk.sync_turn(row["id"]):
+        with turn_held(postgres_url, row["id"]):
             assert syncing.sync()
             qtbot.waitUntil(lambda: not syncing.running, timeout=20_000)
         syncing.wait()
     assert status.label.text() == \
         f"Synced {local_clock(synced_at)} · another desktop is syncing now"
     assert len(api.log) == requests
+
+
+def test_a_run_holds_all_its_turns_on_one_session_of_its_own(postgres_url):
+    # Many connections must not take a pooled connection each (the pool holds 15).
+    count = 25
+    with Store(postgres_url) as store, store.sync_turns() as take:
+        assert all(take(connection_id) for connection_id in range(1, count + 1))
+        assert take(1)  # a turn already held is still this run's
+        store.connections()  # the store's other work goes on beside them
+        with Store(postgres_url) as other:
+            with other.reading() as conn:
+                sessions, locks = conn.exec_driver_sql(
+                    "SELECT count(DISTINCT pid), count(*) FROM pg_locks "
+                    "WHERE locktype = 'advisory' AND classid = 25462").one()
+            assert (sessions, locks) == (1, count)
+            with other.sync_turns() as take_other:
+                assert not any(take_other(connection_id) for connection_id in (1, 7, count))
+    assert turn_free(postgres_url, 1) and turn_free(postgres_url, count)
