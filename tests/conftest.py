@@ -10,8 +10,10 @@ ENGINES = ("sqlite", "postgresql")
 
 @pytest.fixture(autouse=True)
 def data_home(tmp_path, monkeypatch):
-    """Each test its own data folder: no test reads or writes the person's calls."""
+    """Each test its own data and cache folders: no test reads or writes the person's calls
+    (or a team database's cached recordings)."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import EllipsisType
 
@@ -15,10 +15,12 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
 from callviewer.dbfile import DEFAULT_FILENAME, resolve_url, sqlite_path
+from callviewer.recording_state import ARCHIVED
 from callviewer.store import calls as call_writes
 from callviewer.store import connections as sync_connections
 from callviewer.store import notes as note_writes
 from callviewer.store import recordings as archive
+from callviewer.store import shared_archive, turns
 from callviewer.store.database import (
     WRITE_OPTION,
     StoreError,
@@ -56,6 +58,10 @@ class Store:
             if is_environment_fault(exc) or "unable to open" in str(exc):
                 raise explain(exc, self.where) from exc
             raise
+        # A server database is a team's: its recordings archive is in the database, and
+        # this desktop's copies of them are a cache (store/shared_archive.py).
+        self.shared_archive = self.engine.dialect.name != "sqlite"
+        self.recordings_dir = self._recordings_dir()
 
     def close(self) -> None:
         """Release the database's connections."""
@@ -157,9 +163,23 @@ class Store:
         return found
 
     def recording(self, call_id: int) -> str | None:
-        """A call's recording (file path or URL), or None: the archived file once archived."""
+        """What plays a call's recording: a local file or a URL; None when it has none.
+
+        Once archived, the archived file; from a team database's archive, this
+        desktop's cached copy, fetched from the database on first play.
+        """
         with self.reading() as conn:
-            return conn.execute(select(calls.c.recording).where(calls.c.id == call_id)).scalar()
+            row = conn.execute(
+                select(calls.c.recording, calls.c.recording_state, recordings.c.path,
+                       recordings.c.size, recordings.c.sha256, recordings.c.archived_at)
+                .outerjoin(recordings, recordings.c.call_id == calls.c.id)
+                .where(calls.c.id == call_id)).first()
+        if row is None:
+            return None
+        if not self.shared_archive or row.recording_state != ARCHIVED or row.path is None:
+            return row.recording
+        return shared_archive.local_copy(self.reading, self.recordings_dir, call_id, row,
+                                         self.where)
 
     def caller(self, call_id: int) -> dict | None:
         """Who a call was with: customer_name, customer_number and from_number; None when
@@ -276,12 +296,27 @@ class Store:
 
     # --- the recordings archive ---------------------------------------------------------
 
-    @property
-    def recordings_dir(self) -> Path:
-        """The folder this store's recordings are archived in (see store/recordings.py)."""
+    def _recordings_dir(self) -> Path:
+        """The folder of this store's recordings, by their archive paths: an SQLite file's
+        archive (store/recordings.py); a team database's cache on this desktop."""
+        if self.shared_archive:
+            return shared_archive.cache_dir(self.url)
         from callviewer.paths import data_dir
 
         return archive.archive_dir(self.path, data_dir(), data_dir() / DEFAULT_FILENAME)
+
+    @contextmanager
+    def sync_turns(self) -> Iterator[Callable[[int], bool]]:
+        """A sync run's turns: ``take(connection_id)`` is True when this desktop now syncs
+        that connection (its turn is held until the block ends), False when another desktop
+        of the team is syncing it (store/turns.py)."""
+        try:
+            with turns.sync_turns(self.engine) as take:
+                yield take
+        except DBAPIError as exc:
+            if is_environment_fault(exc):
+                raise explain(exc, self.where) from exc
+            raise
 
     def wanted_recordings(self, connection_id: int,
                           call_ids: list[int] | None = None) -> list[dict]:
@@ -292,10 +327,34 @@ class Store:
 
     def recording_archived(self, call_id: int, path: str, size: int, digest: str) -> bool:
         """A downloaded recording (`path` relative to recordings_dir) is now what plays;
-        False when the call no longer wants it (purged meanwhile): the caller deletes it."""
-        absolute = str(self.recordings_dir / path)
+        False when the call no longer wants it (purged meanwhile): the caller deletes it.
+
+        A team database takes the file's bytes into its archive (size and digest are
+        then those of the bytes it holds); the file stays as this desktop's cached copy.
+        """
+        local, now = self.recordings_dir / path, now_micros()
+        plays = str(local)
+        if self.shared_archive:
+            with self.reading() as conn:
+                if not archive.still_wanted(conn, call_id):
+                    return False
+            try:
+                content = local.read_bytes()
+            except FileNotFoundError:  # swept by a sync in another process: the next
+                return False           # sync downloads it again
+            size, digest, plays = len(content), shared_archive.digest_of(content), path
+            # Not in a writer's turn: an upload over a slow link would make colleagues'
+            # saves wait for it. Accepting it below is the turn's, and quick.
+            with self._transaction() as conn:
+                shared_archive.put(conn, call_id, content)
         with self.writing() as conn:
-            return archive.archived(conn, call_id, path, absolute, size, digest, now_micros())
+            accepted = archive.archived(conn, call_id, path, plays, size, digest, now)
+            if not accepted and self.shared_archive:
+                shared_archive.drop(conn, [call_id])
+        if accepted and self.shared_archive:
+            with suppress(OSError):  # swept meanwhile: fetched from the archive when played
+                shared_archive.mark_cached(local, now)
+        return accepted
 
     def recording_failed(self, call_id: int, error: str, state: str | None = None) -> None:
         """A download failed with the sentence `error`; `state` link_expired or gone marks
@@ -368,9 +427,12 @@ class Store:
             return archive.eviction_plan(conn, cap)
 
     def delete_stale_recordings(self) -> int:
-        """Delete archived files whose calls let go of them (purged, evicted); how many."""
+        """Delete archived files whose calls let go of them (purged, evicted); how many.
+        A team database's cache also drops copies the archive no longer holds as they are."""
         with self.reading() as conn:
             stale = archive.stale_files(conn)
+            if self.shared_archive:
+                shared_archive.sweep(conn, self.recordings_dir)
         done = []
         for call_id, path in stale:
             try:
@@ -381,10 +443,23 @@ class Store:
                 log.warning("Could not delete the archived recording %s: %s", path, exc)
                 continue
             done.append(call_id)
-        if done:
+        if done or self.shared_archive:
             with self.writing() as conn:
                 archive.forget_stale(conn, done)
+                if self.shared_archive:
+                    shared_archive.drop_purged(conn)
         return len(done)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction that writes without taking the writers' turn (large uploads only)."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            if is_environment_fault(exc):
+                raise explain(exc, self.where) from exc
+            raise
 
 
 def _without_password(url: str) -> str:

@@ -12,7 +12,8 @@ Every call has exactly one recording state, stored in ``calls.recording_state``
 
 The source's reference (a signed URL, or a file in a watched folder) is kept in
 the ``recordings`` table, never exported; ``calls.recording`` is what plays:
-the source's link until the recording is archived, the archived file after.
+the source's link until the recording is archived, the archived file after
+(in a team database, its path in the archive: store/shared_archive.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from callviewer.recording_state import (
     PURGED,
     STATES,
 )
+from callviewer.store import shared_archive
 from callviewer.store.schema import calls, recordings
 
 # States a sync tries to download.
@@ -61,9 +63,10 @@ def next_state(row: dict, base: dict | None) -> str:
 def archive_dir(database: Path | None, data_dir: Path, default_database: Path) -> Path:
     """Where a store's recordings are archived.
 
-    The default database (and any non-SQLite one) archives into the data
-    folder's ``recordings/``; any other SQLite file into ``<file name>.recordings/``
-    beside it, so that two databases never share an archive.
+    The default database (and an in-memory one) archives into the data folder's
+    ``recordings/``; any other SQLite file into ``<file name>.recordings/`` beside
+    it, so that two databases never share an archive. (A team database's archive
+    is in the database: store/shared_archive.py.)
     """
     if database is None or os.path.abspath(database) == os.path.abspath(default_database):
         return data_dir / ARCHIVE_FOLDER
@@ -92,7 +95,9 @@ def note_sources(conn: Connection, references: dict[int, str | None],
 
 
 def let_go(conn: Connection, call_ids: list[int]) -> None:
-    """Calls that were purged: their archived files become stale (deleted after the commit)."""
+    """Calls that were purged: their archived files become stale (deleted after the commit);
+    a team database's archived bytes go with the purge."""
+    shared_archive.drop(conn, call_ids)
     for start in range(0, len(call_ids), 400):
         chunk = call_ids[start:start + 400]
         conn.execute(update(recordings).where(recordings.c.call_id.in_(chunk),
@@ -128,11 +133,16 @@ def wanted(conn: Connection, connection_id: int, call_ids: list[int] | None = No
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def still_wanted(conn: Connection, call_id: int) -> bool:
+    """True while a call wants its recording downloaded (not purged, not archived yet)."""
+    state = conn.execute(select(calls.c.recording_state).where(calls.c.id == call_id)).scalar()
+    return state in WANTED
+
+
 def archived(conn: Connection, call_id: int, path: str, absolute: str, size: int,
              digest: str, now: int) -> bool:
     """Record a downloaded recording; False (nothing changed) if the call no longer wants it."""
-    state = conn.execute(select(calls.c.recording_state).where(calls.c.id == call_id)).scalar()
-    if state not in WANTED:
+    if not still_wanted(conn, call_id):
         return False
     conn.execute(update(calls).where(calls.c.id == call_id).values(
         recording_state=ARCHIVED, recording=absolute, has_recording=True))
@@ -170,6 +180,7 @@ def evicted(conn: Connection, call_id: int, reference: str, now: int) -> str | N
     conn.execute(update(recordings).where(recordings.c.call_id == call_id).values(
         path=None, size=None, sha256=None, stale_path=path, evicted_at=now,
         source_ref=reference))
+    shared_archive.drop(conn, [call_id])
     return path
 
 

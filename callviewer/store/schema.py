@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -182,6 +183,17 @@ recordings = Table(
     Column("error", Text),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index("ix_recordings_connection", "connection_id"),
+)
+
+# A team database's recordings archive (migration 0005): the archived recordings' bytes,
+# in the database itself, so that every desktop plays them and a backup of the database
+# holds them (see store/shared_archive.py). Their path, size and sha256 are in
+# `recordings`. An SQLite file's archive is the folder beside it: this table stays empty.
+recording_files = Table(
+    "recording_files",
+    metadata,
+    Column("call_id", Integer, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
 )
 
 # Store-wide settings that the command line and the window share (the archive's size cap).

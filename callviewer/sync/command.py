@@ -120,6 +120,8 @@ def _run(store, args: argparse.Namespace) -> int:
         print(f"... and {report.rejected - len(report.rejects)} more rejected", file=sys.stderr)
     for sentence in report.recording_errors:
         print(f"recording: {sentence}", file=sys.stderr)
+    for name in report.elsewhere:
+        print(f"{name}: another desktop is syncing it now; left to it.")
     for name, sentence in report.failures.items():
         print(f"callviewer: {name}: {sentence}", file=sys.stderr)
     if report.canceled:

@@ -6,6 +6,10 @@ the command line runs it and waits. Each page is committed whole with the
 cursor past it, recordings are downloaded right after the page that brought
 them, and cancel is honoured between pages and downloads (and within waits
 and downloads), so a canceled or killed sync is simply run again.
+
+In a team database one desktop syncs a connection at a time (`Store.sync_turns`,
+held for the whole run, downloads and the size cap included); the others leave
+it alone and report the connection's shared state instead.
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ class SyncReport(ImportReport):
     evicted_bytes: int = 0
     requests: int = 0  # HTTP requests sent, retries included
     finished_at: int | None = None  # epoch microseconds
+    # Connections left alone, name -> when they last synced (epoch microseconds, None if
+    # never): another desktop was syncing them; any desktop had just synced them.
+    elsewhere: dict[str, int | None] = field(default_factory=dict)
+    fresh: dict[str, int | None] = field(default_factory=dict)
+    synced_here: int = 0  # connections this run synced (or tried to)
 
     @property
     def exit_code(self) -> int:
@@ -65,25 +74,38 @@ class SyncReport(ImportReport):
             parts.append(f"{self.downloaded} recording{'s' * (self.downloaded != 1)}")
         if self.rejected:
             parts.append(f"{self.rejected} rejected")
+        if not self.synced_here and (self.elsewhere or self.fresh) and not self.canceled:
+            return self._shared_line()
         head = "Sync canceled" if self.canceled else "Synced"
         line = f"{head} {when} · {', '.join(parts)}"
+        if self.elsewhere:
+            line += " · " + ", ".join(self.elsewhere) + ": another desktop is syncing it"
         if self.failures:
             line += " · " + " ".join(f"{name}: {why}" for name, why in self.failures.items())
         return line
 
+    def _shared_line(self) -> str:
+        """Nothing synced by this run: the team's shared state, as the database has it,
+        ``Synced 10:42 · another desktop is syncing now``."""
+        times = [when for when in (self.elsewhere | self.fresh).values() if when]
+        line = f"Synced {local_clock(min(times))}" if times else "Not synced yet"
+        return line + (" · another desktop is syncing now" if self.elsewhere else "")
+
 
 def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
-             progress: Progress | None = None,
-             cancel: threading.Event | None = None) -> SyncReport:
+             progress: Progress | None = None, cancel: threading.Event | None = None,
+             fresh_for: float | None = None) -> SyncReport:
     """Sync one connection (by name) or all, once; never raises for a source's faults.
 
     Opens (and closes) its own Store on `db` (a path or URL; None: the default).
+    A connection another desktop is syncing is left to it, and with `fresh_for`
+    (seconds) so is one that any desktop synced less than that long ago.
     StoreError when the database cannot be used or there is no such connection.
     """
     install_log_redaction()
     cancel = cancel or threading.Event()
     report = SyncReport()
-    with Store(db) as store:
+    with Store(db) as store, store.sync_turns() as take_turn:
         rows = store.connections()
         if name is not None:
             rows = [row for row in rows if row["name"] == name]
@@ -96,6 +118,10 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
                 if cancel.is_set():
                     report.canceled = True
                     break
+                row = _take_turn(store, take_turn, row, fresh_for, report)
+                if row is None:
+                    continue
+                report.synced_here += 1
                 connection = _sync_one(store, row, full, report, progress, cancel)
                 if connection is not None:
                     live[row["id"]] = connection
@@ -107,6 +133,25 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
                 connection.close()
     report.finished_at = now_micros()
     return report
+
+
+def _take_turn(store: Store, take_turn: Callable[[int], bool], row: dict,
+               fresh_for: float | None, report: SyncReport) -> dict | None:
+    """The connection as it stands once this run holds its turn (held until the run ends);
+    None when it is another desktop's, or was synced less than `fresh_for` seconds ago."""
+    if not take_turn(row["id"]):
+        log.info("%s: another desktop is syncing it", row["name"])
+        report.elsewhere[row["name"]] = row["last_sync_at"]
+        return None
+    # Read again under the turn: the desktop before us may have moved the cursor since.
+    row = next((found for found in store.connections() if found["id"] == row["id"]), None)
+    if row is None:
+        return None
+    if fresh_for is not None and row["last_sync_at"] is not None \
+            and now_micros() - row["last_sync_at"] < fresh_for * 1_000_000:
+        report.fresh[row["name"]] = row["last_sync_at"]
+        return None
+    return row
 
 
 def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,

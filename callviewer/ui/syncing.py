@@ -26,9 +26,10 @@ class _Worker(QObject):
     progressed = Signal(int, object, str)  # done, total or None, what
     finished = Signal(object)  # SyncReport, or a str saying why it could not run
 
-    def __init__(self, url: str, full: bool, name: str | None) -> None:
+    def __init__(self, url: str, full: bool, name: str | None,
+                 fresh_for: float | None = None) -> None:
         super().__init__()
-        self._url, self._full, self._name = url, full, name
+        self._url, self._full, self._name, self._fresh_for = url, full, name, fresh_for
         self.cancel = threading.Event()
 
     def run(self) -> None:
@@ -37,6 +38,7 @@ class _Worker(QObject):
 
         try:
             report = run_sync(self._url, self._name, full=self._full, cancel=self.cancel,
+                              fresh_for=self._fresh_for,
                               progress=lambda done, total, what: self.progressed.emit(
                                   done, total, what))
         except StoreError as exc:
@@ -97,7 +99,7 @@ class SyncController(QObject):
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
         self._timer = QTimer(self)
-        self._timer.timeout.connect(lambda: self.sync(automatic=True))
+        self._timer.timeout.connect(self._timed_sync)
         self._watchers: dict[str, object] = {}  # connection name -> FolderWatcher
         self._waiting: set[str] = set()  # folders that changed while a sync ran
         self._folder_changed.connect(self._sync_folder, Qt.ConnectionType.QueuedConnection)
@@ -130,12 +132,17 @@ class SyncController(QObject):
                 watcher.start()
                 self._watchers[name] = watcher
 
+    def _timed_sync(self) -> None:
+        # In a team, a connection another desktop synced within this interval is not
+        # synced again: its state (read from the database) is shown instead.
+        self.sync(automatic=True, fresh_for=sync_interval(self._settings) * 60 * 0.9)
+
     def _sync_folder(self, name: str) -> None:
         if not self.sync(name=name, automatic=True) and self._thread is not None:
             self._waiting.add(name)
 
     def sync(self, full: bool = False, automatic: bool = False,
-             name: str | None = None) -> bool:
+             name: str | None = None, fresh_for: float | None = None) -> bool:
         """Start a sync of every connection (or the one named); False when one is running
         or there are none."""
         if self._thread is not None or not self._has_connections():
@@ -143,7 +150,7 @@ class SyncController(QObject):
                 self.status.show_idle("Nothing to sync: add a connection in Preferences.")
             return False
         self._thread = QThread(self)
-        self._worker = _Worker(self._store.url, full, name)
+        self._worker = _Worker(self._store.url, full, name, fresh_for)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.progressed.connect(self.status.show_running)

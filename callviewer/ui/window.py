@@ -460,9 +460,9 @@ class MainWindow(QMainWindow):
             self.now_playing.toggle()
 
     def _recording_of(self, call_id: int) -> str | None:
-        # Space plays the call the detail shows, as read a moment ago: no query on the way.
-        shown = self.detail.shown(call_id)
-        return shown["recording"] if shown is not None else self.store.recording(call_id)
+        # The store says what plays: a team database's archived recording is fetched into
+        # this desktop's cache on first play.
+        return self.store.recording(call_id)
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.column() == 0 and (index.data() or

@@ -1,0 +1,191 @@
+"""A team database's recordings archive: the bytes in the database, a cache on each desktop.
+
+On PostgreSQL (any server database) the archive is the ``recording_files`` table:
+a recording downloaded by one desktop is in the database, so every desktop can
+play it, and it is backed up with the database and outlives any one desktop. A
+player needs a file, so each desktop writes the recordings it plays to a cache
+folder of its own (`cache_dir`), by the same relative paths as an SQLite
+file's archive folder. A cached copy is trusted while its size and its
+modification time (set to the archiving time) are as the database says: writing
+to the file changes its time, and it is fetched again. Its bytes are checked
+against the archive's sha256 when fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from callviewer.store.schema import calls, recording_files, recordings
+
+log = logging.getLogger(__name__)
+
+CACHE_FOLDER = "team-recordings"
+# A temporary file of a copy being written is left alone this long (another thread of
+# this desktop may be writing it); then it is a leftover.
+TEMPORARY_GRACE_S = 3600
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def cache_dir(url: str) -> Path:
+    """This desktop's cache of a team database's recordings: one folder per database
+    (server, port and database name), under the user's cache folder."""
+    import platformdirs
+    from sqlalchemy.engine import make_url
+
+    from callviewer.paths import APP_NAME
+
+    parsed = make_url(url)
+    where = f"{parsed.host or 'localhost'}-{parsed.port or 'default'}-{parsed.database or ''}"
+    digest = hashlib.sha256(where.encode()).hexdigest()[:10]
+    name = f"{_UNSAFE.sub('_', where)[:60]}-{digest}"
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / CACHE_FOLDER / name
+
+
+def put(conn: Connection, call_id: int, content: bytes) -> None:
+    """Store a recording's bytes (replacing any the call had)."""
+    conn.execute(delete(recording_files).where(recording_files.c.call_id == call_id))
+    conn.execute(insert(recording_files).values(call_id=call_id, content=content))
+
+
+def drop(conn: Connection, call_ids: list[int]) -> None:
+    """Delete the bytes of calls that let go of their recordings (purged, evicted)."""
+    for start in range(0, len(call_ids), 400):
+        conn.execute(delete(recording_files)
+                     .where(recording_files.c.call_id.in_(call_ids[start:start + 400])))
+
+
+def drop_purged(conn: Connection) -> None:
+    """Delete bytes left behind by an upload whose call was purged before it was accepted."""
+    conn.execute(delete(recording_files).where(recording_files.c.call_id.in_(
+        select(calls.c.id).where(calls.c.recording_state == "purged"))))
+
+
+def read(conn: Connection, call_id: int) -> bytes | None:
+    """A recording's bytes, or None when the archive does not hold them."""
+    if conn.dialect.name == "postgresql":
+        # In binary: bytea as text (hex) costs the server and psycopg about three times
+        # as long (tests/bench/bench_team_archive.py).
+        cursor = conn.connection.dbapi_connection.cursor(binary=True)
+        try:
+            cursor.execute("SELECT content FROM recording_files WHERE call_id = %s",
+                           (call_id,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return bytes(row[0]) if row is not None else None
+    content = conn.execute(select(recording_files.c.content)
+                           .where(recording_files.c.call_id == call_id)).scalar()
+    return bytes(content) if content is not None else None
+
+
+def local_copy(reading: Callable[[], AbstractContextManager[Connection]], folder: Path,
+               call_id: int, row: Any, where: str) -> str | None:
+    """This desktop's copy of an archived recording (`row`: recording, path, size, sha256,
+    archived_at): the cached file while it is whole, else fetched from the archive and
+    checked against its sha256; None when it cannot be had."""
+    local = folder / row.path
+    if is_cached(local, row.size, row.archived_at):
+        return str(local)
+    with reading() as conn:
+        content = read(conn, call_id)
+    if content is None:
+        # Archived before the archive moved into the database (schema 0004): a file on
+        # the desktop that downloaded it, which plays there.
+        return row.recording
+    if digest_of(content) != row.sha256:
+        log.warning("The archived recording of call %s is damaged in the database %s.",
+                    call_id, where)
+        return None
+    try:
+        write_cached(local, content, row.archived_at)
+    except OSError as exc:
+        log.warning("Could not cache the recording of call %s in %s: %s", call_id, local, exc)
+        return None
+    return str(local)
+
+
+def digest_of(content: bytes) -> str:
+    """The sha256 the archive keeps for a recording's bytes."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def stamp_ns(archived_at: int) -> int:
+    """The modification time a cached copy carries: its archiving time, to an even second
+    (which every file system keeps exactly, FAT's two-second clock too)."""
+    return archived_at // 2_000_000 * 2 * 1_000_000_000
+
+
+def is_cached(path: Path, size: int | None, archived_at: int | None) -> bool:
+    """True when the cached copy at `path` is whole and untouched since it was written."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return archived_at is not None and stat.st_size == size \
+        and stat.st_mtime_ns == stamp_ns(archived_at)
+
+
+def mark_cached(path: Path, archived_at: int) -> None:
+    """Stamp a file as the whole, untouched copy of the recording archived at `archived_at`."""
+    stamp = stamp_ns(archived_at)
+    os.utime(path, ns=(stamp, stamp))
+
+
+def write_cached(path: Path, content: bytes, archived_at: int) -> None:
+    """Write a recording's bytes to the cache: whole (a temporary file renamed) and stamped."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        temporary.write_bytes(content)
+        mark_cached(temporary, archived_at)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def sweep(conn: Connection, folder: Path) -> int:
+    """Delete cached copies the archive no longer holds as they are (purged, evicted,
+    archived again, damaged); how many. Downloads in progress (.part) are left, and so are
+    copies being written (for an hour).
+
+    A download of this desktop between its rename and its upload could go too (a sync in
+    another process): its upload then finds no file, and the next sync downloads it again.
+    """
+    if not folder.is_dir():
+        return 0
+    found = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*")
+             if path.is_file() and not path.name.endswith(".part")
+             and not (path.name.endswith(".tmp") and _age_s(path) < TEMPORARY_GRACE_S)}
+    archived: dict[str, tuple[int, int]] = {}
+    names = list(found)
+    for start in range(0, len(names), 400):
+        query = select(recordings.c.path, recordings.c.size, recordings.c.archived_at).where(
+            recordings.c.path.in_(names[start:start + 400]))
+        archived.update({path: (size, at) for path, size, at in conn.execute(query)})
+    removed = 0
+    for name, path in found.items():
+        if name not in archived or not is_cached(path, *archived[name]):
+            try:
+                path.unlink()
+                removed += 1
+            except OSError as exc:
+                log.warning("Could not delete the cached recording %s: %s", path, exc)
+    return removed
+
+
+def _age_s(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,0 +1,214 @@
+"""The team's recordings archive: downloaded once, played on every desktop, purged everywhere.
+
+A "desktop" here is a Store opened with data and cache folders of its own, as
+on another computer; on PostgreSQL both open the same database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from callviewer.paths import demo_dir
+from callviewer.store import Store
+from callviewer.store.shared_archive import TEMPORARY_GRACE_S
+
+SIGNED = "https://cdn.example/rec/a.mp3?X-Amz-Signature=abc123&X-Amz-Expires=3600"
+AUDIO = (demo_dir() / "ap-1001.mp3").read_bytes()
+PATH = "agent-platform/c1.mp3"
+
+
+def call(source_id="c1", **fields):
+    return {"source": "agent-platform", "source_id": source_id, **fields}
+
+
+def desktop(url: str, home: Path, monkeypatch) -> Store:
+    """The store as a desktop whose folders are under `home` opens it."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    return Store(url)
+
+
+def archive_one(store: Store, audio: bytes = AUDIO, source_id: str = "c1") -> int:
+    """As a sync leaves it: the call with its source's link, then its download accepted."""
+    row = store.connection("main") or store.add_connection(
+        "main", "calls-api", {"url": "https://api.example"})
+    store.commit_page(row["id"], [call(source_id, recording=f"{SIGNED}&id={source_id}",
+                                       has_recording=True)])
+    call_id = store.call_id("agent-platform", source_id)
+    path = f"agent-platform/{source_id}.mp3"
+    local = store.recordings_dir / path
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_bytes(audio)
+    assert store.recording_archived(call_id, path, len(audio),
+                                    hashlib.sha256(audio).hexdigest())
+    return call_id
+
+
+def stored_bytes(store: Store) -> int:
+    with store.reading() as conn:
+        return conn.execute(text("SELECT count(*) FROM recording_files")).scalar()
+
+
+def test_a_recording_archived_by_one_desktop_plays_on_another_with_the_same_bytes(
+        store_url, tmp_path, monkeypatch):
+    with desktop(store_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+        played_first = first.recording(call_id)
+    with desktop(store_url, tmp_path / "support", monkeypatch) as second:
+        played_second = second.recording(call_id)
+        assert Path(played_second).read_bytes() == AUDIO
+        assert second.recording_info(call_id)["state"] == "archived"
+        assert second.archive_size() == (1, len(AUDIO))
+    assert Path(played_first).read_bytes() == AUDIO
+    if "postgresql" in store_url:
+        # In the database, not in the downloading desktop's folders.
+        assert str(tmp_path / "support") in played_second
+        assert str(tmp_path / "front-desk") not in played_second
+        with Store(store_url) as store:
+            assert stored_bytes(store) == 1
+
+
+def test_it_survives_the_loss_of_the_desktop_that_downloaded_it(postgres_url, tmp_path,
+                                                                monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+    shutil.rmtree(tmp_path / "front-desk")  # the computer is gone, its disk with it
+    with desktop(postgres_url, tmp_path / "new-computer", monkeypatch) as replacement:
+        assert Path(replacement.recording(call_id)).read_bytes() == AUDIO
+
+
+def test_a_purge_removes_the_recording_from_the_archive_and_every_desktop(
+        store_url, tmp_path, monkeypatch):
+    with desktop(store_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+    with desktop(store_url, tmp_path / "support", monkeypatch) as second:
+        cached = Path(second.recording(call_id))
+    with desktop(store_url, tmp_path / "front-desk", monkeypatch) as first:
+        first.write_records([call(is_purged=True, updated_at=5)])
+        assert first.recording(call_id) is None
+        assert first.recording_info(call_id)["state"] == "purged"
+        assert stored_bytes(first) == 0
+        assert not (first.recordings_dir / PATH).exists()
+    with desktop(store_url, tmp_path / "support", monkeypatch) as second:
+        assert second.recording(call_id) is None
+        second.delete_stale_recordings()  # as every sync starts
+        assert not cached.exists()
+
+
+def test_the_size_cap_takes_the_bytes_from_the_archive_and_the_caches(
+        postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        pass
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        cached = Path(second.recording(call_id))
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        assert first.recording_evicted(call_id, SIGNED)
+        assert stored_bytes(first) == 0 and first.archive_size() == (0, 0)
+        assert first.recording(call_id) == SIGNED  # plays from the source again
+        assert not (first.recordings_dir / PATH).exists()
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        assert second.recording(call_id) == SIGNED
+        second.delete_stale_recordings()
+        assert not cached.exists()
+
+
+@pytest.mark.parametrize("damage", ["overwritten", "truncated", "deleted"])
+def test_a_damaged_cached_copy_is_fetched_again(postgres_url, tmp_path, monkeypatch, damage):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        cached = Path(second.recording(call_id))
+        if damage == "overwritten":
+            cached.write_bytes(bytes(len(AUDIO)))  # same size, other bytes
+        elif damage == "truncated":
+            cached.write_bytes(AUDIO[:1000])
+        else:
+            cached.unlink()
+        assert second.recording(call_id) == str(cached)
+        assert cached.read_bytes() == AUDIO
+        # A whole copy is used as it is: not fetched again.
+        with second.writing() as conn:
+            conn.execute(text("UPDATE recording_files SET content = :x"), {"x": b"other"})
+        assert Path(second.recording(call_id)).read_bytes() == AUDIO
+
+
+def test_bytes_damaged_in_the_database_are_refused_not_played(postgres_url, tmp_path,
+                                                              monkeypatch, caplog):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+        with first.writing() as conn:
+            conn.execute(text("UPDATE recording_files SET content = :x"),
+                         {"x": AUDIO[:-1] + b"\0"})
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second, \
+            caplog.at_level(logging.WARNING):
+        assert second.recording(call_id) is None
+        assert not list(second.recordings_dir.rglob("*.mp3"))
+    assert f"The archived recording of call {call_id} is damaged" in caplog.text
+
+
+def test_a_recording_archived_again_replaces_the_cached_copy(postgres_url, tmp_path,
+                                                              monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        call_id = archive_one(first)
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        cached = Path(second.recording(call_id))
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        assert first.recording_evicted(call_id, SIGNED)
+        newer = (demo_dir() / "ap-1002.mp3").read_bytes()
+        assert archive_one(first, newer) == call_id
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        assert second.recording(call_id) == str(cached)
+        assert cached.read_bytes() == newer
+
+
+def test_the_cache_keeps_downloads_in_progress_and_drops_leftovers(
+        postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as store:
+        folder = store.recordings_dir / "agent-platform"
+        folder.mkdir(parents=True)
+        names = ("c9.part", ".c8.mp3.1.2.tmp", ".c7.mp3.1.2.tmp", "c6.mp3")
+        part, writing, left, unknown = (folder / name for name in names)
+        for path in (part, writing, left, unknown):
+            path.write_bytes(b"x")
+        long_ago = os.stat(left).st_mtime - TEMPORARY_GRACE_S - 60
+        for path in (part, left):
+            os.utime(path, (long_ago, long_ago))
+        store.delete_stale_recordings()
+        assert part.exists() and writing.exists()
+        assert not left.exists() and not unknown.exists()
+
+
+def test_a_purge_while_downloading_leaves_no_bytes(postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as store:
+        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)])
+        call_id = store.call_id("agent-platform", "c1")
+        local = store.recordings_dir / PATH
+        local.parent.mkdir(parents=True)
+        local.write_bytes(AUDIO)
+        store.write_records([call(is_purged=True, updated_at=5)])
+        assert not store.recording_archived(call_id, PATH, len(AUDIO), "d")
+        assert stored_bytes(store) == 0 and store.recording(call_id) is None
+
+
+def test_each_team_database_has_a_cache_of_its_own(postgres, tmp_path, monkeypatch):
+    names = [postgres.database(), postgres.database()]
+    try:
+        folders = []
+        for name in names:
+            with desktop(postgres.url(name), tmp_path / "support", monkeypatch) as store:
+                folders.append(store.recordings_dir)
+        assert folders[0] != folders[1]
+        assert all(folder.is_relative_to(tmp_path / "support" / "cache") for folder in folders)
+    finally:
+        for name in names:
+            postgres.drop(name)
