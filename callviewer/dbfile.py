@@ -16,7 +16,7 @@ ENV_VAR = "CALLVIEWER_DB"
 DEFAULT_FILENAME = "callviewer.sqlite3"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 HEAD = REVISIONS[-1]
 
 

@@ -1,8 +1,12 @@
 """The call list's queries: one page of rows in any sort, filter and search, and counts.
 
-Plain SQL on a DB-API connection (`sqlite3`), so that the window can show its
-first rows without importing SQLAlchemy, and so that a list worker thread can
-hold a read connection of its own.
+Plain SQL on a DB-API connection (`sqlite3`, or psycopg 3 for a team's
+PostgreSQL database), so that the window can show its first rows without
+importing SQLAlchemy, and so that a list worker thread can hold a read
+connection of its own. The SQL is written once, with ``?`` parameters; on
+PostgreSQL they become ``%s``, the search is its text search
+(callviewer/textsearch.py), and NULL is asked to sort first, as on SQLite
+(its indexes are built so: migration 0006).
 
 Every sort is ``ORDER BY column, started_at, id`` in one direction; each
 column has an index in that order (store/schema.py), so the first page of any
@@ -15,8 +19,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 # Sort keys the list offers, and the column each sorts by.
 SORTS = {
@@ -80,11 +86,54 @@ class ListSpec:
 DENSE_MATCHES = 5000
 
 
-def where_clause(spec: ListSpec, conn: sqlite3.Connection | None = None) -> tuple[str, list]:
-    """The WHERE clause (with its parameters) that selects the spec's calls.
+def connect(database: Path | str):
+    """A read connection for the list: to an SQLite file (WAL lets it read while the store
+    writes), or, given a PostgreSQL URL (``postgresql+psycopg://…``, password included),
+    to that database, each statement reading what is committed by then."""
+    if isinstance(database, Path):
+        conn = sqlite3.connect(database)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+    import psycopg
 
-    With `conn`, a search is planned by how many calls it matches (see DENSE_MATCHES).
-    """
+    conninfo = database.replace("+psycopg", "", 1)
+    options = {} if "connect_timeout=" in conninfo else {"connect_timeout": 10}
+    conn = psycopg.connect(conninfo, autocommit=True, **options)
+    conn.execute("SET default_transaction_read_only = on")
+    return conn
+
+
+def read_errors() -> tuple[type[Exception], ...]:
+    """What a list read raises when it is interrupted or its database fails."""
+    psycopg = sys.modules.get("psycopg")  # loaded only for a PostgreSQL database
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
+
+
+def interrupt(conn) -> None:
+    """Stop a query running on `conn` in another thread (it raises a read error there)."""
+    if isinstance(conn, sqlite3.Connection):
+        conn.interrupt()
+    else:
+        conn.cancel_safe()
+
+
+def _on_postgresql(conn) -> bool:
+    return conn is not None and not isinstance(conn, sqlite3.Connection)
+
+
+def _run(conn, sql: str, params: Sequence = ()):
+    """Execute on either engine: the SQL's ``?`` become psycopg's ``%s`` (no literal in
+    this module's SQL holds a ``?`` or a ``%``)."""
+    if _on_postgresql(conn):
+        return conn.execute(sql.replace("?", "%s"), params)
+    return conn.execute(sql, params)
+
+
+def where_clause(spec: ListSpec, conn=None, plan: bool = False) -> tuple[str, list]:
+    """The WHERE clause (with its parameters) that selects the spec's calls on `conn`'s
+    engine (SQLite's when None). With `plan`, SQLite's search is planned by how many
+    calls it matches (see DENSE_MATCHES)."""
     terms: list[str] = []
     params: list = []
     if not spec.include_deleted:
@@ -103,11 +152,17 @@ def where_clause(spec: ListSpec, conn: sqlite3.Connection | None = None) -> tupl
     for column, wanted in (("done", spec.done), ("has_recording", spec.has_recording)):
         if wanted is not None:
             terms.append(f"{column} = ?")
-            params.append(1 if wanted else 0)
-    match = match_expression(spec.search)
-    if match is not None:
+            params.append(wanted)
+    if _on_postgresql(conn):
+        from callviewer.textsearch import tsquery
+
+        query = tsquery(spec.search)
+        if query is not None:
+            terms.append(f"id IN (SELECT rowid FROM {_FTS} WHERE document @@ CAST(? AS tsquery))")
+            params.append(query)
+    elif (match := match_expression(spec.search)) is not None:
         # "+id" keeps SQLite from driving the query by the matches' rowids.
-        probe = "+id" if conn is not None and _is_dense(conn, match) else "id"
+        probe = "+id" if plan and _is_dense(conn, match) else "id"
         terms.append(f"{probe} IN (SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH ?)")
         params.append(match)
     return (" WHERE " + " AND ".join(terms)) if terms else "", params
@@ -129,61 +184,67 @@ def match_expression(user_text: str) -> str | None:
     return " ".join(quoted)
 
 
-def order_clause(spec: ListSpec, reverse: bool = False) -> str:
-    """ORDER BY for the spec's sort; `reverse` reads it from the other end."""
-    way = "DESC" if spec.descending != reverse else "ASC"
+def order_clause(spec: ListSpec, reverse: bool = False, conn=None) -> str:
+    """ORDER BY for the spec's sort on `conn`'s engine (SQLite's when None), NULL the
+    smallest value on both; `reverse` reads it from the other end."""
+    descending = spec.descending != reverse
+    way = "DESC" if descending else "ASC"
+    if _on_postgresql(conn):
+        way += " NULLS LAST" if descending else " NULLS FIRST"
     column = SORTS[spec.sort]
     keys = [column] if column == "started_at" else [column, "started_at"]
     return " ORDER BY " + ", ".join(f"{key} {way}" for key in [*keys, "id"])
 
 
-def page(conn: sqlite3.Connection, spec: ListSpec, offset: int, limit: int,
+def page(conn, spec: ListSpec, offset: int, limit: int,
          total: int | None = None) -> list[tuple]:
     """Rows offset..offset+limit of the list (fewer at its end), each in ROW_COLUMNS order.
 
     With `total` known, an offset past the middle is read backwards from the end.
     """
-    where, params = where_clause(spec, conn)
+    where, params = where_clause(spec, conn, plan=True)
     limit = max(0, limit if total is None else min(limit, total - offset))
     if total is not None and offset > total // 2:
         from_end = total - offset - limit
-        rows = conn.execute(f"SELECT {_SELECT} FROM calls{where}{order_clause(spec, True)}"
-                            f" LIMIT ? OFFSET ?", [*params, limit, max(0, from_end)]).fetchall()
+        order = order_clause(spec, reverse=True, conn=conn)
+        rows = _run(conn, f"SELECT {_SELECT} FROM calls{where}{order} LIMIT ? OFFSET ?",
+                    [*params, limit, max(0, from_end)]).fetchall()
         rows.reverse()
         return rows
-    return conn.execute(f"SELECT {_SELECT} FROM calls{where}{order_clause(spec)} LIMIT ? OFFSET ?",
-                        [*params, limit, offset]).fetchall()
+    order = order_clause(spec, conn=conn)
+    return _run(conn, f"SELECT {_SELECT} FROM calls{where}{order} LIMIT ? OFFSET ?",
+                [*params, limit, offset]).fetchall()
 
 
-def count(conn: sqlite3.Connection, spec: ListSpec) -> int:
+def count(conn, spec: ListSpec) -> int:
     """How many calls the spec selects."""
-    where, params = where_clause(spec)
-    return conn.execute(f"SELECT count(*) FROM calls{where}", params).fetchone()[0]
+    where, params = where_clause(spec, conn)
+    return _run(conn, f"SELECT count(*) FROM calls{where}", params).fetchone()[0]
 
 
-def position(conn: sqlite3.Connection, spec: ListSpec, call_id: int) -> int | None:
+def position(conn, spec: ListSpec, call_id: int) -> int | None:
     """The row of a call in the list, or None when the spec does not select it.
 
     Counts the rows ordered before it as a sum of index range counts, each a
     row-value comparison on the sort's index.
     """
-    where, params = where_clause(spec)
+    where, params = where_clause(spec, conn)
     key_columns = _key_columns(spec)
-    found = conn.execute(f"SELECT {', '.join(key_columns)} FROM calls{where}"
-                         f"{' AND' if where else ' WHERE'} id = ?", [*params, call_id]).fetchone()
+    found = _run(conn, f"SELECT {', '.join(key_columns)} FROM calls{where}"
+                       f"{' AND' if where else ' WHERE'} id = ?", [*params, call_id]).fetchone()
     if found is None:
         return None
     joiner = " AND" if where else " WHERE"
-    return sum(conn.execute(f"SELECT count(*) FROM calls{where}{joiner} {piece}",
-                            [*params, *piece_params]).fetchone()[0]
+    return sum(_run(conn, f"SELECT count(*) FROM calls{where}{joiner} {piece}",
+                    [*params, *piece_params]).fetchone()[0]
                for piece, piece_params in _before(key_columns, found, spec.descending))
 
 
-def ids(conn: sqlite3.Connection, spec: ListSpec) -> list[int]:
+def ids(conn, spec: ListSpec) -> list[int]:
     """Every call id the spec selects, in list order (for export)."""
-    where, params = where_clause(spec)
-    return [row[0] for row in conn.execute(
-        f"SELECT id FROM calls{where}{order_clause(spec)}", params)]
+    where, params = where_clause(spec, conn)
+    order = order_clause(spec, conn=conn)
+    return [row[0] for row in _run(conn, f"SELECT id FROM calls{where}{order}", params)]
 
 
 def _is_dense(conn: sqlite3.Connection, match: str) -> bool:
@@ -200,8 +261,8 @@ def _key_columns(spec: ListSpec) -> list[str]:
 def _before(columns: Sequence[str], values: Sequence,
             descending: bool) -> list[tuple[str, list]]:
     """Disjoint SQL conditions, with their parameters, that together hold for the rows
-    ordered before `values` (SQLite orders NULL first). Each is one range of the sort's
-    index, so counting them one by one reads only the index."""
+    ordered before `values` (NULL first, as order_clause has it). Each is one range of
+    the sort's index, so counting them one by one reads only the index."""
     column, value = columns[0], values[0]
     pieces: list[tuple[str, list]] = []
     if descending:  # before = larger; NULL is the smallest

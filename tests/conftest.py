@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pg_server import PostgresServer, ServerError
-
-ENGINES = ("sqlite", "postgresql")
+from pg_server import ENGINES, PostgresServer, ServerError
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+# The engines the store runs on, as tests parametrise them.
+ENGINES = ("sqlite", "postgresql")
 USER = "callviewer"
 PASSWORD = "team-secret"
 SERVICE_USER = "postgres"  # the system user Debian's postgresql package creates

@@ -9,7 +9,6 @@ thread of its own; until then the model shows what it has read.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -50,21 +49,13 @@ _ALIGNED = tuple({"duration": _RIGHT, "score": _RIGHT, "notes": _RIGHT, "recordi
                   "direction": _CENTRE, "done": _CENTRE}.get(key) for key, _t, _s in COLUMNS)
 
 
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    """A read connection for the list (WAL lets it read while the store writes)."""
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA query_only = ON")
-    conn.execute("PRAGMA busy_timeout = 5000")
-    return conn
-
-
 class _Count(threading.Thread):
     """Counts a spec's calls on a connection of its own; `cancel` interrupts it."""
 
-    def __init__(self, path: Path, spec: ListSpec, done) -> None:
+    def __init__(self, database: Path | str, spec: ListSpec, done) -> None:
         super().__init__(daemon=True, name="list-count")
-        self._path, self._spec, self._done = path, spec, done
-        self._conn: sqlite3.Connection | None = None
+        self._database, self._spec, self._done = database, spec, done
+        self._conn = None
         self._lock = threading.Lock()
         self._canceled = False
         self.finished = threading.Event()
@@ -75,9 +66,9 @@ class _Count(threading.Thread):
             with self._lock:
                 if self._canceled:
                     return
-                self._conn = connect_readonly(self._path)
+                self._conn = listing.connect(self._database)
             self.total = listing.count(self._conn, self._spec)
-        except sqlite3.Error:
+        except listing.read_errors():
             pass  # interrupted, or unreadable: whoever needs the count counts again
         finally:
             with self._lock:
@@ -92,7 +83,7 @@ class _Count(threading.Thread):
         with self._lock:
             self._canceled = True
             if self._conn is not None:
-                self._conn.interrupt()
+                listing.interrupt(self._conn)
 
 
 class _Row:
@@ -152,10 +143,11 @@ class CallListModel(QAbstractTableModel):
     count_changed = Signal(object, bool)
     _counted = Signal(int, int)  # (generation, total), from the counting thread
 
-    def __init__(self, path: Path, parent: QObject | None = None) -> None:
+    def __init__(self, database: Path | str, parent: QObject | None = None) -> None:
+        """`database`: an SQLite file, or a PostgreSQL URL (see listing.connect)."""
         super().__init__(parent)
-        self._path = path
-        self._conn = connect_readonly(path)
+        self._database = database
+        self._conn = listing.connect(database)
         self._spec = ListSpec()
         self._rows = 0
         self._total: int | None = None
@@ -282,7 +274,7 @@ class CallListModel(QAbstractTableModel):
             return
         self._rows, self._total = len(first), None
         generation = self._generation
-        self._counting = _Count(self._path, self._spec,
+        self._counting = _Count(self._database, self._spec,
                                 lambda total: self._counted.emit(generation, total))
         self._counting.start()
 

@@ -152,14 +152,15 @@ class EmptyState(QWidget):
 class MainWindow(QMainWindow):
     """The application window over one store.
 
-    Built in two steps, so that the list paints first: `MainWindow(path)` is the list,
-    read straight from the SQLite file (filter bar, table, count, the menus' titles);
+    Built in two steps, so that the list paints first: `MainWindow(database)` is the list,
+    read straight from the SQLite file or PostgreSQL database (filter bar, table, count,
+    the menus' titles);
     `attach(store)` adds everything that needs the store (the detail, the player, sync,
     the commands), which start-up does right after the first paint.
     `MainWindow.over(store)` does both at once.
     """
 
-    def __init__(self, path: Path, settings: QSettings | None = None) -> None:
+    def __init__(self, database: Path | str, settings: QSettings | None = None) -> None:
         super().__init__()
         self.store: Store | None = None
         self.settings = settings or QSettings()
@@ -167,7 +168,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Call Viewer")
 
         self.filters = FilterBar()
-        self.model = CallListModel(path, self)
+        self.model = CallListModel(database, self)
         self.table = CallTable()
         self.table.setModel(self.model)
         self.empty = EmptyState()
@@ -203,10 +204,8 @@ class MainWindow(QMainWindow):
 
     @classmethod
     def over(cls, store: Store, settings: QSettings | None = None) -> MainWindow:
-        """The whole window over an SQLite store, in one step."""
-        if store.path is None:
-            raise ValueError("The window reads an SQLite store.")
-        window = cls(store.path, settings)
+        """The whole window over a store, in one step."""
+        window = cls(store.path or store.url, settings)
         window.attach(store)
         return window
 

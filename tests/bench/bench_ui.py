@@ -119,7 +119,7 @@ def specs(now: int, tries: int) -> list[ListSpec]:
 
 
 def baseline_sql(spec: ListSpec, conn) -> tuple[str, list]:
-    where, params = listing.where_clause(spec, conn)
+    where, params = listing.where_clause(spec, conn, plan=True)
     return (f"SELECT {', '.join(listing.ROW_COLUMNS)} FROM calls{where}"
             f"{listing.order_clause(spec)}", params)
 

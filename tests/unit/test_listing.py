@@ -1,11 +1,12 @@
-"""The list's SQL: every sort, filter and search against the same answer computed in Python."""
+"""The list's SQL: every sort, filter and search against the same answer computed in Python,
+on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import random
-import sqlite3
 
 import pytest
+from pg_server import ENGINES
 
 from callviewer import listing
 from callviewer.listing import ROW_COLUMNS, SORTS, ListSpec
@@ -39,25 +40,33 @@ def make_calls(count: int, seed: int = 3) -> list[dict]:
     return calls
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("listing") / "calls.sqlite3"
-    with Store(str(path)) as store:
+@pytest.fixture(scope="module", params=ENGINES)
+def db(request, tmp_path_factory):
+    """The list's read connection to 400 calls, on each engine."""
+    if request.param == "sqlite":
+        database = tmp_path_factory.mktemp("listing") / "calls.sqlite3"
+    else:
+        server = request.getfixturevalue("postgres")
+        name = server.database()
+        database = server.url(name)
+    with Store(str(database)) as store:
         store.write_records(make_calls(400))
-    conn = sqlite3.connect(path)
+    conn = listing.connect(database)
     yield conn
     conn.close()
+    if request.param == "postgresql":
+        server.drop(name)
 
 
-def everything(conn: sqlite3.Connection) -> list[dict]:
+def everything(conn) -> list[dict]:
     rows = conn.execute("SELECT * FROM calls").fetchall()
     names = [d[0] for d in conn.execute("SELECT * FROM calls").description]
     summaries = dict(conn.execute("SELECT rowid, summary FROM calls_fts").fetchall())
     return [{**dict(zip(names, row, strict=True)), "indexed": summaries[row[0]]} for row in rows]
 
 
-def expected(conn: sqlite3.Connection, spec: ListSpec) -> list[int]:
-    """The spec's ids computed in Python, with SQLite's NULLs-first ordering."""
+def expected(conn, spec: ListSpec) -> list[int]:
+    """The spec's ids computed in Python, NULL the smallest value (on both engines)."""
     rows = [r for r in everything(conn)
             if (spec.include_deleted or r["deleted_at"] is None)
             and (not spec.outcomes or r["outcome"] in spec.outcomes)

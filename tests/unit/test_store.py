@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import sqlite3
 
 import pytest
@@ -51,15 +52,35 @@ def test_new_database_has_the_head_schema_and_settings(tmp_path):
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
+def _migration(name: str):
+    spec = importlib.util.spec_from_file_location(name, MIGRATIONS / "versions" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NULLS_FIRST = _migration("0006_postgresql_list_order").INDEXES
+
+
 def test_migrations_build_exactly_the_schema_the_code_uses(store_url):
     with Store(store_url) as store, store.engine.connect() as conn:
+        postgresql = conn.dialect.name == "postgresql"
         # The full-text index (on SQLite with its shadow tables) is made by SQL, outside
-        # the metadata.
+        # the metadata; so is the NULL order of PostgreSQL's list indexes (checked below).
         context = MigrationContext.configure(conn, opts={
             "include_name": lambda name, kind, _parent: not (
-                kind == "table" and name.startswith("calls_fts"))})
+                kind == "table" and name.startswith("calls_fts")),
+            "include_object": lambda _object, name, kind, _reflected, _compare_to: not (
+                postgresql and kind == "index" and name in NULLS_FIRST)})
         differences = compare_metadata(context, metadata)
+        if postgresql:
+            made = dict(conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes "
+                                             "WHERE tablename = 'calls'").all())
     assert differences == []
+    if postgresql:
+        for name, columns in NULLS_FIRST.items():
+            keys = ", ".join(f"{column} NULLS FIRST" for column in columns)
+            assert made[name].endswith(f"({keys}, deleted_at)")
 
 
 def test_known_revisions_match_the_migration_scripts():

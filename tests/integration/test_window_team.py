@@ -1,0 +1,123 @@
+"""The window on a team's PostgreSQL database: the same list, sorts, filters and search as
+on an SQLite file with the same calls, driven by the keyboard and the header."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from windows import open_window
+
+from callviewer.paths import demo_dir
+from callviewer.store import Store
+from callviewer.sync.importer import import_paths
+
+TEMPLATE = "demo_template"
+
+
+@pytest.fixture(scope="session")
+def demo_template(postgres):
+    """A PostgreSQL database holding the demo calls, imported once, to copy per test."""
+    with Store(postgres.url(TEMPLATE) if _exists(postgres) else _created(postgres)) as store:
+        if not store.summary()["calls"]:
+            assert import_paths(store, [demo_dir()]).rejected == 0
+    return TEMPLATE
+
+
+def _exists(postgres) -> bool:
+    return bool(postgres.sql(f"SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}'"))
+
+
+def _created(postgres) -> str:
+    postgres.sql(f"CREATE DATABASE {TEMPLATE}")
+    return postgres.url(TEMPLATE)
+
+
+@pytest.fixture
+def team_db(postgres, demo_template):
+    """A team database with the demo calls, imported in the same order as the SQLite `db`
+    fixture's, so both have the same ids."""
+    name = postgres.database()
+    postgres.drop(name)
+    postgres.sql(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
+    yield postgres.url(name)
+    postgres.drop(name)
+
+
+def shown(window) -> list[tuple]:
+    """Every row of the list as displayed, with its call id."""
+    model = window.model
+    model.ensure_counted()
+    return [(model.call_id(row), *(model.index(row, column).data()
+                                   for column in range(model.columnCount())))
+            for row in range(model.rowCount())]
+
+
+def click_header(qtbot, window, column: int) -> None:
+    header = window.table.horizontalHeader()
+    middle = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(middle, header.height() // 2))
+
+
+def search(qtbot, window, text: str) -> None:
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    window.filters.search.selectAll()
+    spec = window.model.spec
+    qtbot.keyClicks(window.filters.search, text)
+    qtbot.waitUntil(lambda: window.model.spec != spec)
+
+
+def test_every_sort_filter_and_search_lists_what_the_sqlite_file_lists(
+        qtbot, db, team_db, tmp_path):
+    local = open_window(qtbot, db, tmp_path / "local")
+    team = open_window(qtbot, team_db, tmp_path / "team")
+    assert team.store.path is None
+    assert shown(team) == shown(local) and len(shown(team)) > 10
+
+    steps = [
+        lambda window: click_header(qtbot, window, 3),  # who
+        lambda window: click_header(qtbot, window, 3),  # who, the other way
+        lambda window: click_header(qtbot, window, 4),  # duration
+        lambda window: click_header(qtbot, window, 6),  # score: NULLs on both engines
+        lambda window: click_header(qtbot, window, 6),
+        lambda window: search(qtbot, window, "appoint"),  # a prefix, as typed
+        lambda window: search(qtbot, window, "natarajan"),
+        lambda window: search(qtbot, window, "ZOE"),  # case and accents ignored
+        lambda window: qtbot.keyClick(window.filters.search, Qt.Key.Key_Escape),
+        lambda window: _choose(qtbot, window.filters.outcome),
+        lambda window: _choose(qtbot, window.filters.direction),
+        lambda window: _choose(qtbot, window.filters.done),
+        lambda window: _choose(qtbot, window.filters.recording),
+        lambda window: qtbot.mouseClick(window.filters.deleted, Qt.MouseButton.LeftButton),
+    ]
+    for number, step in enumerate(steps):
+        for window in (local, team):
+            step(window)
+        assert team.model.spec == local.model.spec, number
+        assert shown(team) == shown(local), f"step {number}: {team.model.spec}"
+        assert team.count_label.text() == local.count_label.text()
+
+
+def _choose(qtbot, combo) -> None:
+    """The next choice of a filter's menu, by the keyboard."""
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+
+
+def test_the_current_call_stays_through_a_filter_and_the_detail_follows(
+        qtbot, team_db, tmp_path):
+    window = open_window(qtbot, team_db, tmp_path)
+    for _ in range(3):
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    current = window.current_call_id()
+    assert window.detail.current_call_id == current
+    qtbot.mouseClick(window.filters.deleted, Qt.MouseButton.LeftButton)
+    assert window.model.spec.include_deleted
+    assert window.current_call_id() == window.detail.current_call_id == current
+    qtbot.keyClick(window.table, Qt.Key.Key_End)
+    assert window.detail.current_call_id == window.model.call_id(window.model.rowCount() - 1)
