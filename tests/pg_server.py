@@ -60,8 +60,7 @@ class PostgresServer:
         self._names = itertools.count(1)
         try:
             self._init()
-            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
-                      "-w", "-t", "60", "start")
+            self.start()
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
@@ -90,10 +89,19 @@ class PostgresServer:
             cursor = conn.execute(statement)
             return cursor.fetchall() if cursor.description else []
 
+    def start(self) -> None:
+        """Start the server (again, after `halt`)."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
+                  "-w", "-t", "60", "start")
+
+    def halt(self) -> None:
+        """Stop the server as a restart does, closing every connection; `start` again."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
     def stop(self) -> None:
-        """Stop the server (fast: open connections are closed) and delete its folder."""
+        """Stop the server for good and delete its folder."""
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self.halt()
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -18,9 +19,9 @@ from callviewer.dbfile import DEFAULT_FILENAME, resolve_url, sqlite_path
 from callviewer.recording_state import ARCHIVED
 from callviewer.store import calls as call_writes
 from callviewer.store import connections as sync_connections
+from callviewer.store import live, shared_archive, turns
 from callviewer.store import notes as note_writes
 from callviewer.store import recordings as archive
-from callviewer.store import shared_archive, turns
 from callviewer.store.database import (
     WRITE_OPTION,
     StoreError,
@@ -29,6 +30,7 @@ from callviewer.store.database import (
     open_engine,
 )
 from callviewer.store.export import iter_calls, iter_canonical
+from callviewer.store.local_drafts import LocalDrafts
 from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure_schema
 from callviewer.store.notes import NEW_NOTE
 from callviewer.store.schema import calls, recordings, store_settings
@@ -59,9 +61,13 @@ class Store:
                 raise explain(exc, self.where) from exc
             raise
         # A server database is a team's: its recordings archive is in the database, and
-        # this desktop's copies of them are a cache (store/shared_archive.py).
-        self.shared_archive = self.engine.dialect.name != "sqlite"
+        # this desktop's copies of them are a cache (store/shared_archive.py); its changes
+        # are announced to the other desktops (store/live.py), and note drafts stay on this
+        # desktop (store/local_drafts.py).
+        self.team = self.engine.dialect.name != "sqlite"
         self.recordings_dir = self._recordings_dir()
+        self.origin = uuid.uuid4().hex  # this Store, in its announcements
+        self._local_drafts = self._team_drafts() if self.team else None
 
     def close(self) -> None:
         """Release the database's connections."""
@@ -95,12 +101,38 @@ class Store:
                 raise explain(exc, self.where) from exc
             raise
 
+    def _team_drafts(self) -> LocalDrafts:
+        from callviewer.paths import data_dir
+
+        name = shared_archive.database_name(self.url)
+        return LocalDrafts(data_dir() / "team-drafts" / f"{name}.sqlite3")
+
+    def _announce(self, conn: Connection, call_ids: Iterable[int] | None,
+                  sync: bool = False) -> None:
+        """Tell a team's other desktops, when this transaction commits, which calls it
+        changed (None: many, or new ones) and whether a sync's state changed."""
+        if self.team:
+            live.announce(conn, self.origin, call_ids, sync)
+
+    def watch(self, on_change: Callable[[dict], None],
+              on_reachable: Callable[[bool], None]) -> Callable[[], None]:
+        """Hear the other desktops' changes: `on_change({"calls": ids or None, "sync":
+        bool})` and `on_reachable(bool)`, called from a thread of their own (see
+        store/live.py). Returns what stops it. One desktop's SQLite file: nothing to hear."""
+        if not self.team:
+            return lambda: None
+        watcher = live.Watcher(self.engine, self.origin, on_change, on_reachable)
+        watcher.start()
+        return watcher.stop
+
     def write_records(self, records: list[dict]) -> call_writes.WriteCounts:
         """Upsert validated partial records, all in one transaction."""
         with self.writing() as conn:
             counts = call_writes.write_records(conn, records, now_micros())
             if counts.purged_archives:
                 archive.let_go(conn, counts.purged_archives)
+            if counts.new or counts.updated:
+                self._announce(conn, None)
         if counts.purged_archives:
             self.delete_stale_recordings()
         return counts
@@ -109,26 +141,36 @@ class Store:
         """Mark a call done (or not) locally; imports never change it back."""
         with self.writing() as conn:
             call_writes.set_done(conn, call_id, done)
+            self._announce(conn, [call_id])
 
     def add_note(self, call_id: int, author: str, body: str) -> int:
         """Add a staff note to a call; returns its id."""
         with self.writing() as conn:
-            return note_writes.add_note(conn, call_id, author, body, now_micros())
+            note_id = note_writes.add_note(conn, call_id, author, body, now_micros())
+            self._announce(conn, [call_id])
+        self._saved(call_id, NEW_NOTE)
+        return note_id
 
     def update_note(self, note_id: int, body: str) -> None:
         """Replace a staff note's text."""
         with self.writing() as conn:
-            note_writes.update_note(conn, note_id, body, now_micros())
+            call_id = note_writes.update_note(conn, note_id, body, now_micros())
+            self._announce(conn, [call_id])
+        self._saved(call_id, note_id)
 
     def delete_note(self, note_id: int) -> dict:
         """Delete a staff note; returns it so `restore_note` can undo."""
         with self.writing() as conn:
-            return note_writes.delete_note(conn, note_id)
+            note = note_writes.delete_note(conn, note_id)
+            self._announce(conn, [note["call_id"]])
+        self._saved(note["call_id"], note_id)
+        return note
 
     def restore_note(self, note: dict) -> None:
         """Undo a `delete_note`."""
         with self.writing() as conn:
             note_writes.restore_note(conn, note)
+            self._announce(conn, [note["call_id"]])
 
     def notes_of(self, call_id: int) -> list[dict]:
         """A call's staff notes, oldest first."""
@@ -136,19 +178,33 @@ class Store:
             return note_writes.notes_of(conn, [call_id]).get(call_id, [])
 
     def save_draft(self, call_id: int, note_id: int, body: str, cursor: int = 0) -> None:
-        """Keep a note editor's text as it is typed; note_id NEW_NOTE is a new note."""
+        """Keep a note editor's text as it is typed; note_id NEW_NOTE is a new note.
+        (A team database's drafts are kept on this desktop, reachable or not.)"""
+        if self._local_drafts is not None:
+            self._local_drafts.save(call_id, note_id, body, cursor, now_micros())
+            return
         with self.writing() as conn:
             note_writes.save_draft(conn, call_id, note_id, body, cursor, now_micros())
 
     def discard_draft(self, call_id: int, note_id: int) -> None:
         """Forget a draft; saving the note does this by itself."""
+        if self._local_drafts is not None:
+            self._local_drafts.discard(call_id, note_id)
+            return
         with self.writing() as conn:
             note_writes.discard_draft(conn, call_id, note_id)
 
     def drafts_of(self, call_id: int) -> dict[int, dict]:
         """A call's unsaved drafts by note id: {body, cursor, updated_at}."""
+        if self._local_drafts is not None:
+            return self._local_drafts.of(call_id)
         with self.reading() as conn:
             return note_writes.drafts_of(conn, call_id)
+
+    def _saved(self, call_id: int, note_id: int) -> None:
+        """A note was saved or deleted: its draft goes (an SQLite store's went with it)."""
+        if self._local_drafts is not None:
+            self._local_drafts.discard(call_id, note_id)
 
     def call(self, call_id: int) -> dict | None:
         """One call for display: every column (times in epoch microseconds, JSON decoded)
@@ -176,7 +232,7 @@ class Store:
                 .where(calls.c.id == call_id)).first()
         if row is None:
             return None
-        if not self.shared_archive or row.recording_state != ARCHIVED or row.path is None:
+        if not self.team or row.recording_state != ARCHIVED or row.path is None:
             return row.recording
         return shared_archive.local_copy(self.reading, self.recordings_dir, call_id, row,
                                          self.where)
@@ -258,6 +314,7 @@ class Store:
         """Record how a connection's sync went (see store/connections.py set_status)."""
         with self.writing() as conn:
             sync_connections.set_status(conn, connection_id, **values)
+            self._announce(conn, [], sync=True)
 
     def commit_page(self, connection_id: int, records: list[dict],
                     cursor: dict | EllipsisType | None = ...,
@@ -277,6 +334,8 @@ class Store:
                                      connection_id)
             if counts.purged_archives:
                 archive.let_go(conn, counts.purged_archives)
+            if counts.new or counts.updated:
+                self._announce(conn, None)
             if cursor is not ...:
                 sync_connections.save_cursor(conn, connection_id, cursor)
             sync_connections.save_fingerprints(conn, connection_id, list(files), now_micros())
@@ -299,7 +358,7 @@ class Store:
     def _recordings_dir(self) -> Path:
         """The folder of this store's recordings, by their archive paths: an SQLite file's
         archive (store/recordings.py); a team database's cache on this desktop."""
-        if self.shared_archive:
+        if self.team:
             return shared_archive.cache_dir(self.url)
         from callviewer.paths import data_dir
 
@@ -334,7 +393,7 @@ class Store:
         """
         local, now = self.recordings_dir / path, now_micros()
         plays = str(local)
-        if self.shared_archive:
+        if self.team:
             with self.reading() as conn:
                 if not archive.still_wanted(conn, call_id):
                     return False
@@ -349,9 +408,10 @@ class Store:
                 shared_archive.put(conn, call_id, content)
         with self.writing() as conn:
             accepted = archive.archived(conn, call_id, path, plays, size, digest, now)
-            if not accepted and self.shared_archive:
+            self._announce(conn, [call_id])
+            if not accepted and self.team:
                 shared_archive.drop(conn, [call_id])
-        if accepted and self.shared_archive:
+        if accepted and self.team:
             with suppress(OSError):  # swept meanwhile: fetched from the archive when played
                 shared_archive.mark_cached(local, now)
         return accepted
@@ -364,11 +424,13 @@ class Store:
                 archive.failed(conn, call_id, error)
             else:
                 archive.set_state(conn, call_id, state, error)
+                self._announce(conn, [call_id])
 
     def recording_evicted(self, call_id: int, reference: str) -> bool:
         """Give up an archived copy for the size cap; the call plays from `reference` again."""
         with self.writing() as conn:
             path = archive.evicted(conn, call_id, reference, now_micros())
+            self._announce(conn, [call_id])
         if path is not None:
             self.delete_stale_recordings()
         return path is not None
@@ -431,7 +493,7 @@ class Store:
         A team database's cache also drops copies the archive no longer holds as they are."""
         with self.reading() as conn:
             stale = archive.stale_files(conn)
-            if self.shared_archive:
+            if self.team:
                 shared_archive.sweep(conn, self.recordings_dir)
         done = []
         for call_id, path in stale:
@@ -443,10 +505,10 @@ class Store:
                 log.warning("Could not delete the archived recording %s: %s", path, exc)
                 continue
             done.append(call_id)
-        if done or self.shared_archive:
+        if done or self.team:
             with self.writing() as conn:
                 archive.forget_stale(conn, done)
-                if self.shared_archive:
+                if self.team:
                     shared_archive.drop_purged(conn)
         return len(done)
 

@@ -20,13 +20,14 @@ def add_note(conn: Connection, call_id: int, author: str, body: str, now: int) -
     return note_id
 
 
-def update_note(conn: Connection, note_id: int, body: str, now: int) -> None:
-    """Replace a note's text."""
+def update_note(conn: Connection, note_id: int, body: str, now: int) -> int:
+    """Replace a note's text; returns its call's id."""
     call_id = conn.execute(
         update(notes).where(notes.c.id == note_id).values(body=body, updated_at=now)
         .returning(notes.c.call_id)).scalar_one()
     discard_draft(conn, call_id, note_id)
     _refresh(conn, call_id)
+    return call_id
 
 
 def delete_note(conn: Connection, note_id: int) -> dict:

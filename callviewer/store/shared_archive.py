@@ -38,18 +38,25 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def cache_dir(url: str) -> Path:
-    """This desktop's cache of a team database's recordings: one folder per database
-    (server, port and database name), under the user's cache folder."""
+    """This desktop's cache of a team database's recordings: one folder per database,
+    under the user's cache folder."""
     import platformdirs
-    from sqlalchemy.engine import make_url
 
     from callviewer.paths import APP_NAME
+
+    return (Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / CACHE_FOLDER
+            / database_name(url))
+
+
+def database_name(url: str) -> str:
+    """A file name for a team database (server, port and database name), for what this
+    desktop keeps of it."""
+    from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     where = f"{parsed.host or 'localhost'}-{parsed.port or 'default'}-{parsed.database or ''}"
     digest = hashlib.sha256(where.encode()).hexdigest()[:10]
-    name = f"{_UNSAFE.sub('_', where)[:60]}-{digest}"
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / CACHE_FOLDER / name
+    return f"{_UNSAFE.sub('_', where)[:60]}-{digest}"
 
 
 def put(conn: Connection, call_id: int, content: bytes) -> None:
