@@ -81,9 +81,15 @@ class Store:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection in a read transaction."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A connection in a read transaction; environment faults (a server out of reach)
+        become StoreError."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            if is_environment_fault(exc):
+                raise explain(exc, self.where) from exc
+            raise
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:

@@ -24,23 +24,26 @@ class LocalDrafts:
     """Drafts by (call id, note id) in an SQLite file of their own."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        with self._connect() as conn:
-            conn.execute(_SCHEMA)
+        self.path = path  # made by the first draft
 
     def save(self, call_id: int, note_id: int, body: str, cursor: int, now: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
+            conn.execute(_SCHEMA)
             conn.execute("INSERT INTO drafts VALUES (?, ?, ?, ?, ?) ON CONFLICT (call_id, note_id) "
                          "DO UPDATE SET body = excluded.body, cursor = excluded.cursor, "
                          "updated_at = excluded.updated_at", (call_id, note_id, body, cursor, now))
 
     def discard(self, call_id: int, note_id: int) -> None:
+        if not self.path.exists():
+            return
         with self._connect() as conn:
             conn.execute("DELETE FROM drafts WHERE call_id = ? AND note_id = ?",
                          (call_id, note_id))
 
     def of(self, call_id: int) -> dict[int, dict]:
+        if not self.path.exists():
+            return {}
         with self._connect() as conn:
             rows = conn.execute("SELECT note_id, body, cursor, updated_at FROM drafts "
                                 "WHERE call_id = ?", (call_id,)).fetchall()

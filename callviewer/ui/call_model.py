@@ -9,8 +9,10 @@ thread of its own; until then the model shows what it has read.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
+from contextlib import suppress
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
@@ -19,6 +21,8 @@ from callviewer import listing
 from callviewer.listing import ROW_COLUMNS, ListSpec
 from callviewer.recording_state import GLYPHS, MEANINGS
 from callviewer.ui import formatting
+
+log = logging.getLogger(__name__)
 
 PAGE = 200
 CACHED_PAGES = 64
@@ -141,6 +145,8 @@ class CallListModel(QAbstractTableModel):
 
     # (total or None while counting, whether filters or a search narrow the list)
     count_changed = Signal(object, bool)
+    # A sentence: the list could not be read (a server out of reach); it shows what it has.
+    read_failed = Signal(str)
     _counted = Signal(int, int)  # (generation, total), from the counting thread
 
     def __init__(self, database: Path | str, parent: QObject | None = None) -> None:
@@ -201,14 +207,14 @@ class CallListModel(QAbstractTableModel):
             for offset, row in enumerate(rows):
                 if row.call_id == call_id:
                     return number * PAGE + offset
-        at = listing.position(self._conn, self._spec, call_id)
+        at = self._read(listing.position, self._spec, call_id, default=None)
         if at is not None and at >= self._rows:
             self._wait_for_count()
         return at if at is not None and at < self._rows else None
 
     def listed_ids(self) -> list[int]:
         """Every listed call's id, in list order (for export)."""
-        return listing.ids(self._conn, self._spec)
+        return self._read(listing.ids, self._spec, default=[])
 
     def ensure_counted(self) -> None:
         """Count now (End needs the last row before the count thread is done)."""
@@ -267,7 +273,8 @@ class CallListModel(QAbstractTableModel):
         if self._counting is not None:
             self._counting.cancel()  # a count for the last spec is of no use now
             self._counting = None
-        first = [_Row(values) for values in listing.page(self._conn, self._spec, 0, PAGE)]
+        first = [_Row(values) for values in self._read(listing.page, self._spec, 0, PAGE,
+                                                       default=[])]
         self._pages[0] = first
         if len(first) < PAGE:
             self._rows = self._total = len(first)
@@ -292,7 +299,9 @@ class CallListModel(QAbstractTableModel):
         if counting is not None:
             counting.finished.wait()
             total = counting.total
-        self._set_total(listing.count(self._conn, self._spec) if total is None else total)
+        if total is None:
+            total = self._read(listing.count, self._spec, default=self._rows)
+        self._set_total(total)
 
     def _set_total(self, total: int) -> None:
         self._total = total
@@ -308,14 +317,34 @@ class CallListModel(QAbstractTableModel):
         number, offset = divmod(row, PAGE)
         rows = self._pages.get(number)
         if rows is None:
-            rows = [_Row(values) for values in listing.page(
-                self._conn, self._spec, number * PAGE, PAGE, self._total)]
+            read = self._read(listing.page, self._spec, number * PAGE, PAGE, self._total,
+                              default=None)
+            if read is None:
+                return None  # not kept: read again when next shown
+            rows = [_Row(values) for values in read]
             self._pages[number] = rows
             if len(self._pages) > CACHED_PAGES:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(number)
         return rows[offset] if offset < len(rows) else None
+
+    def _read(self, query, *args, default):
+        """`query(connection, *args)`; once more on a new connection when it fails (a
+        server restarted); `default`, said by read_failed, when that fails too."""
+        try:
+            return query(self._conn, *args)
+        except listing.read_errors():
+            pass
+        try:
+            with suppress(*listing.read_errors()):
+                self._conn.close()
+            self._conn = listing.connect(self._database)
+            return query(self._conn, *args)
+        except listing.read_errors() as exc:
+            log.warning("The call list could not be read: %s", exc)
+            self.read_failed.emit(f"The calls could not be read: {exc}")
+            return default
 
     def close(self) -> None:
         """Release the read connection; stop counting."""

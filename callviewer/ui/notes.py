@@ -89,6 +89,10 @@ class NotesPanel(QWidget):
         undo_layout.addWidget(self.undo_button)
         undo_layout.addStretch()
         self.undo_bar.hide()
+        # Notes that could not be saved yet, by (call id, note id): (author, text).
+        self._waiting: dict[tuple[int, int], tuple[str, str]] = {}
+        self.waiting_label = plain_label("", muted=True)
+        self.waiting_label.hide()
         self.editor = NoteEditor()
         self.editor.setPlaceholderText("Write a note…   (Ctrl+Enter saves)")
         self.editor.setAccessibleName("New note")
@@ -114,6 +118,7 @@ class NotesPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self.undo_bar)
+        layout.addWidget(self.waiting_label)
         layout.addWidget(self.editor)
         # The button sits by the title; Tab still goes list, editor, then its buttons.
         QWidget.setTabOrder(self._scroll, self.editor)
@@ -201,20 +206,48 @@ class NotesPanel(QWidget):
         self.editor.moveCursor(QTextCursor.MoveOperation.End)
 
     def save(self) -> None:
-        """Save the editor's note (Ctrl+Enter); an empty one is not saved."""
+        """Save the editor's note (Ctrl+Enter); an empty one is not saved. When the
+        database cannot take it (a team database out of reach), the note stays in the
+        editor and its draft, and `save_waiting` saves it once the database is back."""
         body = self.editor.toPlainText().strip()
         if self._call_id is None or not body:
             return
-        self._draft_timer.stop()
-        if self._editing == NEW_NOTE:
-            self._store.add_note(self._call_id, self._author(), body)
-        else:
-            self._store.update_note(self._editing, body)
-        self._editing = NEW_NOTE
-        self.editor.blockSignals(True)
-        self.editor.clear()
-        self.editor.blockSignals(False)
-        self._after_change()
+        self.flush()
+        key = (self._call_id, self._editing)
+        self._waiting[key] = (self._author(), body)
+        if self._write(key):
+            self._editing = NEW_NOTE
+            self.editor.blockSignals(True)
+            self.editor.clear()
+            self.editor.blockSignals(False)
+            self._after_change()
+
+    def save_waiting(self) -> None:
+        """Save the notes that could not be saved before (the database is back)."""
+        for key in list(self._waiting):
+            if self._write(key) and key == (self._call_id, self._editing):
+                self._editing = NEW_NOTE
+                self._load_draft()  # the draft went with the save
+                self._after_change()
+
+    def _write(self, key: tuple[int, int]) -> bool:
+        """Save one waiting note; False, said under the editor, when it cannot be now."""
+        from callviewer.store import StoreError
+
+        (call_id, note_id), (author, body) = key, self._waiting[key]
+        try:
+            if note_id == NEW_NOTE:
+                self._store.add_note(call_id, author, body)
+            else:
+                self._store.update_note(note_id, body)
+        except StoreError as exc:
+            self.waiting_label.setText(f"Not saved yet: {exc} The note is kept here and "
+                                       "is saved when the database can be reached.")
+            self.waiting_label.show()
+            return False
+        del self._waiting[key]
+        self.waiting_label.setVisible(bool(self._waiting))
+        return True
 
     def _start_editing(self, note: dict) -> None:
         self.flush()

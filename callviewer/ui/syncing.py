@@ -186,5 +186,16 @@ class SyncController(QObject):
         if self._waiting:
             self._sync_folder(self._waiting.pop())
 
+    def show_shared_state(self) -> None:
+        """Another desktop of the team synced: show when the last sync was, as the
+        database has it (unless this desktop is syncing now)."""
+        from callviewer.sync.runner import local_clock
+
+        if self._thread is not None:
+            return
+        times = [row["last_sync_at"] for row in self._store.connections() if row["last_sync_at"]]
+        if times:
+            self.status.show_idle(f"Synced {local_clock(max(times))}")
+
     def _has_connections(self) -> bool:
         return bool(self._store.connections())

@@ -11,9 +11,11 @@ from PySide6.QtCore import (
     QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QSettings,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
     from callviewer.store import Store
     from callviewer.ui.importing import ImportRun
+
+CHANGES_DELAY_MS = 150  # other desktops' changes arriving together make one refresh
 
 SHORTCUTS = (
     ("Up, Down, PgUp, PgDn", "Move the current call"),
@@ -149,6 +153,13 @@ class EmptyState(QWidget):
         self.clear_button.show()
 
 
+class _Heard(QObject):
+    """Brings a store watcher's reports (from its thread) to the window's thread."""
+
+    changed = Signal(object)  # {"calls": ids or None, "sync": bool}
+    reachable = Signal(bool)
+
+
 class MainWindow(QMainWindow):
     """The application window over one store.
 
@@ -232,6 +243,7 @@ class MainWindow(QMainWindow):
         self.syncing = SyncController(store, self.settings, self.sync_status, self)
         self._make_actions()
         self._connect_store()
+        self._watch_team(store)
         self.setAcceptDrops(True)
         self.detail.set_highlight_terms(self.model.spec.search.split())
         self.detail.show_call(self.current_call_id())
@@ -298,6 +310,7 @@ class MainWindow(QMainWindow):
     def _connect_list(self) -> None:
         self.filters.changed.connect(self._apply_filters)
         self.model.count_changed.connect(self._show_count)
+        self.model.read_failed.connect(self._list_unreadable)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._after_reset)
         self.table.installEventFilter(self)
@@ -364,9 +377,14 @@ class MainWindow(QMainWindow):
         self.count_label.setText(text + (" · filtered" if filtered else ""))
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        from callviewer.store import StoreError
+
         call_id = self.model.call_id(current.row()) if current.isValid() else None
         if call_id != self.detail.current_call_id:
-            self.detail.show_call(call_id)
+            try:
+                self.detail.show_call(call_id)
+            except StoreError as exc:  # a team database out of reach: the banner says so
+                self.statusBar().showMessage(str(exc), 10_000)
 
     def current_call_id(self) -> int | None:
         """The call the list's cursor is on."""
@@ -389,6 +407,71 @@ class MainWindow(QMainWindow):
         self.model.refresh()
         self.table.verticalScrollBar().setValue(scrolled)
         self.detail.refresh()
+
+    # --- a team's live changes -------------------------------------------------------
+
+    def _watch_team(self, store: Store) -> None:
+        """Show the other desktops' changes as they are made, and say when the team's
+        database is out of reach (an SQLite file has neither)."""
+        self.unreachable = QLabel("Team database unreachable — retrying")
+        self.unreachable.setTextFormat(Qt.TextFormat.PlainText)
+        self.unreachable.setAccessibleName("Team database unreachable")
+        self.unreachable.setStyleSheet("QLabel { background: palette(highlight); "
+                                       "color: palette(highlighted-text); padding: 4px; }")
+        self.unreachable.hide()
+        self._layout.insertWidget(0, self.unreachable)
+        self._changes: dict = {"calls": set(), "all": False, "sync": False}
+        self._apply_timer = QTimer(self, singleShot=True, interval=CHANGES_DELAY_MS)
+        self._apply_timer.timeout.connect(self._apply_changes)
+        heard = _Heard(self)
+        heard.changed.connect(self._heard_change)
+        heard.reachable.connect(self._heard_reachable)
+        self._stop_watching = store.watch(heard.changed.emit, heard.reachable.emit)
+
+    def _heard_change(self, change: dict) -> None:
+        """Gather a burst of changes (a sync's pages) into one refresh."""
+        if change["calls"] is None:
+            self._changes["all"] = True
+        else:
+            self._changes["calls"].update(change["calls"])
+        self._changes["sync"] |= change["sync"]
+        self._apply_timer.start()
+
+    def _apply_changes(self) -> None:
+        from callviewer.store import StoreError
+
+        changes, self._changes = self._changes, {"calls": set(), "all": False, "sync": False}
+        try:
+            if changes["all"] or changes["calls"]:
+                self._refresh_in_place()
+                current = self.current_call_id()
+                if changes["all"] or current in changes["calls"]:
+                    self.detail.refresh()  # keeps the note being typed, and the transcript
+            if changes["sync"]:
+                self.syncing.show_shared_state()
+        except StoreError:  # gone again meanwhile: the watcher says so, and reads it all
+            self.unreachable.show()  # again when it is back
+
+    def _refresh_in_place(self) -> None:
+        """Read the list again with the same call current and the same call at the top of
+        the view (new calls above it do not push what is being looked at away)."""
+        top = self.model.call_id(self.table.rowAt(0))
+        self.model.refresh()
+        row = self.model.row_of(top) if top is not None else None
+        if row is not None:
+            self.table.scrollTo(self.model.index(row, 0),
+                                QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def _list_unreadable(self, sentence: str) -> None:
+        if self.store is not None and self.store.team:
+            self.unreachable.show()  # until the watcher finds the database again
+        else:
+            self.statusBar().showMessage(sentence, 10_000)
+
+    def _heard_reachable(self, reachable: bool) -> None:
+        self.unreachable.setVisible(not reachable)
+        if reachable:
+            self.detail.notes_panel.save_waiting()
 
     # --- keyboard -----------------------------------------------------------------------
 
@@ -657,6 +740,7 @@ class MainWindow(QMainWindow):
             {**self.filters.state(), "sort": spec.sort, "descending": spec.descending}))
         self.settings.sync()
         if self.store is not None:
+            self._stop_watching()
             self.syncing.wait()
             self.now_playing.release()
         self.model.close()

@@ -34,6 +34,29 @@ def db(demo_db, tmp_path):
     return path
 
 
+TEMPLATE = "demo_template"  # a PostgreSQL database of the demo calls, to copy
+
+
+@pytest.fixture(scope="session")
+def demo_template(postgres):
+    """A PostgreSQL database holding the demo calls, imported once, to copy per test."""
+    postgres.sql(f"CREATE DATABASE {TEMPLATE}")
+    with Store(postgres.url(TEMPLATE)) as store:
+        assert import_paths(store, [demo_dir()]).rejected == 0
+    return TEMPLATE
+
+
+@pytest.fixture
+def team_db(postgres, demo_template):
+    """A team database with the demo calls, imported in the same order as the SQLite `db`
+    fixture's, so both have the same ids."""
+    name = postgres.database()
+    postgres.drop(name)
+    postgres.sql(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
+    yield postgres.url(name)
+    postgres.drop(name)
+
+
 @pytest.fixture(autouse=True)
 def config_home(tmp_path, monkeypatch):
     """Each test its own config folder: tokens and settings never reach the person's."""

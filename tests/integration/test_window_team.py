@@ -5,47 +5,11 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from PySide6.QtCore import QPoint, Qt
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from windows import open_window
-
-from callviewer.paths import demo_dir
-from callviewer.store import Store
-from callviewer.sync.importer import import_paths
-
-TEMPLATE = "demo_template"
-
-
-@pytest.fixture(scope="session")
-def demo_template(postgres):
-    """A PostgreSQL database holding the demo calls, imported once, to copy per test."""
-    with Store(postgres.url(TEMPLATE) if _exists(postgres) else _created(postgres)) as store:
-        if not store.summary()["calls"]:
-            assert import_paths(store, [demo_dir()]).rejected == 0
-    return TEMPLATE
-
-
-def _exists(postgres) -> bool:
-    return bool(postgres.sql(f"SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE}'"))
-
-
-def _created(postgres) -> str:
-    postgres.sql(f"CREATE DATABASE {TEMPLATE}")
-    return postgres.url(TEMPLATE)
-
-
-@pytest.fixture
-def team_db(postgres, demo_template):
-    """A team database with the demo calls, imported in the same order as the SQLite `db`
-    fixture's, so both have the same ids."""
-    name = postgres.database()
-    postgres.drop(name)
-    postgres.sql(f"CREATE DATABASE {name} TEMPLATE {demo_template}")
-    yield postgres.url(name)
-    postgres.drop(name)
 
 
 def shown(window) -> list[tuple]:
