@@ -132,8 +132,8 @@ def _run(conn, sql: str, params: Sequence = ()):
 
 def where_clause(spec: ListSpec, conn=None, plan: bool = False) -> tuple[str, list]:
     """The WHERE clause (with its parameters) that selects the spec's calls on `conn`'s
-    engine (SQLite's when None). With `plan`, SQLite's search is planned by how many
-    calls it matches (see DENSE_MATCHES)."""
+    engine (SQLite's when None). With `plan`, a search is planned by how many calls it
+    matches (see DENSE_MATCHES)."""
     terms: list[str] = []
     params: list = []
     if not spec.include_deleted:
@@ -158,12 +158,19 @@ def where_clause(spec: ListSpec, conn=None, plan: bool = False) -> tuple[str, li
 
         query = tsquery(spec.search)
         if query is not None:
-            terms.append(f"id IN (SELECT rowid FROM {_FTS} WHERE document @@ CAST(? AS tsquery))")
+            matches = f"SELECT rowid FROM {_FTS} WHERE document @@ CAST(? AS tsquery)"
+            # PostgreSQL cannot estimate a prefix's matches: a rare word's few matches are
+            # read first (an array of ids), a common word walks the sort's index.
+            if plan and not _is_dense(conn, matches, query):
+                terms.append(f"id = ANY(ARRAY({matches}))")
+            else:
+                terms.append(f"id IN ({matches})")
             params.append(query)
     elif (match := match_expression(spec.search)) is not None:
         # "+id" keeps SQLite from driving the query by the matches' rowids.
-        probe = "+id" if plan and _is_dense(conn, match) else "id"
-        terms.append(f"{probe} IN (SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH ?)")
+        matches = f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH ?"
+        probe = "+id" if plan and _is_dense(conn, matches, match) else "id"
+        terms.append(f"{probe} IN ({matches})")
         params.append(match)
     return (" WHERE " + " AND ".join(terms)) if terms else "", params
 
@@ -247,9 +254,10 @@ def ids(conn, spec: ListSpec) -> list[int]:
     return [row[0] for row in _run(conn, f"SELECT id FROM calls{where}{order}", params)]
 
 
-def _is_dense(conn: sqlite3.Connection, match: str) -> bool:
-    found = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_FTS} WHERE {_FTS} MATCH ?"
-                         f" LIMIT {DENSE_MATCHES})", [match]).fetchone()[0]
+def _is_dense(conn, matches: str, query: str) -> bool:
+    """Whether the search `matches` (SQL with one parameter) finds DENSE_MATCHES calls."""
+    found = _run(conn, f"SELECT count(*) FROM ({matches} LIMIT {DENSE_MATCHES}) AS found",
+                 [query]).fetchone()[0]
     return found >= DENSE_MATCHES
 
 

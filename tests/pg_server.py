@@ -50,19 +50,28 @@ def _version(name: str) -> tuple[int, ...]:
 class PostgresServer:
     """A running server; `database()` makes a fresh database and returns its URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Path | None = None) -> None:
+        """A new server in a temporary folder; with `keep` (benchmarks), the server in that
+        folder, made there the first time and kept by `stop`."""
         self.bin = find_bin()
         self.owner = _service_user() if os.geteuid() == 0 else None
         # The system's temporary folder, not pytest's: the service user must reach it.
-        self.folder = Path(tempfile.mkdtemp(prefix="callviewer-pg-"))
+        self.folder = keep or Path(tempfile.mkdtemp(prefix="callviewer-pg-"))
         self.data = self.folder / "data"
         self.port = free_port()
+        self._keep = keep is not None
         self._names = itertools.count(1)
         try:
-            self._init()
+            if (self.data / "PG_VERSION").is_file():
+                with open(self.data / "postgresql.conf", "a") as conf:
+                    conf.write(f"port = {self.port}\n")  # the last setting wins
+            else:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._init()
             self.start()
         except BaseException:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            if not self._keep:
+                shutil.rmtree(self.folder, ignore_errors=True)
             raise
 
     def url(self, database: str, password: str = PASSWORD, port: int | None = None) -> str:
@@ -99,11 +108,12 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
-        """Stop the server for good and delete its folder."""
+        """Stop the server for good and delete its folder (unless it is kept)."""
         try:
             self.halt()
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            if not self._keep:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def _init(self) -> None:
         password_file = self.folder / "password"

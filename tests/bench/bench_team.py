@@ -1,0 +1,168 @@
+"""Team mode on a million calls: the list on PostgreSQL next to SQLite, and a note's trip
+from one desktop to another.
+
+    python tests/bench/bench_team.py DB [--tries 50] [--pg-folder DIR]
+
+DB is an SQLite database made by `tests/bench/bigdb.py` (1,000,000 calls). Its
+calls are copied into a PostgreSQL server started here (tests/pg_server.py:
+initdb + pg_ctl on a loopback port); with `--pg-folder` the server and its
+copy are kept in DIR and reused by the next run (the copy takes minutes).
+
+It prints, for a new sort, a new filter and a new search, the time to the
+list's first page (`listing.page`, 200 rows, as the window's model asks on
+each change), median and 95th percentile of `--tries` on each engine in the
+same run and their ratio. Targets: PostgreSQL within 2× SQLite, and ≤ 100 ms
+at p95. Then the seconds from a note saved in another process (a Store of its
+own) to its arrival through this process's watcher (LISTEN/NOTIFY), median
+and worst of `--tries`. Target: ≤ 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: pg_server
+
+from bench_ui import p95, specs  # noqa: E402
+from pg_server import PostgresServer  # noqa: E402
+
+from callviewer import listing  # noqa: E402
+from callviewer.listing import ListSpec  # noqa: E402
+from callviewer.store import Store  # noqa: E402
+from callviewer.textsearch import index_text  # noqa: E402
+
+DATABASE = "bench"
+PAGE = 200
+BATCH = 20_000
+
+
+def load(sqlite_path: Path, server: PostgresServer) -> str:
+    """The team database holding the SQLite file's calls (copied the first time)."""
+    url = server.url(DATABASE)
+    if not server.sql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
+        server.sql(f"CREATE DATABASE {DATABASE}")
+    with Store(url) as store:
+        if store.summary()["calls"]:
+            return url
+    import psycopg
+
+    source = sqlite3.connect(sqlite_path)
+    columns = [row[1] for row in source.execute("PRAGMA table_info(calls)")]
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        booleans = {name for (name,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'calls' "
+            "AND data_type = 'boolean'")}
+        flags = [i for i, name in enumerate(columns) if name in booleans]
+        with conn.cursor().copy(f"COPY calls ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in source.execute(f"SELECT {', '.join(columns)} FROM calls"):
+                row = list(row)
+                for i in flags:
+                    row[i] = None if row[i] is None else bool(row[i])
+                copy.write_row(row)
+        print(f"copied calls in {time.perf_counter() - started:.0f} s", flush=True)
+        fts = ("rowid", "name", "numbers", "summary", "transcript", "notes")
+        with conn.cursor().copy(f"COPY calls_fts ({', '.join(fts)}) FROM STDIN") as copy:
+            for row in source.execute(f"SELECT {', '.join(fts)} FROM calls_fts"):
+                copy.write_row((row[0], *map(index_text, row[1:])))
+        print(f"copied the search index in {time.perf_counter() - started:.0f} s", flush=True)
+        conn.execute("SELECT setval(pg_get_serial_sequence('calls', 'id'), "
+                     "(SELECT max(id) FROM calls))")
+    server.sql("VACUUM ANALYZE", DATABASE)
+    print(f"loaded {sqlite_path} into PostgreSQL in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    return url
+
+
+def kind_of(spec: ListSpec) -> str:
+    if spec.search:
+        return "search"
+    return "filter" if spec.filtered else "sort"
+
+
+def first_pages(conn, tries: list[ListSpec]) -> dict[str, list[float]]:
+    """Seconds to each spec's first page, by kind of change."""
+    times: dict[str, list[float]] = {"sort": [], "filter": [], "search": []}
+    for spec in tries:
+        started = time.perf_counter()
+        listing.page(conn, spec, 0, PAGE)
+        times[kind_of(spec)].append(time.perf_counter() - started)
+    return times
+
+
+WRITER = """
+import sys, time
+from callviewer.store import Store
+url, call_id, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with Store(url) as store:
+    for n in range(count):
+        time.sleep(0.1)
+        saving = time.time()
+        store.add_note(call_id, "bench", f"note {n}")
+        print(n, saving, flush=True)
+"""
+
+
+def note_arrivals(url: str, tries: int) -> list[float]:
+    """Seconds from each note's save in another process (its transaction included) to its
+    arrival here."""
+    arrived: queue.Queue = queue.Queue()
+    with Store(url) as store:
+        with store.reading() as conn:
+            call_id = conn.exec_driver_sql("SELECT min(id) FROM calls").scalar()
+        stop = store.watch(lambda _change: arrived.put(time.time()), lambda _ok: None)
+        time.sleep(1)  # LISTEN in place
+        writer = subprocess.run([sys.executable, "-c", WRITER, url, str(call_id), str(tries)],
+                                capture_output=True, text=True, check=True)
+        stop()
+    saved = [float(line.split()[1]) for line in writer.stdout.splitlines()]
+    heard = [arrived.get(timeout=5) for _ in saved]
+    return [heard_at - saved_at for saved_at, heard_at in zip(saved, heard, strict=True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db", type=Path)
+    parser.add_argument("--tries", type=int, default=50)
+    parser.add_argument("--pg-folder", type=Path)
+    args = parser.parse_args()
+    server = PostgresServer(args.pg_folder)
+    try:
+        url = load(args.db, server)
+        mixed = specs(int(time.time() * 1_000_000), args.tries * 20)
+        tries = [spec for kind in ("sort", "filter", "search")
+                 for spec in [s for s in mixed if kind_of(s) == kind][:args.tries]]
+        local = listing.connect(args.db)
+        team = listing.connect(url)
+        first_pages(local, tries[:10])  # warm both caches alike
+        first_pages(team, tries[:10])
+        ours, base = first_pages(team, tries), first_pages(local, tries)
+        print("\nFirst page of the list after a change (PostgreSQL / SQLite):")
+        for kind in ("sort", "filter", "search"):
+            pg, lite = ours[kind], base[kind]
+            if not pg:
+                continue
+            ok = p95(pg) <= 0.100 and p95(pg) <= 2 * p95(lite)
+            print(f"  {kind:<7} n={len(pg):3d}  median {statistics.median(pg) * 1000:7.1f} / "
+                  f"{statistics.median(lite) * 1000:7.1f} ms   p95 {p95(pg) * 1000:7.1f} / "
+                  f"{p95(lite) * 1000:7.1f} ms   ratio p95 {p95(pg) / p95(lite):5.2f}   "
+                  f"target ≤ 100 ms and ≤ 2×  {'ok' if ok else 'OVER'}")
+        arrivals = note_arrivals(url, args.tries)
+        print(f"\nA note saved in another process, heard here: median "
+              f"{statistics.median(arrivals) * 1000:.1f} ms, worst {max(arrivals) * 1000:.1f} ms "
+              f"({len(arrivals)} notes)   target ≤ 1000 ms  "
+              f"{'ok' if max(arrivals) <= 1 else 'OVER'}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
