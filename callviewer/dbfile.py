@@ -9,11 +9,18 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from callviewer.paths import data_dir
 
 ENV_VAR = "CALLVIEWER_DB"
 DEFAULT_FILENAME = "callviewer.sqlite3"
+DEFAULT_PORT = 5432
+# The team database chosen in Preferences: a URL without its password (which is kept in
+# the keyring), in the window's QSettings file (organisation and application names as
+# app.make_application sets them).
+TEAM_DB_KEY = "database/team_url"
+SETTINGS_ORGANIZATION = SETTINGS_APPLICATION = "callviewer"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005")
@@ -21,14 +28,81 @@ HEAD = REVISIONS[-1]
 
 
 def resolve_url(given: str | None = None) -> str:
-    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the user data folder.
+    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the team database
+    chosen in Preferences, else the file in the user data folder.
 
-    A plain path (not a URL) names an SQLite file.
+    A plain path (not a URL) names an SQLite file. A PostgreSQL URL without a password
+    gets the one kept in the keyring for it (`password_key`); its query options (sslmode,
+    sslrootcert, connect_timeout, application_name...) pass through as given.
     """
-    value = given or os.environ.get(ENV_VAR) or str(data_dir() / DEFAULT_FILENAME)
-    if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
+    value = (given or os.environ.get(ENV_VAR) or chosen_url()
+             or str(data_dir() / DEFAULT_FILENAME))
+    if "://" not in value:
+        return "sqlite:///" + str(Path(value).expanduser().resolve())
+    return with_kept_password(value)
+
+
+def chosen_url() -> str | None:
+    """The team database chosen in Preferences (a URL without a password), or None for
+    this computer's own file. The window's QSettings file, read without a QApplication."""
+    from PySide6.QtCore import QSettings  # loaded already in the window; the CLI's rare case
+
+    value = QSettings(SETTINGS_ORGANIZATION, SETTINGS_APPLICATION).value(TEAM_DB_KEY, "")
+    return str(value or "").strip() or None
+
+
+def is_server_url(url: str) -> bool:
+    """True for a PostgreSQL URL (``postgresql://`` or ``postgresql+driver://``)."""
+    return url.partition("://")[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def password_key(url: str) -> str | None:
+    """What a PostgreSQL URL's password is kept under in the keyring:
+    ``user@host:port/dbname`` (port 5432 when not given); None for other URLs."""
+    if not is_server_url(url):
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORT
+    except ValueError:  # not a number: the store explains the URL
+        return None
+    user = unquote(parts.username or "")
+    return f"{user}@{parts.hostname or 'localhost'}:{port}/{unquote(parts.path.lstrip('/'))}"
+
+
+def without_password(url: str) -> str:
+    """The URL with any password taken out (the rest, options included, as given)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}@{host}"))
+
+
+def with_password(url: str, password: str) -> str:
+    """The URL with this password in it (replacing any it had)."""
+    parts = urlsplit(without_password(url))
+    user, _, host = parts.netloc.rpartition("@")
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_kept_password(url: str) -> str:
+    """A PostgreSQL URL with its password: the URL's own, else the keyring's, else none
+    (libpq's own ways: a .pgpass file, PGPASSWORD, a trusted login). Either way the
+    password is registered for the logs to mask. Other URLs as given."""
+    key = password_key(url)
+    if key is None:
+        return url
+    from callviewer.redaction import register_secret
+    from callviewer.sync.tokens import load_token  # the keyring, lazily
+
+    given = urlsplit(url).password
+    if given is not None:
+        register_secret(unquote(given))
+        return url
+    kept = load_token(key)
+    return with_password(url, kept) if kept else url
 
 
 def sqlite_path(url: str) -> Path | None:
