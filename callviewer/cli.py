@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
         return open_window(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from callviewer.redaction import install_log_redaction
+
+    install_log_redaction()  # a database password or an API token never reaches stderr
     if args.command in STANDALONE:
         return STANDALONE[args.command](args)
     from callviewer.store import Store, StoreError
