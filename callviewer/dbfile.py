@@ -1,4 +1,5 @@
-"""Which database to open, and whether an SQLite file is ready to read as it is.
+"""Which database to open, whether an SQLite file is ready to read as it is, and whether
+a team database answers.
 
 Imports no SQLAlchemy: the window's first paint reads the list straight from an
 up-to-date SQLite file and opens the store (SQLAlchemy, migrations) after it.
@@ -103,6 +104,42 @@ def with_kept_password(url: str) -> str:
         return url
     kept = load_token(key)
     return with_password(url, kept) if kept else url
+
+
+def check_team_database(url: str) -> tuple[bool, str]:
+    """Connect to a server database without changing it: (True, how it stands) or
+    (False, why not), one sentence each. Slow (a connect timeout): call it off the GUI
+    thread."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import DBAPIError
+
+    from callviewer.store.database import StoreError, explain, open_engine
+    from callviewer.store.migrate import current_revision
+    from callviewer.store.schema import calls
+
+    where = password_key(url) or without_password(url)
+    try:
+        engine = open_engine(url)
+    except Exception as exc:  # a malformed address (SQLAlchemy's ArgumentError...)
+        return False, f"The database address {where} is not valid: {exc}."
+    try:
+        revision = current_revision(engine)
+        if revision is not None and revision not in REVISIONS:
+            return False, (f"The database {where} was written by a newer version of Call "
+                           "Viewer; update Call Viewer on this computer to use it.")
+        if revision is None:
+            return True, (f"Connected to {where}. It has no Call Viewer tables yet; they "
+                          "will be created when you switch to it.")
+        with engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(calls)).scalar()
+        upgrade = "" if revision == HEAD else " Its tables will be upgraded when you switch."
+        return True, f"Connected to {where}: it holds {count:,} calls.{upgrade}"
+    except StoreError as exc:
+        return False, str(exc)
+    except DBAPIError as exc:
+        return False, str(explain(exc, where))
+    finally:
+        engine.dispose()
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -11,10 +11,14 @@ import sys
 import keyring
 import pytest
 from keyring.backends import fail
+from memory_keyring import use_memory_keyring
 from pg_server import PASSWORD, USER, free_port
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from callviewer.dbfile import TEAM_DB_KEY
+from callviewer.paths import demo_dir
+from callviewer.store import Store
+from callviewer.sync.importer import import_paths
 from callviewer.sync.tokens import save_token
 
 WRONG = "wrong-pass-7731"
@@ -115,3 +119,172 @@ def test_the_kept_password_opens_the_database_from_db_the_environment_and_prefer
     done = cli("info")
     assert done.returncode == 0 and shown in done.stdout, done
     assert "sqlite" not in done.stdout
+
+
+# --- Preferences' "Team database" page ------------------------------------------------------
+
+def open_preferences(qtbot, store, settings, tab=None):
+    from callviewer.ui.preferences import TEAM_TAB, PreferencesDialog
+
+    dialog = PreferencesDialog(settings, None, store, TEAM_TAB if tab is None else tab)
+    qtbot.addWidget(dialog)
+    with qtbot.waitActive(dialog):
+        dialog.show()
+        dialog.activateWindow()
+    return dialog
+
+
+def alt(qtbot, dialog, key):
+    qtbot.keyClick(dialog.focusWidget() or dialog, key, Qt.KeyboardModifier.AltModifier)
+
+
+def type_into(qtbot, dialog, key, text):
+    """Alt+KEY to the field, select what is there, and type."""
+    alt(qtbot, dialog, key)
+    field = dialog.focusWidget()
+    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(field, text)
+    return field
+
+
+def fill_team_page(qtbot, dialog, postgres, database, password, options=""):
+    alt(qtbot, dialog, Qt.Key.Key_B)  # A team data&base
+    qtbot.waitUntil(dialog.team_page.team.isChecked)  # a button's mnemonic clicks after 100 ms
+    type_into(qtbot, dialog, Qt.Key.Key_V, "127.0.0.1")
+    type_into(qtbot, dialog, Qt.Key.Key_P, str(postgres.port))
+    type_into(qtbot, dialog, Qt.Key.Key_D, database)
+    type_into(qtbot, dialog, Qt.Key.Key_U, USER)
+    assert type_into(qtbot, dialog, Qt.Key.Key_W, password) is dialog.team_page.password
+    if options:
+        type_into(qtbot, dialog, Qt.Key.Key_N, options)
+
+
+def press_test_connection(qtbot, dialog) -> str:
+    page = dialog.team_page
+    page.result.setText("")
+    alt(qtbot, dialog, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: page.result.text() not in ("", "Connecting…"), timeout=20_000)
+    return page.result.text()
+
+
+@pytest.fixture
+def own_store(db):
+    with Store(str(db)) as store:
+        yield store
+
+
+def settings_in(folder):
+    return QSettings(str(folder / "callviewer" / "callviewer.conf"), QSettings.Format.IniFormat)
+
+
+def test_test_connection_says_how_the_team_database_stands(qtbot, postgres, postgres_url,
+                                                           own_store, tmp_path, caplog):
+    caplog.set_level("DEBUG")
+    database = database_of(postgres_url)
+    where = f"{USER}@127.0.0.1:{postgres.port}/{database}"
+    dialog = open_preferences(qtbot, own_store, settings_in(tmp_path / "config"))
+    fill_team_page(qtbot, dialog, postgres, database, WRONG)
+    assert press_test_connection(qtbot, dialog) == (
+        f"The database {where} refused the user name or password; check them and try again.")
+    type_into(qtbot, dialog, Qt.Key.Key_W, PASSWORD)
+    assert press_test_connection(qtbot, dialog) == (
+        f"Connected to {where}. It has no Call Viewer tables yet; they will be created when "
+        "you switch to it.")
+    # The test changed nothing: still no tables.
+    assert postgres.sql("SELECT to_regclass('alembic_version')", database) == [(None,)]
+    with Store(postgres_url) as team:
+        import_paths(team, [demo_dir()])
+        calls = team.summary()["calls"]
+    assert calls > 0
+    said = press_test_connection(qtbot, dialog)
+    assert said == f"Connected to {where}: it holds {calls:,} calls."
+    type_into(qtbot, dialog, Qt.Key.Key_P, str(free_port()))
+    assert "could not be reached; check its address" in press_test_connection(qtbot, dialog)
+    type_into(qtbot, dialog, Qt.Key.Key_N, "sslmode=require")
+    type_into(qtbot, dialog, Qt.Key.Key_P, str(postgres.port))
+    assert press_test_connection(qtbot, dialog) == (
+        f"The database server of {where} does not offer encrypted connections, which its "
+        "sslmode requires; ask its administrator, or change sslmode.")
+    type_into(qtbot, dialog, Qt.Key.Key_N, "sslmode")
+    assert press_test_connection(qtbot, dialog) == (
+        "The option “sslmode” is not NAME=VALUE (for example sslmode=require).")
+    assert PASSWORD not in caplog.text and WRONG not in caplog.text
+
+
+def test_save_keeps_the_address_in_the_settings_and_the_password_in_the_keyring(
+        qtbot, postgres, postgres_url, own_store, tmp_path):
+    memory, before = use_memory_keyring()
+    try:
+        database = database_of(postgres_url)
+        key = f"{USER}@127.0.0.1:{postgres.port}/{database}"
+        settings = settings_in(tmp_path / "config")
+        dialog = open_preferences(qtbot, own_store, settings)
+        fill_team_page(qtbot, dialog, postgres, database, PASSWORD,
+                       options="sslmode=disable application_name=front-desk")
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)  # OK
+        assert dialog.result() == dialog.DialogCode.Accepted
+        box = dialog.restart_question
+        qtbot.waitUntil(box.isVisible)
+        assert box.text() == (f"From the next start Call Viewer uses the team database {key}. "
+                              f"Call Viewer uses {own_store.where} until it restarts.")
+        assert box.textFormat() == Qt.TextFormat.PlainText
+        later = next(b for b in box.buttons() if b.text() == "&Later")
+        later.setFocus()
+        qtbot.keyClick(later, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: not box.isVisible())
+
+        url = (f"postgresql+psycopg://{key}?sslmode=disable&application_name=front-desk")
+        written = (tmp_path / "config" / "callviewer" / "callviewer.conf").read_bytes()
+        assert url.encode() in written and PASSWORD.encode() not in written
+        assert memory.kept == {("callviewer", key): PASSWORD}
+        assert not (tmp_path / "config" / "callviewer" / "tokens.json").exists()
+
+        # Opened again, the page shows the choice and the kept password, masked.
+        again = open_preferences(qtbot, own_store, settings_in(tmp_path / "config"))
+        page = again.team_page
+        assert page.team.isChecked() and page.host.text() == "127.0.0.1"
+        assert page.port.value() == postgres.port and page.database.text() == database
+        assert page.options.text() == "sslmode=disable application_name=front-desk"
+        assert page.password.text() == PASSWORD
+        assert page.password.echoMode() == page.password.EchoMode.Password
+        # Back to this computer's own file: the address goes, the restart is offered again.
+        alt(qtbot, again, Qt.Key.Key_O)
+        qtbot.waitUntil(page.own_file.isChecked)
+        qtbot.keyClick(again.focusWidget(), Qt.Key.Key_Return)
+        assert again.restart_question.text().startswith(
+            "From the next start Call Viewer uses this computer's own file.")
+        again.restart_question.reject()
+        assert settings_in(tmp_path / "config").value(TEAM_DB_KEY) == ""
+    finally:
+        keyring.set_keyring(before)
+
+
+def test_a_team_database_without_a_server_is_not_saved(qtbot, own_store, tmp_path):
+    settings = settings_in(tmp_path / "config")
+    dialog = open_preferences(qtbot, own_store, settings)
+    alt(qtbot, dialog, Qt.Key.Key_B)
+    qtbot.waitUntil(dialog.team_page.team.isChecked)
+    type_into(qtbot, dialog, Qt.Key.Key_D, "calls")
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert dialog.isVisible() and dialog.result() != dialog.DialogCode.Accepted
+    assert dialog.team_page.result.text() == (
+        "Enter the team database's server and name, or choose this computer's own file.")
+    assert settings.value(TEAM_DB_KEY) is None
+
+
+def test_what_preferences_saved_opens_the_team_database_and_no_secret_leaks(
+        qtbot, postgres, postgres_url, own_store, tmp_path):
+    """Without a system keyring the password goes to the user's own file; the command line
+    (a new process) then opens the team database the page chose."""
+    database = database_of(postgres_url)
+    dialog = open_preferences(qtbot, own_store, settings_in(tmp_path / "config"))
+    fill_team_page(qtbot, dialog, postgres, database, PASSWORD)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    dialog.restart_question.reject()
+    config = tmp_path / "config" / "callviewer"
+    assert PASSWORD.encode() not in (config / "callviewer.conf").read_bytes()
+    assert PASSWORD.encode() in (config / "tokens.json").read_bytes()  # 0600, tested elsewhere
+    done = cli("-v", "info")
+    assert done.returncode == 0, done.stderr
+    assert f"@127.0.0.1:{postgres.port}/{database}" in done.stdout
+    assert PASSWORD not in done.stdout + done.stderr
