@@ -54,7 +54,8 @@ def team_url(host: str, port: int, database: str, user: str, options: str) -> st
     if ":" in where and not where.startswith("["):
         where = f"[{where}]"  # an IPv6 address
     query = f"?{urlencode(pairs)}" if pairs else ""
-    return f"{DRIVER}://{who}{where}:{port}/{quote(database.strip(), safe='')}{query}"
+    # SQLAlchemy takes the database name as written (it unquotes only the user's).
+    return f"{DRIVER}://{who}{where}:{port}/{database.strip()}{query}"
 
 
 def url_fields(url: str) -> dict:

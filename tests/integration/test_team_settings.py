@@ -288,3 +288,55 @@ def test_what_preferences_saved_opens_the_team_database_and_no_secret_leaks(
     assert done.returncode == 0, done.stderr
     assert f"@127.0.0.1:{postgres.port}/{database}" in done.stdout
     assert PASSWORD not in done.stdout + done.stderr
+
+
+RESTARTING = """
+import os, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from callviewer.dbfile import resolve_url
+from callviewer.ui.team_page import offer_restart
+
+if "--db" not in sys.argv:  # the second start
+    print("again:", sys.argv[1:], os.environ.get("CALLVIEWER_DB"), resolve_url(), flush=True)
+    sys.exit(0)
+app = QApplication(sys.argv[:1])
+box = offer_restart(None, "From the next start Call Viewer uses this computer's own file.")
+restart = next(b for b in box.buttons() if b.text() == "&Restart now")
+QTimer.singleShot(0, restart.click)
+app.exec()
+print("first start ended", flush=True)
+"""
+
+
+def test_restart_now_starts_the_app_again_without_db_once_it_has_ended(tmp_path):
+    script = tmp_path / "restarting.py"
+    script.write_text(RESTARTING)
+    own = tmp_path / "data" / "callviewer" / "callviewer.sqlite3"
+    done = subprocess.run(
+        [sys.executable, str(script), "--db", str(tmp_path / "given.sqlite3"), "--verbose"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "CALLVIEWER_DB": str(tmp_path / "env.sqlite3"),
+             "XDG_DATA_HOME": str(tmp_path / "data"), "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["first start ended",
+                                        f"again: ['--verbose'] None sqlite:///{own}"]
+
+
+@pytest.mark.parametrize("fields", [
+    {"host": "db.example.com", "port": 5432, "database": "calls", "user": "ann",
+     "options": ""},
+    {"host": "::1", "port": 6543, "database": "team calls/2026", "user": "ann@front desk",
+     "options": "sslmode=verify-full sslrootcert=/etc/ssl/team+root.crt connect_timeout=4"},
+])
+def test_the_address_kept_reads_back_as_the_fields_typed(fields):
+    from sqlalchemy.engine import make_url
+
+    from callviewer.ui.team_page import team_url, url_fields
+
+    url = team_url(**fields)
+    parsed = make_url(url)
+    assert (parsed.host, parsed.port, parsed.database, parsed.username, parsed.password) == (
+        fields["host"], fields["port"], fields["database"], fields["user"], None)
+    assert dict(parsed.query) == dict(pair.split("=") for pair in fields["options"].split())
+    assert url_fields(url) == fields
