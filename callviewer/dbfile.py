@@ -120,8 +120,9 @@ def check_team_database(url: str) -> tuple[bool, str]:
     where = password_key(url) or without_password(url)
     try:
         engine = open_engine(url)
-    except Exception as exc:  # a malformed address (SQLAlchemy's ArgumentError...)
-        return False, f"The database address {where} is not valid: {exc}."
+    except Exception:  # a malformed address; SQLAlchemy's words would quote the password
+        return False, (f"The database address {where} is not valid; check its server, port "
+                       "and name.")
     try:
         revision = current_revision(engine)
         if revision is not None and revision not in REVISIONS:

@@ -34,6 +34,7 @@ from callviewer.dbfile import (
     password_key,
     with_password,
 )
+from callviewer.redaction import register_secret
 
 DRIVER = "postgresql+psycopg"
 
@@ -199,6 +200,7 @@ class TeamDatabasePage(QWidget):
             self._show_test(True, "This computer's own file needs no test.")
             return
         if self.password.text():
+            register_secret(self.password.text())  # masked in any log the test makes
             url = with_password(url, self.password.text())
         self.test_button.setEnabled(False)
         self.result.setText("Connecting…")

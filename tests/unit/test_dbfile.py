@@ -164,3 +164,14 @@ def test_only_a_file_at_this_schema_is_read_before_the_store_opens(tmp_path):
     for path in (older, newer, blank, empty, junk):
         assert not is_current(path), path
     assert HEAD == REVISIONS[-1] != REVISIONS[0]
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://ann:s3cret-pw@host:notaport/calls",
+                                 "postgresql+nodriver://ann:s3cret-pw@127.0.0.1:1/calls"])
+def test_a_malformed_team_address_is_one_sentence_without_the_password(url):
+    from callviewer.dbfile import check_team_database
+
+    reached, sentence = check_team_database(url)
+    assert not reached and sentence.startswith("The database address ")
+    assert sentence.endswith(" is not valid; check its server, port and name.")
+    assert "s3cret-pw" not in sentence
