@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
 def _common_options(db_default: object, verbose_default: object) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="PATH_OR_URL", default=db_default,
-                        help="database file or SQLAlchemy URL (default: $CALLVIEWER_DB, "
-                             "else callviewer.sqlite3 in the user data folder)")
+                        help="database file or SQLAlchemy URL, such as postgresql+psycopg://"
+                             "user@host:port/dbname?sslmode=require (its password from the "
+                             "keyring; default: $CALLVIEWER_DB, else the team database chosen "
+                             "in Preferences, else callviewer.sqlite3 in the user data folder)")
     common.add_argument("-v", "--verbose", action="store_true", default=verbose_default,
                         help="log details to stderr")
     return common
