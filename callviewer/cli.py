@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
         return open_window(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from callviewer.redaction import install_log_redaction
+
+    install_log_redaction()  # a database password or an API token never reaches stderr
     if args.command in STANDALONE:
         return STANDALONE[args.command](args)
     from callviewer.store import Store, StoreError
@@ -83,8 +86,10 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
 def _common_options(db_default: object, verbose_default: object) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="PATH_OR_URL", default=db_default,
-                        help="database file or SQLAlchemy URL (default: $CALLVIEWER_DB, "
-                             "else callviewer.sqlite3 in the user data folder)")
+                        help="database file or SQLAlchemy URL, such as postgresql+psycopg://"
+                             "user@host:port/dbname?sslmode=require (its password from the "
+                             "keyring; default: $CALLVIEWER_DB, else the team database chosen "
+                             "in Preferences, else callviewer.sqlite3 in the user data folder)")
     common.add_argument("-v", "--verbose", action="store_true", default=verbose_default,
                         help="log details to stderr")
     return common

@@ -1,4 +1,5 @@
-"""Which database to open, and whether an SQLite file is ready to read as it is.
+"""Which database to open, whether an SQLite file is ready to read as it is, and whether
+a team database answers.
 
 Imports no SQLAlchemy: the window's first paint reads the list straight from an
 up-to-date SQLite file and opens the store (SQLAlchemy, migrations) after it.
@@ -9,11 +10,18 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from callviewer.paths import data_dir
 
 ENV_VAR = "CALLVIEWER_DB"
 DEFAULT_FILENAME = "callviewer.sqlite3"
+DEFAULT_PORT = 5432
+# The team database chosen in Preferences: a URL without its password (which is kept in
+# the keyring), in the window's QSettings file (organisation and application names as
+# app.make_application sets them).
+TEAM_DB_KEY = "database/team_url"
+SETTINGS_ORGANIZATION = SETTINGS_APPLICATION = "callviewer"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
@@ -21,14 +29,118 @@ HEAD = REVISIONS[-1]
 
 
 def resolve_url(given: str | None = None) -> str:
-    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the user data folder.
+    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the team database
+    chosen in Preferences, else the file in the user data folder.
 
-    A plain path (not a URL) names an SQLite file.
+    A plain path (not a URL) names an SQLite file. A PostgreSQL URL without a password
+    gets the one kept in the keyring for it (`password_key`); its query options (sslmode,
+    sslrootcert, connect_timeout, application_name...) pass through as given.
     """
-    value = given or os.environ.get(ENV_VAR) or str(data_dir() / DEFAULT_FILENAME)
-    if "://" in value:
-        return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
+    value = (given or os.environ.get(ENV_VAR) or chosen_url()
+             or str(data_dir() / DEFAULT_FILENAME))
+    if "://" not in value:
+        return "sqlite:///" + str(Path(value).expanduser().resolve())
+    return with_kept_password(value)
+
+
+def chosen_url() -> str | None:
+    """The team database chosen in Preferences (a URL without a password), or None for
+    this computer's own file. The window's QSettings file, read without a QApplication."""
+    from PySide6.QtCore import QSettings  # loaded already in the window; the CLI's rare case
+
+    value = QSettings(SETTINGS_ORGANIZATION, SETTINGS_APPLICATION).value(TEAM_DB_KEY, "")
+    return str(value or "").strip() or None
+
+
+def is_server_url(url: str) -> bool:
+    """True for a PostgreSQL URL (``postgresql://`` or ``postgresql+driver://``)."""
+    return url.partition("://")[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def password_key(url: str) -> str | None:
+    """What a PostgreSQL URL's password is kept under in the keyring:
+    ``user@host:port/dbname`` (port 5432 when not given); None for other URLs."""
+    if not is_server_url(url):
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORT
+    except ValueError:  # not a number: the store explains the URL
+        return None
+    user = unquote(parts.username or "")
+    return f"{user}@{parts.hostname or 'localhost'}:{port}/{unquote(parts.path.lstrip('/'))}"
+
+
+def without_password(url: str) -> str:
+    """The URL with any password taken out (the rest, options included, as given)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}@{host}"))
+
+
+def with_password(url: str, password: str) -> str:
+    """The URL with this password in it (replacing any it had)."""
+    parts = urlsplit(without_password(url))
+    user, _, host = parts.netloc.rpartition("@")
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def with_kept_password(url: str) -> str:
+    """A PostgreSQL URL with its password: the URL's own, else the keyring's, else none
+    (libpq's own ways: a .pgpass file, PGPASSWORD, a trusted login). Either way the
+    password is registered for the logs to mask. Other URLs as given."""
+    key = password_key(url)
+    if key is None:
+        return url
+    from callviewer.redaction import register_secret
+    from callviewer.sync.tokens import load_token  # the keyring, lazily
+
+    given = urlsplit(url).password
+    if given is not None:
+        register_secret(unquote(given))
+        return url
+    kept = load_token(key)
+    return with_password(url, kept) if kept else url
+
+
+def check_team_database(url: str) -> tuple[bool, str]:
+    """Connect to a server database without changing it: (True, how it stands) or
+    (False, why not), one sentence each. Slow (a connect timeout): call it off the GUI
+    thread."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import DBAPIError
+
+    from callviewer.store.database import StoreError, explain, open_engine
+    from callviewer.store.migrate import current_revision
+    from callviewer.store.schema import calls
+
+    where = password_key(url) or without_password(url)
+    try:
+        engine = open_engine(url)
+    except Exception:  # a malformed address; SQLAlchemy's words would quote the password
+        return False, (f"The database address {where} is not valid; check its server, port "
+                       "and name.")
+    try:
+        revision = current_revision(engine)
+        if revision is not None and revision not in REVISIONS:
+            return False, (f"The database {where} was written by a newer version of Call "
+                           "Viewer; update Call Viewer on this computer to use it.")
+        if revision is None:
+            return True, (f"Connected to {where}. It has no Call Viewer tables yet; they "
+                          "will be created when you switch to it.")
+        with engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(calls)).scalar()
+        upgrade = "" if revision == HEAD else " Its tables will be upgraded when you switch."
+        return True, f"Connected to {where}: it holds {count:,} calls.{upgrade}"
+    except StoreError as exc:
+        return False, str(exc)
+    except DBAPIError as exc:
+        return False, str(explain(exc, where))
+    finally:
+        engine.dispose()
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ WRITE_OPTION = "callviewer_write"
 # PostgreSQL: the advisory lock a write transaction holds (a constant: "callview").
 WRITE_LOCK = 0x63616C6C76696577
 CONNECT_TIMEOUT_S = 10
+_PREFIXES = re.compile(r"^(connection (is bad|failed): )?(connection to server .*? failed: )?")
 
 
 class StoreError(Exception):
@@ -105,8 +107,14 @@ def explain(exc: BaseException, where: str) -> StoreError:
     text = str(original).lower()
     for needle, sentence in _ENVIRONMENT_FAULTS:
         if needle in text:
-            return StoreError(sentence.format(where=where))
+            return StoreError(sentence.format(where=where, detail=_last_clause(original)))
     return StoreError(f"The database {where} could not be used: {original}.")
+
+
+def _last_clause(original: BaseException) -> str:
+    # libpq's own words, after psycopg's and libpq's prefixes.
+    lines = str(original).strip().splitlines()
+    return _PREFIXES.sub("", lines[0]) if lines else ""
 
 
 def is_environment_fault(exc: BaseException) -> bool:
@@ -144,6 +152,22 @@ _ENVIRONMENT_FAULTS = (
                           "administrator for access."),
     ("lock timeout", "The database {where} is busy in another program; "
                      "try again in a moment."),
+    ("no password supplied", "The database {where} asks for a password and none is kept for "
+                             "it; enter it in Preferences (Team database) or give it in the "
+                             "address."),
+    ("does not support ssl", "The database server of {where} does not offer encrypted "
+                             "connections, which its sslmode requires; ask its administrator, "
+                             "or change sslmode."),
+    ("certificate", "The database server of {where} could not be verified ({detail}); check "
+                    "sslrootcert and the server's certificate."),
+    ("invalid connection option", "The database address {where} has an option PostgreSQL "
+                                  "does not know ({detail}); correct it and try again."),
+    ("invalid uri query parameter", "The database address {where} has an option PostgreSQL "
+                                    "does not know ({detail}); correct it and try again."),
+    ("for connection option", "The database address {where} has an option with a value "
+                              "PostgreSQL does not accept ({detail}); correct it and try again."),
+    ("mode value", "The database address {where} has an option with a value PostgreSQL does "
+                   "not accept ({detail}); correct it and try again."),
     ("connection failed", _UNREACHABLE),
     ("failed to resolve host", _UNREACHABLE),
     ("server closed the connection", _UNREACHABLE),

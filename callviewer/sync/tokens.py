@@ -1,5 +1,7 @@
-"""API tokens: kept in the system keyring, or where there is none, in a file only the user
-can read (``tokens.json``, mode 0600, in the user config folder), and saying so.
+"""Secrets (API tokens, team database passwords): kept in the system keyring, or where
+there is none, in a file only the user can read (``tokens.json``, mode 0600, in the user
+config folder), and saying so. Keys: a connection's ``secret_key``; a database's
+``user@host:port/dbname`` (callviewer/dbfile.py).
 
 A keyring backend that is no keyring — keyring's "fail" and "null" backends,
 or keyrings.alt's plain-text files (FACTS.md) — counts as none: the fallback
@@ -46,20 +48,20 @@ def keyring_backend():
     return backend if real else None
 
 
-def save_token(key: str, token: str) -> str:
-    """Keep a token under `key`; returns a sentence saying where it was kept."""
+def save_token(key: str, token: str, what: str = "token") -> str:
+    """Keep a secret under `key`; returns a sentence saying where the `what` was kept."""
     register_secret(token)
     backend = keyring_backend()
     if backend is not None:
         try:
             backend.set_password(SERVICE, key, token)
             _file_write(key, None)  # a copy left from a time without a keyring goes
-            return "The token was saved in the system keyring."
+            return f"The {what} was saved in the system keyring."
         except Exception as exc:  # locked, refused, no D-Bus session
-            log.warning("The system keyring refused the token (%s); using the file.",
-                        type(exc).__name__)
+            log.warning("The system keyring refused the %s (%s); using the file.",
+                        what, type(exc).__name__)
     path = _file_write(key, token)
-    return (f"No system keyring is available, so the token was saved in {path}, "
+    return (f"No system keyring is available, so the {what} was saved in {path}, "
             "readable only by you.")
 
 

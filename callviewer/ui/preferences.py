@@ -44,7 +44,7 @@ def note_author(settings: QSettings) -> str:
     return str(settings.value(AUTHOR_KEY, "") or "").strip() or login_name()
 
 
-GENERAL_TAB, SYNC_TAB = 0, 1
+GENERAL_TAB, SYNC_TAB, TEAM_TAB = 0, 1, 2
 # A connection's sync status in words (its error sentence, when it has one, is shown instead).
 STATUS_WORDS = {status.NEVER: "Not synced yet", status.RUNNING: "Syncing", status.OK: "OK",
                 status.OFFLINE: "Offline", status.REFUSED: "Token refused",
@@ -77,7 +77,12 @@ class PreferencesDialog(QDialog):
         self.sync_page = SyncPage(store, settings) if store is not None else None
         if self.sync_page is not None:
             self.tabs.addTab(self.sync_page, "&Sync")
-        self.tabs.setCurrentIndex(min(tab, self.tabs.count() - 1))
+        from callviewer.ui.team_page import TeamDatabasePage
+
+        self.team_page = TeamDatabasePage(settings, store.where if store is not None else None)
+        self.tabs.addTab(self.team_page, "&Team database")
+        pages = {GENERAL_TAB: general, SYNC_TAB: self.sync_page, TEAM_TAB: self.team_page}
+        self.tabs.setCurrentWidget(pages.get(tab) or general)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -93,11 +98,22 @@ class PreferencesDialog(QDialog):
             self.author.setFocus()  # not the tab bar: the one field to type in
 
     def accept(self) -> None:
+        from callviewer.ui.team_page import offer_restart
+
+        try:
+            self.team_page.chosen_url()
+        except ValueError as exc:  # nothing is kept until the page is right
+            self.team_page.result.setText(str(exc))
+            self.tabs.setCurrentWidget(self.team_page)
+            return
         self.settings.setValue(AUTHOR_KEY, self.author.text().strip())
         if self.sync_page is not None:
             self.sync_page.save()
+        changed = self.team_page.save()
         self.settings.sync()
         super().accept()
+        if changed:
+            self.restart_question = offer_restart(self.parentWidget(), changed)
 
 
 class SyncPage(QWidget):
