@@ -14,6 +14,13 @@ def data_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def config_home(tmp_path, monkeypatch):
+    """Each test its own config folder: tokens, settings and the chosen team database never
+    reach the person's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for the whole session (tests/pg_server.py). Without PostgreSQL

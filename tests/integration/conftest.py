@@ -57,12 +57,6 @@ def team_db(postgres, demo_template):
     postgres.drop(name)
 
 
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    """Each test its own config folder: tokens and settings never reach the person's."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 @pytest.fixture
 def api():
     """The calls API on loopback (tests/integration/fake_calls_api.py)."""
