@@ -143,10 +143,10 @@ class Store:
             self.delete_stale_recordings()
         return counts
 
-    def set_done(self, call_id: int, done: bool) -> None:
-        """Mark a call done (or not) locally; imports never change it back."""
+    def set_done(self, call_id: int, done: bool, by: str) -> None:
+        """Mark a call done (or not) locally, as `by`; imports never change it back."""
         with self.writing() as conn:
-            call_writes.set_done(conn, call_id, done)
+            call_writes.set_done(conn, call_id, done, by, now_micros())
             self._announce(conn, [call_id])
 
     def add_note(self, call_id: int, author: str, body: str) -> int:
@@ -157,17 +157,18 @@ class Store:
         self._saved(call_id, NEW_NOTE)
         return note_id
 
-    def update_note(self, note_id: int, body: str) -> None:
-        """Replace a staff note's text."""
+    def update_note(self, note_id: int, author: str, body: str) -> None:
+        """Replace a staff note's text; only its author may (StoreError for anyone else)."""
         with self.writing() as conn:
-            call_id = note_writes.update_note(conn, note_id, body, now_micros())
+            call_id = note_writes.update_note(conn, note_id, author, body, now_micros())
             self._announce(conn, [call_id])
         self._saved(call_id, note_id)
 
-    def delete_note(self, note_id: int) -> dict:
-        """Delete a staff note; returns it so `restore_note` can undo."""
+    def delete_note(self, note_id: int, author: str) -> dict:
+        """Delete a staff note (its author's alone: StoreError for anyone else); returns it
+        so `restore_note` can undo."""
         with self.writing() as conn:
-            note = note_writes.delete_note(conn, note_id)
+            note = note_writes.delete_note(conn, note_id, author)
             self._announce(conn, [note["call_id"]])
         self._saved(note["call_id"], note_id)
         return note

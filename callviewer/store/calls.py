@@ -209,6 +209,8 @@ def _update(conn: Connection, rows: list[dict]) -> None:
     search.reindex_calls(conn, rows)
 
 
-def set_done(conn: Connection, call_id: int, done: bool) -> None:
-    """Mark a call done or not, locally: later imports leave this flag alone."""
-    conn.execute(update(calls).where(calls.c.id == call_id).values(done=done, done_local=True))
+def set_done(conn: Connection, call_id: int, done: bool, by: str, now: int) -> None:
+    """Mark a call done (by whom, when) or not, locally: later imports leave this flag
+    alone."""
+    conn.execute(update(calls).where(calls.c.id == call_id).values(
+        done=done, done_local=True, done_by=by if done else None, done_at=now if done else None))

@@ -20,8 +20,9 @@ def add_note(conn: Connection, call_id: int, author: str, body: str, now: int) -
     return note_id
 
 
-def update_note(conn: Connection, note_id: int, body: str, now: int) -> int:
-    """Replace a note's text; returns its call's id."""
+def update_note(conn: Connection, note_id: int, author: str, body: str, now: int) -> int:
+    """Replace a note's text (its author's alone); returns its call's id."""
+    _check_author(conn, note_id, author)
     call_id = conn.execute(
         update(notes).where(notes.c.id == note_id).values(body=body, updated_at=now)
         .returning(notes.c.call_id)).scalar_one()
@@ -30,9 +31,9 @@ def update_note(conn: Connection, note_id: int, body: str, now: int) -> int:
     return call_id
 
 
-def delete_note(conn: Connection, note_id: int) -> dict:
-    """Delete a note; returns it whole so it can be restored (undo)."""
-    note = dict(conn.execute(select(notes).where(notes.c.id == note_id)).mappings().one())
+def delete_note(conn: Connection, note_id: int, author: str) -> dict:
+    """Delete a note (its author's alone); returns it whole so it can be restored (undo)."""
+    note = _check_author(conn, note_id, author)
     conn.execute(delete(notes).where(notes.c.id == note_id))
     discard_draft(conn, note["call_id"], note_id)
     _refresh(conn, note["call_id"])
@@ -43,6 +44,19 @@ def restore_note(conn: Connection, note: dict) -> None:
     """Put back a note returned by delete_note, with its id and times."""
     conn.execute(insert(notes).values(**note))
     _refresh(conn, note["call_id"])
+
+
+def _check_author(conn: Connection, note_id: int, author: str) -> dict:
+    """The note, when `author` wrote it; StoreError naming whose it is otherwise."""
+    from callviewer.store.database import StoreError
+
+    note = conn.execute(select(notes).where(notes.c.id == note_id)).mappings().first()
+    if note is None:
+        raise StoreError("This note is no longer there (deleted on another desktop).")
+    if note["author"] != author:
+        owner = note["author"]
+        raise StoreError(f"This note is {owner}'s; only {owner} can change or delete it.")
+    return dict(note)
 
 
 def notes_of(conn: Connection, call_ids: list[int]) -> dict[int, list[dict]]:

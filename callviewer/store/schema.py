@@ -63,6 +63,9 @@ calls = Table(
     # Local state.
     Column("progress", Integer, nullable=False, server_default="0"),
     Column("done_local", Boolean, nullable=False, server_default="0"),
+    # Who marked it done here, and when (migration 0007); NULL when a source set it.
+    Column("done_by", Text),
+    Column("done_at", BigInteger),
     Column("note_count", Integer, nullable=False, server_default="0"),
     Column("imported_at", BigInteger, nullable=False),
     # One of store/recordings.py STATES, kept in step by every write (migration 0004).

@@ -35,6 +35,13 @@ HEADER_ROWS = (("Number", "Direction"), ("Started", "Duration"), ("Answered", "E
 HEADER_FIELDS = tuple(name for row in HEADER_ROWS for name in row)
 
 
+def _done(call: dict) -> str:
+    """Whether a call is done, and who marked it done here and when."""
+    if call["done"] and call["done_by"]:
+        return f"Yes · marked by {call['done_by']}, {formatting.local_time(call['done_at'])}"
+    return _yes_no(call["done"])
+
+
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else "Yes" if value else "No"
 
@@ -253,7 +260,7 @@ class DetailView(QWidget):
             "Outcome": f"{outcome} — {why}" if why and why != outcome else outcome,
             "Score": "" if call["score"] is None else f"{call['score']:g} / 10",
             "Success": _yes_no(call["success"]),
-            "Done": _yes_no(call["done"]),
+            "Done": _done(call),
             "Employee": call["employee"] or "",
             "Agent": call["agent_id"] or "",
             "Recording": MEANINGS.get(call["recording_state"], ""),

@@ -160,13 +160,14 @@ class NotesPanel(QWidget):
             when += " · edited"
         top = QHBoxLayout()
         top.addWidget(plain_label(f"{note['author']} · {when}", muted=True), 1)
-        edit, delete = QPushButton("Edit"), QPushButton("Delete")
-        edit.setAccessibleName(f"Edit the note by {note['author']}")
-        delete.setAccessibleName(f"Delete the note by {note['author']}")
-        edit.clicked.connect(lambda: self._start_editing(note))
-        delete.clicked.connect(lambda: self.delete(note["id"]))
-        top.addWidget(edit)
-        top.addWidget(delete)
+        if note["author"] == self._author():  # each person edits and deletes their own
+            edit, delete = QPushButton("Edit"), QPushButton("Delete")
+            edit.setAccessibleName(f"Edit the note by {note['author']}")
+            delete.setAccessibleName(f"Delete the note by {note['author']}")
+            edit.clicked.connect(lambda: self._start_editing(note))
+            delete.clicked.connect(lambda: self.delete(note["id"]))
+            top.addWidget(edit)
+            top.addWidget(delete)
         layout.addLayout(top)
         layout.addWidget(plain_label(formatting.paragraph(note["body"])))
         return frame
@@ -239,7 +240,7 @@ class NotesPanel(QWidget):
             if note_id == NEW_NOTE:
                 self._store.add_note(call_id, author, body)
             else:
-                self._store.update_note(note_id, body)
+                self._store.update_note(note_id, author, body)
         except StoreError as exc:
             self.waiting_label.setText(f"Not saved yet: {exc} The note is kept here and "
                                        "is saved when the database can be reached.")
@@ -267,7 +268,7 @@ class NotesPanel(QWidget):
 
     def delete(self, note_id: int) -> None:
         """Delete a note at once; Undo brings it back for a few seconds."""
-        self._deleted = self._store.delete_note(note_id)
+        self._deleted = self._store.delete_note(note_id, self._author())
         if self._editing == note_id:
             self._editing = NEW_NOTE
             self._load_draft()

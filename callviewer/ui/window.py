@@ -518,7 +518,7 @@ class MainWindow(QMainWindow):
         if call_id is None:
             return
         call = self.store.call(call_id)
-        self.store.set_done(call_id, not call["done"])
+        self.store.set_done(call_id, not call["done"], self.author())
         self.model.refresh_call(call_id)
         self.detail.refresh()
 

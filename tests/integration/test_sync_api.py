@@ -194,7 +194,7 @@ def test_purges_and_deletions_between_syncs_keep_notes_and_drop_the_archived_fil
         note = store.add_note(purged_id, "Dana", "Customer asked for a callback")
         store.add_note(deleted_id, "Dana", "Duplicate of an earlier call")
         store.save_draft(purged_id, 0, "half a thought", 4)
-        store.set_done(deleted_id, True)
+        store.set_done(deleted_id, True, "maria")
     assert archived and Path(archived).read_bytes()
     api.purge(ids[25])
     api.delete(ids[26])
@@ -221,7 +221,7 @@ def test_local_notes_drafts_and_done_survive_every_sync(db, api):
         for call_id in local:
             store.add_note(call_id, "Sam", f"note on {call_id}")
             store.save_draft(call_id, 0, f"draft on {call_id}", 2)
-        store.set_done(local[0], True)
+        store.set_done(local[0], True, "maria")
     for source_id in ids[:3]:
         api.change(source_id, done=False, call_summary="rewritten at the source")
     run_sync(str(db))

@@ -8,7 +8,7 @@ import os
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QPushButton
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -113,3 +113,31 @@ def test_a_server_restart_under_an_open_window_loses_nothing(qtbot, team_db, pos
     assert len(window.store.notes_of(call_id)) == 1
     assert not window.detail.notes_panel.waiting_label.isVisible()
     assert window.store.drafts_of(call_id) == {}
+
+
+def test_a_colleagues_note_shows_who_wrote_it_and_only_its_author_can_change_it(
+        qtbot, two_desktops):
+    from callviewer.ui.preferences import AUTHOR_KEY
+
+    front, lead = two_desktops
+    front.settings.setValue(AUTHOR_KEY, "Omar")
+    lead.settings.setValue(AUTHOR_KEY, "Maria")
+    call_id = go_to(qtbot, front, 4)
+    assert go_to(qtbot, lead, 4) == call_id
+    type_note(qtbot, front, "Quote sent")
+    save_note(qtbot, front)
+    qtbot.waitUntil(lambda: shown_notes(lead) == "Notes (1)", timeout=int(ARRIVAL_S * 1000))
+
+    def buttons(window) -> set[str]:
+        return {button.text() for button in window.detail.notes_panel.findChildren(QPushButton)
+                if button.isVisibleTo(window.detail.notes_panel)}
+
+    assert {"Edit", "Delete"} <= buttons(front)
+    assert not {"Edit", "Delete"} & buttons(lead)
+    labels = [label.text() for label in lead.detail.notes_panel.findChildren(QLabel)]
+    assert any(text.startswith("Omar · ") for text in labels)
+    # The lead marks it done; the front desk sees who did, and when.
+    qtbot.keyClick(lead.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: front.detail.fields["Done"].text().startswith(
+        "Yes · marked by Maria, "), timeout=int(ARRIVAL_S * 1000))
+    assert front.model.index(front.table.currentIndex().row(), 7).data() == "✓"

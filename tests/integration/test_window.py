@@ -126,7 +126,11 @@ def test_ctrl_d_marks_the_call_done_in_the_list_and_the_detail(qtbot, db, tmp_pa
     qtbot.keyClick(window.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     after = window.model.index(0, done_column).data()
     assert {before, after} == {"", "✓"}
-    assert window.detail.fields["Done"].text() == ("Yes" if after else "No")
+    shown = window.detail.fields["Done"].text()
+    if after:  # who marked it, and when
+        assert shown.startswith(f"Yes · marked by {window.author()}, ")
+    else:
+        assert shown == "No"
     assert window.store.call(window.current_call_id())["done"] == bool(after)
 
 

@@ -7,6 +7,7 @@ import importlib.util
 import sqlite3
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from callviewer.dbfile import HEAD, REVISIONS
 from callviewer.record import RecordError, message, validate
-from callviewer.store import SchemaTooNewError, Store, StoreError
+from callviewer.store import SchemaTooNewError, Store, StoreError, now_micros
 from callviewer.store.database import open_engine
 from callviewer.store.migrate import MIGRATIONS, backup_sqlite
 from callviewer.store.schema import calls, metadata
@@ -208,7 +209,7 @@ def test_unknown_fields_are_merged_not_dropped(store_url):
 def test_a_locally_set_done_flag_survives_imports(store_url):
     with Store(store_url) as store:
         store.write_records([call(done=False, updated_at=1)])
-        store.set_done(store.call_id("agent-platform", "c1"), True)
+        store.set_done(store.call_id("agent-platform", "c1"), True, "maria")
         store.write_records([call(done=False, summary="changed", updated_at=2)])
         record = only(store)
         assert (record["done"], record["summary"]) == (True, "changed")
@@ -293,9 +294,9 @@ def test_notes_feed_the_count_and_the_search_and_undo_restores_them(store_url):
         note_id = store.add_note(call_id, "maria", "Wants a quote for the boiler")
         assert search(store, "boiler") == ["c1"]
         assert search(store, "VIP") == ["c1"]
-        store.update_note(note_id, "Wants a quote for the radiator")
+        store.update_note(note_id, "maria", "Wants a quote for the radiator")
         assert search(store, "boiler") == []
-        deleted = store.delete_note(note_id)
+        deleted = store.delete_note(note_id, "maria")
         assert search(store, "radiator") == []
         store.restore_note(deleted)
         assert search(store, "radiator") == ["c1"]
@@ -317,6 +318,59 @@ def test_search_words_match_as_typed_prefixes_and_ignore_case_and_accents(store_
     with Store(store_url) as store:
         store.write_records([call("a", customer_name="José Müller"), call("b", summary="x")])
         assert search(store, "jose mull") == ["a"]
+
+
+def test_each_person_edits_and_deletes_only_their_own_notes(store_url):
+    with Store(store_url) as store:
+        store.write_records([call()])
+        call_id = store.call_id("agent-platform", "c1")
+        note_id = store.add_note(call_id, "maria", "Booked for Tuesday")
+        with pytest.raises(StoreError, match="This note is maria's; only maria can change"):
+            store.update_note(note_id, "omar", "Booked for Wednesday")
+        with pytest.raises(StoreError, match="only maria can change or delete it"):
+            store.delete_note(note_id, "omar")
+        assert [(n["author"], n["body"]) for n in store.notes_of(call_id)] == [
+            ("maria", "Booked for Tuesday")]
+        store.update_note(note_id, "maria", "Booked for Wednesday")
+        store.delete_note(note_id, "maria")
+        assert store.notes_of(call_id) == []
+        with pytest.raises(StoreError, match="no longer there"):
+            store.update_note(note_id, "maria", "gone")
+
+
+def test_the_done_flag_records_who_and_when_and_imports_keep_it(store_url):
+    with Store(store_url) as store:
+        store.write_records([call(done=True, updated_at=1)])  # the source's: nobody's
+        call_id = store.call_id("agent-platform", "c1")
+        assert (store.call(call_id)["done_by"], store.call(call_id)["done_at"]) == (None, None)
+        before = now_micros()
+        store.set_done(call_id, False, "omar")
+        store.set_done(call_id, True, "maria")
+        done = store.call(call_id)
+        assert done["done"] is True and done["done_by"] == "maria"
+        assert before <= done["done_at"] <= now_micros()
+        store.write_records([call(done=False, summary="later", updated_at=2)])
+        assert store.call(call_id)["done_by"] == "maria" and store.call(call_id)["done"]
+        store.set_done(call_id, False, "omar")
+        assert (store.call(call_id)["done_by"], store.call(call_id)["done_at"]) == (None, None)
+
+
+def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    engine = open_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        conn.exec_driver_sql("INSERT INTO calls (source, source_id, done, done_local, "
+                             "imported_at) VALUES ('vapi', 'v1', 1, 1, 0)")
+        conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, updated_at) "
+                             "VALUES (1, 'maria', 'kept', 0, 0)")
+    engine.dispose()
+    with Store(str(path)) as store:
+        found = store.call(1)
+    assert (found["done"], found["done_by"], found["notes"][0]["body"]) == (True, None, "kept")
 
 
 @pytest.fixture

@@ -68,15 +68,15 @@ def test_a_colleagues_note_done_flag_and_sync_are_heard_and_ones_own_are_not(des
         listening(heard, lead)
         note_id = lead.add_note(call_id, "maria", "Called back")
         assert heard.next_change() == {"calls": [call_id], "sync": False}
-        lead.update_note(note_id, "Called back twice")
+        lead.update_note(note_id, "maria", "Called back twice")
         assert heard.next_change() == {"calls": [call_id], "sync": False}
-        lead.set_done(call_id, True)
+        lead.set_done(call_id, True, "maria")
         assert heard.next_change() == {"calls": [call_id], "sync": False}
         row = lead.add_connection("main", "calls-api", {"url": "https://api.example"})
         lead.set_sync_status(row["id"], status="ok", last_sync_at=5)
         assert heard.next_change() == {"calls": [], "sync": True}
         front.add_note(call_id, "omar", "Mine")  # one's own change is not news
-        front.set_done(call_id, False)
+        front.set_done(call_id, False, "omar")
         assert heard.nothing_more()
         assert [note["body"] for note in lead.notes_of(call_id)] == [
             "Called back twice", "Mine"]
