@@ -242,13 +242,17 @@ class NotesPanel(QWidget):
             else:
                 self._store.update_note(note_id, author, body)
         except StoreError as exc:
-            self.waiting_label.setText(f"Not saved yet: {exc} The note is kept here and "
-                                       "is saved when the database can be reached.")
-            self.waiting_label.show()
+            self._say(f"Not saved yet: {exc} The note is kept here and is saved when the "
+                      "database can be reached.")
             return False
         del self._waiting[key]
         self.waiting_label.setVisible(bool(self._waiting))
         return True
+
+    def _say(self, sentence: str) -> None:
+        """A sentence under the notes about what could not be done."""
+        self.waiting_label.setText(sentence)
+        self.waiting_label.show()
 
     def _start_editing(self, note: dict) -> None:
         self.flush()
@@ -268,7 +272,13 @@ class NotesPanel(QWidget):
 
     def delete(self, note_id: int) -> None:
         """Delete a note at once; Undo brings it back for a few seconds."""
-        self._deleted = self._store.delete_note(note_id, self._author())
+        from callviewer.store import StoreError
+
+        try:
+            self._deleted = self._store.delete_note(note_id, self._author())
+        except StoreError as exc:
+            self._say(f"Not deleted: {exc}")
+            return
         if self._editing == note_id:
             self._editing = NEW_NOTE
             self._load_draft()
@@ -277,8 +287,14 @@ class NotesPanel(QWidget):
         self._after_change()
 
     def undo_delete(self) -> None:
+        from callviewer.store import StoreError
+
         if self._deleted is not None:
-            self._store.restore_note(self._deleted)
+            try:
+                self._store.restore_note(self._deleted)
+            except StoreError as exc:  # Undo stays offered while its time lasts
+                self._say(f"Not brought back: {exc}")
+                return
             self._forget_deleted()
             self._after_change()
 

@@ -517,8 +517,14 @@ class MainWindow(QMainWindow):
         call_id = self.current_call_id()
         if call_id is None:
             return
-        call = self.store.call(call_id)
-        self.store.set_done(call_id, not call["done"], self.author())
+        from callviewer.store import StoreError
+
+        try:
+            call = self.store.call(call_id)
+            self.store.set_done(call_id, not call["done"], self.author())
+        except StoreError as exc:  # busy, or a team database out of reach
+            self.statusBar().showMessage(f"Not marked: {exc}", 10_000)
+            return
         self.model.refresh_call(call_id)
         self.detail.refresh()
 

@@ -106,6 +106,9 @@ def test_a_server_restart_under_an_open_window_loses_nothing(qtbot, team_db, pos
         assert "Not saved yet" in panel.waiting_label.text()
         assert panel.editor.toPlainText() == "Typed while the server was down"
         qtbot.keyClick(window.table, Qt.Key.Key_Down)  # browsing goes on, without a crash
+        qtbot.keyClick(window.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+        assert window.statusBar().currentMessage().startswith("Not marked: ")
+        qtbot.keyClick(window.table, Qt.Key.Key_Up)
     finally:
         postgres.start()
     qtbot.waitUntil(lambda: not window.unreachable.isVisible(), timeout=20_000)
