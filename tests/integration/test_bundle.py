@@ -60,4 +60,5 @@ def test_the_bundle_builds_and_its_selftest_passes_without_python(tmp_path):
     assert versions == source
     # PyInstaller's work files stayed in the temporary folder.
     assert not (REPO / "build" / "callviewer").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    # (and the test's own cache folder, XDG_CACHE_HOME, holds PyInstaller's binary cache).
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["out"], ["cache", "out"])
