@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QPalette, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -145,13 +146,22 @@ class NotesPanel(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")
+        buttons: list[QWidget] = []
         for note in notes:
-            self._list.addWidget(self._note_widget(note))
+            self._list.addWidget(self._note_widget(note, buttons))
         if not notes:
             self._list.addWidget(plain_label("No notes yet.", muted=True))
         self._list.addStretch()
+        # Tab goes from the list through one's own notes' buttons to the editor.
+        for before, after in itertools.pairwise([self._scroll, *buttons, self.editor]):
+            QWidget.setTabOrder(before, after)
 
-    def _note_widget(self, note: dict) -> QWidget:
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.FocusIn:  # a note's button, reached by Tab
+            self._scroll.ensureWidgetVisible(watched)
+        return False
+
+    def _note_widget(self, note: dict, buttons: list[QWidget]) -> QWidget:
         frame = QFrame(frameShape=QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(frame)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -166,8 +176,10 @@ class NotesPanel(QWidget):
             delete.setAccessibleName(f"Delete the note by {note['author']}")
             edit.clicked.connect(lambda: self._start_editing(note))
             delete.clicked.connect(lambda: self.delete(note["id"]))
-            top.addWidget(edit)
-            top.addWidget(delete)
+            for button in (edit, delete):
+                button.installEventFilter(self)
+                top.addWidget(button)
+                buttons.append(button)
         layout.addLayout(top)
         layout.addWidget(plain_label(formatting.paragraph(note["body"])))
         return frame

@@ -9,7 +9,7 @@ import sqlite3
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -290,3 +290,26 @@ def test_tab_walks_list_detail_notes_and_filters_and_every_stop_has_a_name(qtbot
                          "Transcript messages", "Notes", "New note", "Save note"]
     assert names[8:10] == ["Search calls", "Date range"]
     assert "Calls" in names[10:]
+
+
+def test_tab_reaches_ones_own_notes_edit_button_and_space_edits_it(qtbot, db, tmp_path):
+    window = open_window(qtbot, db, tmp_path)
+    panel = window.detail.notes_panel
+    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(panel.editor, "Ring back after lunch")
+    qtbot.keyClick(panel.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: any(button.text() == "Edit" and button.isVisible()
+                                for button in panel.findChildren(QPushButton)))
+    window.table.setFocus()
+    stops = []
+    for _ in range(30):  # from the list, Tab by Tab, to the note's Edit
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        stops.append(QApplication.focusWidget())
+        if stops[-1].accessibleName() == f"Edit the note by {window.author()}":
+            break
+    else:
+        raise AssertionError("Tab never reached the note's Edit button")
+    assert panel.editor not in stops  # the note's buttons come before the editor
+    qtbot.keyClick(stops[-1], Qt.Key.Key_Space)
+    assert panel.editor.toPlainText() == "Ring back after lunch"
+    assert panel.editor.hasFocus()

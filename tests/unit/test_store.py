@@ -371,6 +371,13 @@ def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
     with Store(str(path)) as store:
         found = store.call(1)
     assert (found["done"], found["done_by"], found["notes"][0]["body"]) == (True, None, "kept")
+    # And back: the columns go in place, not by a copy of calls whose drop would cascade.
+    engine = open_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+        assert conn.exec_driver_sql("SELECT body FROM notes").scalars().all() == ["kept"]
+    engine.dispose()
 
 
 @pytest.fixture
