@@ -41,8 +41,11 @@ def delete_note(conn: Connection, note_id: int, author: str) -> dict:
 
 
 def restore_note(conn: Connection, note: dict) -> None:
-    """Put back a note returned by delete_note, with its id and times."""
-    conn.execute(insert(notes).values(**note))
+    """Put back a note returned by delete_note, with its times, and its id unless a new
+    note has been given it meanwhile (SQLite reuses the highest id)."""
+    taken = conn.execute(select(notes.c.id).where(notes.c.id == note["id"])).first()
+    values = {key: value for key, value in note.items() if not (taken and key == "id")}
+    conn.execute(insert(notes).values(**values))
     _refresh(conn, note["call_id"])
 
 

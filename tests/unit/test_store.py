@@ -338,6 +338,18 @@ def test_each_person_edits_and_deletes_only_their_own_notes(store_url):
             store.update_note(note_id, "maria", "gone")
 
 
+def test_undo_brings_a_note_back_after_its_id_was_given_to_a_new_one(store_url):
+    with Store(store_url) as store:
+        store.write_records([call()])
+        call_id = store.call_id("agent-platform", "c1")
+        deleted = store.delete_note(store.add_note(call_id, "maria", "first"), "maria")
+        store.add_note(call_id, "maria", "second")  # SQLite may reuse the deleted id
+        store.restore_note(deleted)
+        assert sorted(n["body"] for n in store.notes_of(call_id)) == ["first", "second"]
+        with store.reading() as conn:
+            assert conn.exec_driver_sql("SELECT note_count FROM calls").scalar() == 2
+
+
 def test_the_done_flag_records_who_and_when_and_imports_keep_it(store_url):
     with Store(store_url) as store:
         store.write_records([call(done=True, updated_at=1)])  # the source's: nobody's
