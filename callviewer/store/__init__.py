@@ -83,13 +83,8 @@ class Store:
     def reading(self) -> Iterator[Connection]:
         """A connection in a read transaction; environment faults (a server out of reach)
         become StoreError."""
-        try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
-        except DBAPIError as exc:
-            if is_environment_fault(exc):
-                raise explain(exc, self.where) from exc
-            raise
+        with self._explained(), self.engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -97,11 +92,17 @@ class Store:
 
         Environment faults (busy, read-only, disk full) become StoreError.
         """
+        with self._explained(), self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _explained(self) -> Iterator[None]:
+        """Environment faults (busy, read-only, full, a server out of reach) as StoreError;
+        anything else, a bug, as it is."""
         try:
-            with self.engine.connect() as conn:
-                conn = conn.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
+            yield
         except DBAPIError as exc:
             if is_environment_fault(exc):
                 raise explain(exc, self.where) from exc
@@ -376,13 +377,8 @@ class Store:
         """A sync run's turns: ``take(connection_id)`` is True when this desktop now syncs
         that connection (its turn is held until the block ends), False when another desktop
         of the team is syncing it (store/turns.py)."""
-        try:
-            with turns.sync_turns(self.engine) as take:
-                yield take
-        except DBAPIError as exc:
-            if is_environment_fault(exc):
-                raise explain(exc, self.where) from exc
-            raise
+        with self._explained(), turns.sync_turns(self.engine) as take:
+            yield take
 
     def wanted_recordings(self, connection_id: int,
                           call_ids: list[int] | None = None) -> list[dict]:
@@ -522,13 +518,8 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         """A transaction that writes without taking the writers' turn (large uploads only)."""
-        try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
-        except DBAPIError as exc:
-            if is_environment_fault(exc):
-                raise explain(exc, self.where) from exc
-            raise
+        with self._explained(), self.engine.connect() as conn, conn.begin():
+            yield conn
 
 
 def _without_password(url: str) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
+from memory_keyring import MemoryKeyring
 
 from callviewer.sync import tokens
 
@@ -24,25 +24,6 @@ def config_home(tmp_path, monkeypatch):
     keyring.set_keyring(fail.Keyring())
     yield tmp_path / "config" / "callviewer" / "tokens.json"
     keyring.set_keyring(before)
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend of our own (a real one is a system service)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kept: dict = {}
-
-    def get_password(self, service, username):
-        return self.kept.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.kept[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.kept.pop((service, username), None)
 
 
 def test_without_a_keyring_the_token_goes_to_a_0600_file_and_the_caller_is_told(config_home):
