@@ -81,9 +81,17 @@ class ListSpec:
         return replace(self, sort=sort, descending=descending)
 
 
-# A search matching fewer calls than this is read through its matches (sorting them);
-# a larger one walks the sort's index and probes the matches, which stops at a page.
+# How a page of a search is read. A search with few matches is read through them (sorting
+# them); one with many walks the sort's index, testing each call, and stops at a page.
+# SQLite: dense when its FTS index finds DENSE_MATCHES calls (FTS5 stops counting there).
 DENSE_MATCHES = 5000
+# PostgreSQL: GIN reads every match before the first, so counting a common word's matches
+# takes longer than its page, and the planner's guess is far off; the first SAMPLE calls
+# of the walk are tested instead: dense when DENSE_SAMPLE_HITS of them match.
+# Measured on a million calls (tests/bench/bench_team.py): the walk costs about 1 µs a
+# call, reading the matches 4–7 µs a match; both are ≤ 40 ms near this threshold.
+SAMPLE = 2000
+DENSE_SAMPLE_HITS = 12
 
 
 def connect(database: Path | str):
@@ -130,10 +138,12 @@ def _run(conn, sql: str, params: Sequence = ()):
     return conn.execute(sql, params)
 
 
-def where_clause(spec: ListSpec, conn=None, plan: bool = False) -> tuple[str, list]:
+def where_clause(spec: ListSpec, conn=None, plan: bool = False,
+                 reverse: bool = False) -> tuple[str, list]:
     """The WHERE clause (with its parameters) that selects the spec's calls on `conn`'s
-    engine (SQLite's when None). With `plan`, a search is planned by how many calls it
-    matches (see DENSE_MATCHES)."""
+    engine (SQLite's when None). With `plan`, a search is planned for reading a page in
+    the spec's order (`reverse`: from its other end) by how densely it matches (see
+    DENSE_MATCHES and SAMPLE)."""
     terms: list[str] = []
     params: list = []
     if not spec.include_deleted:
@@ -159,12 +169,12 @@ def where_clause(spec: ListSpec, conn=None, plan: bool = False) -> tuple[str, li
         query = tsquery(spec.search)
         if query is not None:
             matches = f"SELECT rowid FROM {_FTS} WHERE document @@ CAST(? AS tsquery)"
-            # PostgreSQL cannot estimate a prefix's matches: a rare word's few matches are
-            # read first (an array of ids), a common word walks the sort's index.
-            if plan and not _is_dense(conn, matches, query):
-                terms.append(f"id = ANY(ARRAY({matches}))")
+            if not plan:
+                terms.append(f"id IN ({matches})")  # the planner's choice, for counts
+            elif _sampled_hits(conn, spec, terms, params, query, reverse) >= DENSE_SAMPLE_HITS:
+                terms.append(_TESTS_EACH)
             else:
-                terms.append(f"id IN ({matches})")
+                terms.append(f"id = ANY(ARRAY({matches}))")
             params.append(query)
     elif (match := match_expression(spec.search)) is not None:
         # "+id" keeps SQLite from driving the query by the matches' rowids.
@@ -209,18 +219,16 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
 
     With `total` known, an offset past the middle is read backwards from the end.
     """
-    where, params = where_clause(spec, conn, plan=True)
     limit = max(0, limit if total is None else min(limit, total - offset))
-    if total is not None and offset > total // 2:
-        from_end = total - offset - limit
-        order = order_clause(spec, reverse=True, conn=conn)
-        rows = _run(conn, f"SELECT {_SELECT} FROM calls{where}{order} LIMIT ? OFFSET ?",
-                    [*params, limit, max(0, from_end)]).fetchall()
+    backwards = total is not None and offset > total // 2
+    where, params = where_clause(spec, conn, plan=True, reverse=backwards)
+    order = order_clause(spec, reverse=backwards, conn=conn)
+    skip = max(0, total - offset - limit) if backwards else offset
+    rows = _run(conn, f"SELECT {_SELECT} FROM calls{where}{order} LIMIT ? OFFSET ?",
+                [*params, limit, skip]).fetchall()
+    if backwards:
         rows.reverse()
-        return rows
-    order = order_clause(spec, conn=conn)
-    return _run(conn, f"SELECT {_SELECT} FROM calls{where}{order} LIMIT ? OFFSET ?",
-                [*params, limit, offset]).fetchall()
+    return rows
 
 
 def count(conn, spec: ListSpec) -> int:
@@ -259,6 +267,23 @@ def _is_dense(conn, matches: str, query: str) -> bool:
     found = _run(conn, f"SELECT count(*) FROM ({matches} LIMIT {DENSE_MATCHES}) AS found",
                  [query]).fetchone()[0]
     return found >= DENSE_MATCHES
+
+
+# PostgreSQL: whether a call (of the table or subquery named calls) matches the tsquery
+# parameter, by its own index row. A scalar subquery, so the planner neither makes it a
+# join nor hashes every match first: each call the walk reaches is tested, 1 µs apiece.
+_TESTS_EACH = f"(SELECT document @@ CAST(? AS tsquery) FROM {_FTS} WHERE rowid = calls.id)"
+
+
+def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: list, query: str,
+                  reverse: bool) -> int:
+    """How many of the first SAMPLE calls the page's walk reaches (those `terms` select, in
+    the spec's order or its reverse) match the tsquery."""
+    where = (" WHERE " + " AND ".join(terms)) if terms else ""
+    walked = (f"SELECT id FROM calls{where}{order_clause(spec, reverse, conn)} "
+              f"LIMIT {SAMPLE}")
+    return _run(conn, f"SELECT count(*) FROM ({walked}) AS calls WHERE {_TESTS_EACH}",
+                [*params, query]).fetchone()[0]
 
 
 def _key_columns(spec: ListSpec) -> list[str]:

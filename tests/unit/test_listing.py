@@ -118,12 +118,23 @@ def test_position_finds_every_call_where_the_list_shows_it(db, spec):
         assert listing.position(db, spec, hidden) is None
 
 
-def test_a_dense_search_and_a_rare_one_give_the_same_rows_either_way(db, monkeypatch):
-    spec = ListSpec(search="leak")
-    sparse = listing.page(db, spec, 0, 50)
-    monkeypatch.setattr(listing, "DENSE_MATCHES", 1)
-    assert listing.page(db, spec, 0, 50) == sparse
-    assert [row[0] for row in sparse] == expected(db, spec)[:50]
+@pytest.mark.parametrize("spec", [ListSpec(search="leak"), ListSpec(search="zebra"),
+                                  ListSpec(search="leak", outcomes=frozenset({"busy"}),
+                                           sort="who", descending=False)], ids=repr)
+def test_a_search_read_through_its_matches_or_by_walking_gives_the_same_rows(
+        db, spec, monkeypatch):
+    want = expected(db, spec)
+    total = len(want)
+    pages = {}
+    for dense in (False, True):  # every search read one way, then the other
+        monkeypatch.setattr(listing, "DENSE_MATCHES", 1 if dense else 10**9)
+        monkeypatch.setattr(listing, "DENSE_SAMPLE_HITS", 0 if dense else 10**9)
+        pages[dense] = [listing.page(db, spec, 0, 50),
+                        listing.page(db, spec, max(0, total - 30), 50, total)]
+    assert pages[False] == pages[True]
+    first, last = pages[True]
+    assert [row[0] for row in first] == want[:50]
+    assert [row[0] for row in last] == want[-30:]
 
 
 def test_rows_carry_the_list_columns(db):
