@@ -431,16 +431,22 @@ class FirstRows(QObject):
     def __init__(self, window, started: float, then) -> None:
         super().__init__(window)
         self._window, self._started, self._then = window, started, then
-        window.table.viewport().installEventFilter(self)
+        window.table.painted.connect(self._table_painted)
         window.empty.installEventFilter(self)
 
+    def _table_painted(self) -> None:
+        if self._window.model.rowCount() > 0:
+            self._painted()
+
     def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Paint and (
-                watched is self._window.empty or self._window.model.rowCount() > 0):
-            self._window.table.viewport().removeEventFilter(self)
-            self._window.empty.removeEventFilter(self)
-            QTimer.singleShot(0, self._say)
+        if event.type() == QEvent.Type.Paint:
+            self._painted()
         return False
+
+    def _painted(self) -> None:
+        self._window.table.painted.disconnect(self._table_painted)
+        self._window.empty.removeEventFilter(self)
+        QTimer.singleShot(0, self._say)
 
     def _say(self) -> None:
         log.info(self.MESSAGE, (time.perf_counter() - self._started) * 1000)
