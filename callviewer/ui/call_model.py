@@ -4,7 +4,8 @@ No Python list of all rows and no proxy model: sorting, filtering and search
 are a `ListSpec` turned into SQL (callviewer/listing.py). Pages of PAGE rows
 are read on demand and kept in a small LRU cache, already formatted, so
 `data()` is a dictionary lookup. The count of a large result arrives from a
-thread of its own; until then the model shows what it has read.
+thread of its own, started once the view has painted the first page (`start_count`);
+until then the model shows what it has read.
 """
 
 from __future__ import annotations
@@ -283,7 +284,14 @@ class CallListModel(QAbstractTableModel):
         generation = self._generation
         self._counting = _Count(self._database, self._spec,
                                 lambda total: self._counted.emit(generation, total))
-        self._counting.start()
+
+    def start_count(self) -> None:
+        """Start the count that waits, if one does. The window calls it once the list has
+        painted: counting a million calls alongside the first paint delayed it by about
+        10 ms (tests/bench/bench_launch.py), though the count releases the GIL."""
+        counting = self._counting
+        if counting is not None and counting.ident is None:
+            counting.start()
 
     def _on_counted(self, generation: int, total: int) -> None:
         if generation != self._generation or self._total is not None:
@@ -294,9 +302,9 @@ class CallListModel(QAbstractTableModel):
         """The count now: the running count's, when it gets there first."""
         if self._total is not None:
             return
-        counting = self._counting
+        counting, self._counting = self._counting, None
         total = None
-        if counting is not None:
+        if counting is not None and counting.ident is not None:  # started
             counting.finished.wait()
             total = counting.total
         if total is None:

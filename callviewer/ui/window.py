@@ -319,6 +319,8 @@ class MainWindow(QMainWindow):
     def _connect_list(self) -> None:
         self.filters.changed.connect(self._apply_filters)
         self.model.count_changed.connect(self._show_count)
+        # Once the paint is on screen: queued, the call comes after the window's flush.
+        self.table.painted.connect(self.model.start_count, Qt.ConnectionType.QueuedConnection)
         self.model.read_failed.connect(self._list_unreadable)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._after_reset)

@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QPushButton
 
@@ -17,6 +17,8 @@ from windows import open_window
 
 from callviewer.record import FIELDS
 from callviewer.store import NEW_NOTE, Store
+from callviewer.ui.call_model import PAGE
+from callviewer.ui.window import MainWindow
 
 
 def newest_first(path) -> list[tuple[int, str | None]]:
@@ -93,6 +95,40 @@ def test_search_narrows_the_list_and_esc_clears_it(qtbot, db, tmp_path):
     assert window.table.hasFocus()
     qtbot.waitUntil(lambda: window.model.rowCount() == total)
     assert window.detail.name.text() == "Priya Natarajan"  # the current call stays current
+
+
+def test_a_list_longer_than_a_page_is_counted_once_it_has_painted(qtbot, tmp_path):
+    path = tmp_path / "many.sqlite3"
+    calls = PAGE * 2 + 50
+    with Store(str(path)) as store:
+        store.write_records([{"source": "wavekat", "source_id": f"c{i}",
+                              "started_at": 1_700_000_000_000_000 + i * 60_000_000}
+                             for i in range(calls)])
+    window = MainWindow.over(Store(str(path)), QSettings(str(tmp_path / "settings.ini"),
+                                                         QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    qtbot.wait(300)  # not shown, so not painted: the count waits
+    assert window.count_label.text() == "Counting calls…"
+    assert window.model.rowCount() == PAGE
+    with qtbot.waitActive(window):
+        window.show()
+    qtbot.waitUntil(lambda: window.count_label.text() == f"{calls} calls")
+    assert window.model.rowCount() == calls
+    qtbot.keyClick(window.table, Qt.Key.Key_End)
+    assert window.table.currentIndex().row() == calls - 1
+
+
+def test_end_before_the_count_counts_there_and_then(qtbot, tmp_path):
+    path = tmp_path / "many.sqlite3"
+    with Store(str(path)) as store:
+        store.write_records([{"source": "wavekat", "source_id": f"c{i}"}
+                             for i in range(PAGE + 1)])
+    window = open_window(qtbot, path, tmp_path)
+    window.filters.deleted.setChecked(True)  # a new spec, whose count waits for a paint
+    assert window.count_label.text() == "Counting calls… · filtered"
+    qtbot.keyClick(window.table, Qt.Key.Key_End)
+    assert window.table.currentIndex().row() == PAGE
+    assert window.count_label.text() == f"{PAGE + 1:,} calls · filtered"
 
 
 def test_no_match_says_so_and_clear_filters_brings_the_calls_back(qtbot, db, tmp_path):
