@@ -8,6 +8,7 @@ Each piece of state has its own change signal.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 import urllib.error
@@ -18,6 +19,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
+
+log = logging.getLogger(__name__)
 
 STOPPED, LOADING, PLAYING, PAUSED, ERROR = "stopped", "loading", "playing", "paused", "error"
 RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -38,7 +41,9 @@ class NowPlaying(QObject):
     """What plays: one call at a time, its state, position, duration, rate, volume, error.
 
     `recording_of(call_id)` gives the call's recording (a file path or URL, or
-    None); the store is not imported here.
+    None), or a function that fetches it first (a team database's archive), which
+    runs on a thread of its own while the call is loading; the store is not
+    imported here.
     """
 
     call_changed = Signal(object)  # call id or None
@@ -49,14 +54,16 @@ class NowPlaying(QObject):
     volume_changed = Signal(int)  # 0..100
     error_changed = Signal(str)  # "" when there is none
     _probed = Signal(str, str)  # (mrl, message), from the link-checking thread
+    _fetched = Signal(int, object, str)  # (start, mrl or None, problem), from a fetch
 
-    def __init__(self, recording_of: Callable[[int], str | None],
+    def __init__(self, recording_of: Callable[[int], str | Callable[[], str | None] | None],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._recording_of = recording_of
         self._player = VlcPlayer(self)
         self._player.event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
         self._probed.connect(self._on_probed, Qt.ConnectionType.QueuedConnection)
+        self._fetched.connect(self._on_fetched, Qt.ConnectionType.QueuedConnection)
         self._poll = QTimer(self, interval=POLL_MS)
         self._poll.timeout.connect(self._tick)
         self.call_id: int | None = None
@@ -67,6 +74,7 @@ class NowPlaying(QObject):
         self.volume = 80
         self.error = ""
         self._mrl: str | None = None
+        self._starts = 0  # counts play()'s new starts: a fetch answers the one it began for
         self._start_at: int | None = None  # where to go once playing starts
         self._reached = 0  # the furthest position VLC reported for this media
         self._vlc_time = (0, 0.0)  # (VLC's last reported time, when we saw it change)
@@ -105,7 +113,21 @@ class NowPlaying(QObject):
             self._player.stop()  # else VLC is stopped already: stopping again costs 0.2 ms
         self._poll.stop()
         self._reached = 0
-        mrl = self._mrl = self._recording_of(call_id)
+        self._starts += 1
+        found = self._recording_of(call_id)
+        if callable(found):  # the bytes come first, on a thread: the window goes on
+            self._mrl = None
+            self._set_call(call_id)
+            self._set_error("")
+            self._set_position(0)
+            self._set_state(LOADING)
+            threading.Thread(target=self._fetch, args=(self._starts, found), daemon=True,
+                             name="recording-fetch").start()
+            return
+        self._open(call_id, found)
+
+    def _open(self, call_id: int, mrl: str | None) -> None:
+        self._mrl = mrl
         problem = NO_RECORDING if not mrl else \
             not_found(mrl) if "://" not in mrl and not Path(mrl).is_file() else None
         if problem is None:
@@ -253,6 +275,22 @@ class NowPlaying(QObject):
     def _on_probed(self, mrl: str, message: str) -> None:
         if mrl == self._mrl and self.state == LOADING:
             self._fail(message)
+
+    def _fetch(self, start: int, fetch: Callable[[], str | None]) -> None:
+        """Fetch a recording before it plays (a thread of its own)."""
+        try:
+            self._fetched.emit(start, fetch(), "")
+        except Exception as exc:  # the store's sentence (a database out of reach, say)
+            log.warning("The recording could not be fetched: %s", exc, exc_info=True)
+            self._fetched.emit(start, None, str(exc) or "The recording could not be fetched.")
+
+    def _on_fetched(self, start: int, mrl: str | None, problem: str) -> None:
+        if start != self._starts or self.state != LOADING:
+            return  # stopped, or another start since
+        if problem:
+            self._fail(problem)
+        else:
+            self._open(self.call_id, mrl)
 
     def _tick(self) -> None:
         """Move the position smoothly: VLC updates its time only every few hundred ms."""

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from types import EllipsisType
 
@@ -232,6 +233,14 @@ class Store:
         Once archived, the archived file; from a team database's archive, this
         desktop's cached copy, fetched from the database on first play.
         """
+        found = self.recording_source(call_id)
+        return found() if callable(found) else found
+
+    def recording_source(self, call_id: int) -> str | Callable[[], str | None] | None:
+        """`recording(call_id)` without waiting for the bytes: when they must first come from
+        a team database's archive (not yet cached on this desktop), a function that fetches
+        them and returns the cached copy's path, for the caller to run off its GUI thread.
+        """
         with self.reading() as conn:
             row = conn.execute(
                 select(calls.c.recording, calls.c.recording_state, recordings.c.path,
@@ -242,8 +251,11 @@ class Store:
             return None
         if not self.team or row.recording_state != ARCHIVED or row.path is None:
             return row.recording
-        return shared_archive.local_copy(self.reading, self.recordings_dir, call_id, row,
-                                         self.where)
+        local = self.recordings_dir / row.path
+        if shared_archive.is_cached(local, row.size, row.archived_at):
+            return str(local)
+        return partial(shared_archive.local_copy, self.reading, self.recordings_dir, call_id,
+                       row, self.where)
 
     def caller(self, call_id: int) -> dict | None:
         """Who a call was with: customer_name, customer_number and from_number; None when

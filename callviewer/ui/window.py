@@ -558,10 +558,11 @@ class MainWindow(QMainWindow):
         else:
             self.now_playing.toggle()
 
-    def _recording_of(self, call_id: int) -> str | None:
-        # The store says what plays: a team database's archived recording is fetched into
-        # this desktop's cache on first play.
-        return self.store.recording(call_id)
+    def _recording_of(self, call_id: int):
+        # The store says what plays: a team database's archived recording not yet in this
+        # desktop's cache comes as a function that fetches it, which the player runs on a
+        # thread of its own.
+        return self.store.recording_source(call_id)
 
     def _clicked(self, index: QModelIndex) -> None:
         if index.column() == 0 and (index.data() or

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -15,6 +16,7 @@ from callviewer.paths import demo_dir
 from callviewer.playback.now_playing import (
     ERROR,
     EXPIRED,
+    LOADING,
     PAUSED,
     PLAYING,
     STOPPED,
@@ -93,6 +95,34 @@ def test_a_corrupt_file_is_undecodable_not_silently_ended(qtbot, now):
 def test_no_recording(qtbot, now):
     now.play(5)
     assert (now.state, now.error) == (ERROR, "This call has no recording.")
+
+
+def test_a_fetch_that_fails_is_said_and_one_overtaken_by_another_call_is_dropped(qtbot, qapp):
+    unreachable = "The team database at db.example could not be reached: timeout expired."
+    first_may_finish = threading.Event()
+
+    def slow_fetch():
+        first_may_finish.wait(10)
+        return str(demo_dir() / "ap-1001.mp3")
+
+    def failing_fetch():
+        raise ConnectionError(unreachable)
+
+    playing = NowPlaying({1: slow_fetch, 2: failing_fetch,
+                          3: str(demo_dir() / "ap-1002.mp3")}.get)
+    try:
+        playing.play(1)
+        assert (playing.call_id, playing.state) == (1, LOADING)
+        playing.play(3)  # while call 1's bytes are still on their way
+        qtbot.waitUntil(lambda: playing.state == PLAYING, timeout=5000)
+        first_may_finish.set()
+        qtbot.wait(300)
+        assert (playing.call_id, playing.state) == (3, PLAYING)
+        playing.play(2)
+        qtbot.waitUntil(lambda: playing.state == ERROR, timeout=5000)
+        assert (playing.call_id, playing.error) == (2, unreachable)
+    finally:
+        playing.release()
 
 
 @pytest.mark.parametrize("status", [403, 404, 410])

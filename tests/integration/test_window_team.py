@@ -3,13 +3,19 @@ on an SQLite file with the same calls, driven by the keyboard and the header."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+import time
 
+import psycopg
 from PySide6.QtCore import QPoint, Qt
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from windows import open_window
+
+from callviewer.paths import demo_dir
 
 
 def shown(window) -> list[tuple]:
@@ -85,3 +91,46 @@ def test_the_current_call_stays_through_a_filter_and_the_detail_follows(
     assert window.current_call_id() == window.detail.current_call_id == current
     qtbot.keyClick(window.table, Qt.Key.Key_End)
     assert window.detail.current_call_id == window.model.call_id(window.model.rowCount() - 1)
+
+
+def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
+        qtbot, team_db, tmp_path):
+    window = open_window(qtbot, team_db, tmp_path)
+    store, now_playing = window.store, window.now_playing
+    # Another desktop downloaded a call's recording into the team's archive; this desktop
+    # has no copy of it yet.
+    audio = (demo_dir() / "ap-1001.mp3").read_bytes()
+    connection = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+    store.commit_page(connection["id"], [{
+        "source": "agent-platform", "source_id": "archived", "has_recording": True,
+        "recording": "https://cdn.example/archived.mp3?X-Amz-Signature=abc"}])
+    call_id = store.call_id("agent-platform", "archived")
+    copy = store.recordings_dir / "agent-platform" / "archived.mp3"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(audio)
+    assert store.recording_archived(call_id, "agent-platform/archived.mp3", len(audio),
+                                    hashlib.sha256(audio).hexdigest())
+    copy.unlink()
+    window.refresh()
+    window.show_in_list(call_id)
+    row = window.table.currentIndex().row()
+    # Another session holds the archive's table: the fetch waits 2 s for it.
+    holder = psycopg.connect(team_db.replace("+psycopg", "", 1))
+    holder.execute("LOCK TABLE recording_files IN ACCESS EXCLUSIVE MODE")
+    release = threading.Timer(2, holder.rollback)
+    release.start()
+    try:
+        began = time.monotonic()
+        qtbot.keyClick(window.table, Qt.Key.Key_Space)
+        assert time.monotonic() - began < 1  # Space came back before the bytes
+        assert now_playing.call_id == call_id and now_playing.state == "loading"
+        qtbot.keyClick(window.table, Qt.Key.Key_Up)  # the window goes on meanwhile
+        assert window.detail.current_call_id == window.model.call_id(row - 1)
+        qtbot.waitUntil(lambda: now_playing.state == "playing", timeout=15_000)
+        assert time.monotonic() - began >= 2
+    finally:
+        release.join()
+        holder.close()
+    assert now_playing.call_id == call_id
+    assert copy.read_bytes() == audio  # fetched into this desktop's cache, whole
+    now_playing.stop()
