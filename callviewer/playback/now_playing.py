@@ -117,9 +117,7 @@ class NowPlaying(QObject):
         found = self._recording_of(call_id)
         if callable(found):  # the bytes come first, on a thread: the window goes on
             self._mrl = None
-            self._set_call(call_id)
-            self._set_error("")
-            self._set_position(0)
+            self._begin(call_id)
             self._set_state(LOADING)
             threading.Thread(target=self._fetch, args=(self._starts, found), daemon=True,
                              name="recording-fetch").start()
@@ -137,9 +135,7 @@ class NowPlaying(QObject):
                 problem = str(exc)
         if problem is None:
             self._hold()
-        self._set_call(call_id)
-        self._set_error("")
-        self._set_position(0)
+        self._begin(call_id)
         if problem is None:
             self._set_state(LOADING)  # VLC's news is queued: it cannot come before this
         else:
@@ -307,6 +303,12 @@ class NowPlaying(QObject):
         self._set_position(max(estimate, 0))
 
     # --- state ---------------------------------------------------------------------------
+
+    def _begin(self, call_id: int) -> None:
+        """A start's news: the call, no error, at the start."""
+        self._set_call(call_id)
+        self._set_error("")
+        self._set_position(0)
 
     def _fail(self, message: str) -> None:
         self._poll.stop()

@@ -3,7 +3,6 @@ on an SQLite file with the same calls, driven by the keyboard and the header."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -13,9 +12,8 @@ from PySide6.QtCore import QPoint, Qt
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from team_archive import AUDIO, archive_one
 from windows import open_window
-
-from callviewer.paths import demo_dir
 
 
 def shown(window) -> list[tuple]:
@@ -99,17 +97,8 @@ def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
     store, now_playing = window.store, window.now_playing
     # Another desktop downloaded a call's recording into the team's archive; this desktop
     # has no copy of it yet.
-    audio = (demo_dir() / "ap-1001.mp3").read_bytes()
-    connection = store.add_connection("main", "calls-api", {"url": "https://api.example"})
-    store.commit_page(connection["id"], [{
-        "source": "agent-platform", "source_id": "archived", "has_recording": True,
-        "recording": "https://cdn.example/archived.mp3?X-Amz-Signature=abc"}])
-    call_id = store.call_id("agent-platform", "archived")
+    call_id = archive_one(store, source_id="archived")
     copy = store.recordings_dir / "agent-platform" / "archived.mp3"
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_bytes(audio)
-    assert store.recording_archived(call_id, "agent-platform/archived.mp3", len(audio),
-                                    hashlib.sha256(audio).hexdigest())
     copy.unlink()
     window.refresh()
     window.show_in_list(call_id)
@@ -132,5 +121,5 @@ def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
         release.join()
         holder.close()
     assert now_playing.call_id == call_id
-    assert copy.read_bytes() == audio  # fetched into this desktop's cache, whole
+    assert copy.read_bytes() == AUDIO  # fetched into this desktop's cache, whole
     now_playing.stop()

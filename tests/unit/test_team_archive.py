@@ -6,7 +6,6 @@ on another computer; on PostgreSQL both open the same database.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -14,18 +13,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from team_archive import AUDIO, SIGNED, archive_one, call
 
 from callviewer.paths import demo_dir
 from callviewer.store import Store
 from callviewer.store.shared_archive import TEMPORARY_GRACE_S
 
-SIGNED = "https://cdn.example/rec/a.mp3?X-Amz-Signature=abc123&X-Amz-Expires=3600"
-AUDIO = (demo_dir() / "ap-1001.mp3").read_bytes()
 PATH = "agent-platform/c1.mp3"
-
-
-def call(source_id="c1", **fields):
-    return {"source": "agent-platform", "source_id": source_id, **fields}
 
 
 def desktop(url: str, home: Path, monkeypatch) -> Store:
@@ -33,22 +27,6 @@ def desktop(url: str, home: Path, monkeypatch) -> Store:
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     return Store(url)
-
-
-def archive_one(store: Store, audio: bytes = AUDIO, source_id: str = "c1") -> int:
-    """As a sync leaves it: the call with its source's link, then its download accepted."""
-    row = store.connection("main") or store.add_connection(
-        "main", "calls-api", {"url": "https://api.example"})
-    store.commit_page(row["id"], [call(source_id, recording=f"{SIGNED}&id={source_id}",
-                                       has_recording=True)])
-    call_id = store.call_id("agent-platform", source_id)
-    path = f"agent-platform/{source_id}.mp3"
-    local = store.recordings_dir / path
-    local.parent.mkdir(parents=True, exist_ok=True)
-    local.write_bytes(audio)
-    assert store.recording_archived(call_id, path, len(audio),
-                                    hashlib.sha256(audio).hexdigest())
-    return call_id
 
 
 def stored_bytes(store: Store) -> int:
