@@ -67,6 +67,8 @@ class Store:
         # desktop (store/local_drafts.py).
         self.team = self.engine.dialect.name != "sqlite"
         self.recordings_dir = self._recordings_dir()
+        # A team database's cache on this desktop holds at most this many bytes.
+        self.cache_cap = shared_archive.CACHE_CAP_BYTES
         self.origin = uuid.uuid4().hex  # this Store, in its announcements
         self._local_drafts = self._team_drafts() if self.team else None
 
@@ -253,9 +255,11 @@ class Store:
             return row.recording
         local = self.recordings_dir / row.path
         if shared_archive.is_cached(local, row.size, row.archived_at):
+            with suppress(OSError):  # played now: the cache's trim keeps it longer
+                shared_archive.mark_cached(local, row.archived_at)
             return str(local)
         return partial(shared_archive.local_copy, self.reading, self.recordings_dir, call_id,
-                       row, self.where)
+                       row, self.where, self.cache_cap)
 
     def caller(self, call_id: int) -> dict | None:
         """Who a call was with: customer_name, customer_number and from_number; None when
@@ -429,6 +433,8 @@ class Store:
         if accepted and self.team:
             with suppress(OSError):  # swept meanwhile: fetched from the archive when played
                 shared_archive.mark_cached(local, now)
+            with self.reading() as conn:
+                shared_archive.trim(conn, self.recordings_dir, self.cache_cap, keep=path)
         return accepted
 
     def recording_failed(self, call_id: int, error: str, state: str | None = None) -> None:

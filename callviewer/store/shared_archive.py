@@ -8,7 +8,9 @@ folder of its own (`cache_dir`), by the same relative paths as an SQLite
 file's archive folder. A cached copy is trusted while its size and its
 modification time (set to the archiving time) are as the database says: writing
 to the file changes its time, and it is fetched again. Its bytes are checked
-against the archive's sha256 when fetched.
+against the archive's sha256 when fetched. Its access time is when it was last
+played: the cache is kept within a size (`trim`) by deleting the copies played
+longest ago, which are fetched again if played.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, exists, insert, select
 
 from callviewer.store.schema import calls, recording_files, recordings
 
@@ -34,6 +36,7 @@ CACHE_FOLDER = "team-recordings"
 # A temporary file of a copy being written is left alone this long (another thread of
 # this desktop may be writing it); then it is a leftover.
 TEMPORARY_GRACE_S = 3600
+CACHE_CAP_BYTES = 2 * 1024 ** 3  # a desktop's cache of a team's recordings, at most
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -97,28 +100,31 @@ def read(conn: Connection, call_id: int) -> bytes | None:
 
 
 def local_copy(reading: Callable[[], AbstractContextManager[Connection]], folder: Path,
-               call_id: int, row: Any, where: str) -> str | None:
+               call_id: int, row: Any, where: str, cap: int) -> str | None:
     """This desktop's copy of an archived recording (`row`: recording, path, size, sha256,
     archived_at): the cached file while it is whole, else fetched from the archive and
-    checked against its sha256; None when it cannot be had."""
+    checked against its sha256, and the cache trimmed to `cap` bytes; None when it cannot
+    be had."""
     local = folder / row.path
     if is_cached(local, row.size, row.archived_at):
         return str(local)
     with reading() as conn:
         content = read(conn, call_id)
-    if content is None:
-        # Archived before the archive moved into the database (schema 0004): a file on
-        # the desktop that downloaded it, which plays there.
-        return row.recording
-    if digest_of(content) != row.sha256:
-        log.warning("The archived recording of call %s is damaged in the database %s.",
-                    call_id, where)
-        return None
-    try:
-        write_cached(local, content, row.archived_at)
-    except OSError as exc:
-        log.warning("Could not cache the recording of call %s in %s: %s", call_id, local, exc)
-        return None
+        if content is None:
+            # Archived before the archive moved into the database (schema 0004): a file on
+            # the desktop that downloaded it, which plays there.
+            return row.recording
+        if digest_of(content) != row.sha256:
+            log.warning("The archived recording of call %s is damaged in the database %s.",
+                        call_id, where)
+            return None
+        try:
+            write_cached(local, content, row.archived_at)
+        except OSError as exc:
+            log.warning("Could not cache the recording of call %s in %s: %s",
+                        call_id, local, exc)
+            return None
+        trim(conn, folder, cap, keep=row.path)
     return str(local)
 
 
@@ -139,14 +145,18 @@ def is_cached(path: Path, size: int | None, archived_at: int | None) -> bool:
         stat = path.stat()
     except OSError:
         return False
+    return _is_stamped(stat, size, archived_at)
+
+
+def _is_stamped(stat: os.stat_result, size: int | None, archived_at: int | None) -> bool:
     return archived_at is not None and stat.st_size == size \
         and stat.st_mtime_ns == stamp_ns(archived_at)
 
 
 def mark_cached(path: Path, archived_at: int) -> None:
-    """Stamp a file as the whole, untouched copy of the recording archived at `archived_at`."""
-    stamp = stamp_ns(archived_at)
-    os.utime(path, ns=(stamp, stamp))
+    """Stamp a file as the whole, untouched copy of the recording archived at `archived_at`,
+    played now (its access time, which `trim` goes by)."""
+    os.utime(path, ns=(time.time_ns(), stamp_ns(archived_at)))
 
 
 def write_cached(path: Path, content: bytes, archived_at: int) -> None:
@@ -169,30 +179,72 @@ def sweep(conn: Connection, folder: Path) -> int:
     A download of this desktop between its rename and its upload could go too (a sync in
     another process): its upload then finds no file, and the next sync downloads it again.
     """
-    if not folder.is_dir():
-        return 0
-    found = {path.relative_to(folder).as_posix(): path for path in folder.rglob("*")
-             if path.is_file() and not path.name.endswith(".part")
-             and not (path.name.endswith(".tmp") and _age_s(path) < TEMPORARY_GRACE_S)}
-    archived: dict[str, tuple[int, int]] = {}
-    names = list(found)
-    for start in range(0, len(names), 400):
-        query = select(recordings.c.path, recordings.c.size, recordings.c.archived_at).where(
-            recordings.c.path.in_(names[start:start + 400]))
-        archived.update({path: (size, at) for path, size, at in conn.execute(query)})
+    now = time.time()
+    found = {name: stat for name, stat in _files(folder).items()
+             if not (name.endswith(".tmp") and now - stat.st_mtime < TEMPORARY_GRACE_S)}
+    archived = _archived(conn, list(found))
     removed = 0
-    for name, path in found.items():
-        if name not in archived or not is_cached(path, *archived[name]):
-            try:
-                path.unlink()
-                removed += 1
-            except OSError as exc:
-                log.warning("Could not delete the cached recording %s: %s", path, exc)
+    for name, stat in found.items():
+        if (name not in archived or not _is_stamped(stat, *archived[name])) \
+                and _delete(folder / name):
+            removed += 1
     return removed
 
 
-def _age_s(path: Path) -> float:
+def trim(conn: Connection, folder: Path, cap: int, keep: str | None = None) -> int:
+    """Delete the copies played longest ago until the cache holds at most `cap` bytes; how
+    many. Only whole copies of bytes the archive holds go (a play fetches them again), and
+    never `keep` (the archive path of the copy just fetched)."""
+    files = _files(folder)
+    total = sum(stat.st_size for stat in files.values())
+    oldest_first = sorted(files, key=lambda name: files[name].st_atime_ns)
+    removed, start = 0, 0
+    while total > cap and start < len(oldest_first):
+        chunk = oldest_first[start:start + 100]
+        start += len(chunk)
+        held = _archived(conn, chunk, held_only=True)
+        for name in chunk:
+            if total <= cap:
+                break
+            if name != keep and name in held and _is_stamped(files[name], *held[name]) \
+                    and _delete(folder / name):
+                total -= files[name].st_size
+                removed += 1
+    return removed
+
+
+def _files(folder: Path) -> dict[str, os.stat_result]:
+    """The cache's files by their archive paths, with their stat; downloads in progress
+    (.part) left out."""
+    found = {}
+    for directory, _folders, names in os.walk(folder):
+        prefix = Path(directory).relative_to(folder).as_posix()
+        prefix = "" if prefix == "." else f"{prefix}/"
+        for name in names:
+            if not name.endswith(".part"):
+                with suppress(OSError):  # deleted meanwhile
+                    found[prefix + name] = os.stat(os.path.join(directory, name))
+    return found
+
+
+def _archived(conn: Connection, names: list[str],
+              held_only: bool = False) -> dict[str, tuple[int, int]]:
+    """The archived recordings among these paths: path -> (size, archived_at); with
+    `held_only`, only those whose bytes the archive holds."""
+    archived: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(names), 400):
+        query = select(recordings.c.path, recordings.c.size, recordings.c.archived_at).where(
+            recordings.c.path.in_(names[start:start + 400]))
+        if held_only:
+            query = query.where(exists().where(recording_files.c.call_id == recordings.c.call_id))
+        archived.update({path: (size, at) for path, size, at in conn.execute(query)})
+    return archived
+
+
+def _delete(path: Path) -> bool:
     try:
-        return time.time() - path.stat().st_mtime
-    except OSError:
-        return 0.0
+        path.unlink()
+        return True
+    except OSError as exc:
+        log.warning("Could not delete the cached recording %s: %s", path, exc)
+        return False

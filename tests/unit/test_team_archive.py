@@ -165,6 +165,56 @@ def test_the_cache_keeps_downloads_in_progress_and_drops_leftovers(
         assert not left.exists() and not unknown.exists()
 
 
+def cached_names(store: Store) -> set[str]:
+    return {path.stem for path in store.recordings_dir.rglob("*.mp3")}
+
+
+def test_the_cache_keeps_within_its_size_the_recordings_played_last(
+        postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2", "c3")}
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        second.cache_cap = 2 * len(AUDIO)
+        for name in ("c1", "c2", "c1"):  # c1 fetched, then played again from the cache
+            second.recording(ids[name])
+        assert cached_names(second) == {"c1", "c2"}
+        played = Path(second.recording(ids["c3"]))  # over the cap: c2 was played longest ago
+        assert cached_names(second) == {"c1", "c3"}
+        assert played.read_bytes() == AUDIO
+        # What was let go is fetched again, whole, when played.
+        assert Path(second.recording(ids["c2"])).read_bytes() == AUDIO
+        assert cached_names(second) == {"c3", "c2"}
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        assert stored_bytes(first) == 3  # the archive keeps them all
+
+
+def test_the_cache_trim_keeps_what_the_archive_does_not_hold_and_what_is_playing(
+        postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2")}
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        second.cache_cap = 1  # less than any recording
+        # A download not yet taken into the archive, its file older than any copy.
+        pending = second.recordings_dir / "agent-platform" / "c9.mp3"
+        pending.parent.mkdir(parents=True)
+        pending.write_bytes(AUDIO)
+        os.utime(pending, (1, 1))
+        second.recording(ids["c1"])
+        assert cached_names(second) == {"c9", "c1"}  # the copy just fetched stays
+        second.recording(ids["c2"])
+        assert cached_names(second) == {"c9", "c2"}
+
+
+def test_the_syncing_desktop_keeps_its_downloads_within_the_cap(
+        postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        first.cache_cap = len(AUDIO)
+        ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2")}
+        assert cached_names(first) == {"c2"}
+        assert Path(first.recording(ids["c1"])).read_bytes() == AUDIO  # from the archive
+        assert cached_names(first) == {"c1"}
+
+
 def test_a_purge_while_downloading_leaves_no_bytes(postgres_url, tmp_path, monkeypatch):
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as store:
         row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
