@@ -149,8 +149,8 @@ def test_on_sqlite_every_sync_is_the_desktops_own(tmp_path, api):
 
 def test_a_desktop_plays_the_teams_recording_and_shows_the_teams_sync(
         qtbot, postgres_url, api, tmp_path, monkeypatch):
-    # The player and the status bar's sync part as the window wires them (the window
-    # itself opens over PostgreSQL with the team list: not on this branch).
+    # The player and the status bar's sync part as the window wires them (the whole
+    # window over PostgreSQL: tests/integration/test_window_team.py).
     from PySide6.QtCore import QSettings
 
     from callviewer.playback.now_playing import PLAYING, NowPlaying
@@ -166,7 +166,7 @@ def test_a_desktop_plays_the_teams_recording_and_shows_the_teams_sync(
         synced_at = store.connection("main")["last_sync_at"]
         source_id = next(iter(api.audio))
         call_id = store.call_id("agent-platform", source_id)
-        now_playing = NowPlaying(store.recording)
+        now_playing = NowPlaying(store.recording_source)
         now_playing.play(call_id)
         qtbot.waitUntil(lambda: now_playing.state == PLAYING, timeout=6000)
         played = store.recording(call_id)
