@@ -153,10 +153,11 @@ class Store:
             call_writes.set_done(conn, call_id, done, by, now_micros())
             self._announce(conn, [call_id])
 
-    def add_note(self, call_id: int, author: str, body: str) -> int:
-        """Add a staff note to a call; returns its id."""
+    def add_note(self, call_id: int, author: str, body: str, key: str | None = None) -> int:
+        """Add a staff note to a call; returns its id. `key`, picked by the writer for this
+        note (a uuid), makes a save tried again after its answer was lost save it once."""
         with self.writing() as conn:
-            note_id = note_writes.add_note(conn, call_id, author, body, now_micros())
+            note_id = note_writes.add_note(conn, call_id, author, body, now_micros(), key)
             self._announce(conn, [call_id])
         self._saved(call_id, NEW_NOTE)
         return note_id

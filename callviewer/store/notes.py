@@ -10,11 +10,21 @@ from callviewer.store.schema import calls, drafts, notes
 NEW_NOTE = 0  # the draft key of a note not yet saved
 
 
-def add_note(conn: Connection, call_id: int, author: str, body: str, now: int) -> int:
-    """Add a note to a call; returns the note's id."""
-    note_id = conn.execute(insert(notes).values(
-        call_id=call_id, author=author, body=body, created_at=now, updated_at=now,
-    )).inserted_primary_key[0]
+def add_note(conn: Connection, call_id: int, author: str, body: str, now: int,
+             key: str | None = None) -> int:
+    """Add a note to a call; returns the note's id. A note with this `key` already there
+    (saved before, its answer lost) is that note, with this text."""
+    note_id = None
+    if key is not None:
+        note_id = conn.execute(select(notes.c.id).where(notes.c.client_key == key)).scalar()
+    if note_id is None:
+        note_id = conn.execute(insert(notes).values(
+            call_id=call_id, author=author, body=body, created_at=now, updated_at=now,
+            client_key=key,
+        )).inserted_primary_key[0]
+    else:
+        conn.execute(update(notes).where(notes.c.id == note_id, notes.c.body != body)
+                     .values(body=body, updated_at=now))
     discard_draft(conn, call_id, NEW_NOTE)
     _refresh(conn, call_id)
     return note_id

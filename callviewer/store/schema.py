@@ -99,7 +99,11 @@ notes = Table(
     Column("body", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Chosen by the desktop that wrote it, so a save retried after its answer was lost
+    # saves it once (migration 0008); NULL before.
+    Column("client_key", Text),
     Index("ix_notes_call", "call_id", "created_at"),
+    Index("ux_notes_client_key", "client_key", unique=True),
 )
 
 # What a person was typing in a note editor, saved as they type; note_id 0 is a new note.

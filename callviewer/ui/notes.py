@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -90,8 +91,9 @@ class NotesPanel(QWidget):
         undo_layout.addWidget(self.undo_button)
         undo_layout.addStretch()
         self.undo_bar.hide()
-        # Notes that could not be saved yet, by (call id, note id): (author, text).
-        self._waiting: dict[tuple[int, int], tuple[str, str]] = {}
+        # Notes that could not be saved yet, by (call id, note id): (author, text, key). The
+        # key, kept across tries, makes a new note saved once though a try's answer is lost.
+        self._waiting: dict[tuple[int, int], tuple[str, str, str]] = {}
         self.waiting_label = plain_label("", muted=True)
         self.waiting_label.hide()
         self.editor = NoteEditor()
@@ -227,7 +229,8 @@ class NotesPanel(QWidget):
             return
         self.flush()
         key = (self._call_id, self._editing)
-        self._waiting[key] = (self._author(), body)
+        note_key = self._waiting[key][2] if key in self._waiting else uuid.uuid4().hex
+        self._waiting[key] = (self._author(), body, note_key)
         if self._write(key):
             self._editing = NEW_NOTE
             self.editor.blockSignals(True)
@@ -247,10 +250,10 @@ class NotesPanel(QWidget):
         """Save one waiting note; False, said under the editor, when it cannot be now."""
         from callviewer.store import StoreError
 
-        (call_id, note_id), (author, body) = key, self._waiting[key]
+        (call_id, note_id), (author, body, note_key) = key, self._waiting[key]
         try:
             if note_id == NEW_NOTE:
-                self._store.add_note(call_id, author, body)
+                self._store.add_note(call_id, author, body, note_key)
             else:
                 self._store.update_note(note_id, author, body)
         except StoreError as exc:

@@ -118,6 +118,31 @@ def test_a_server_restart_under_an_open_window_loses_nothing(qtbot, team_db, pos
     assert window.store.drafts_of(call_id) == {}
 
 
+def test_a_note_whose_saves_answer_was_lost_is_kept_once_when_saved_again(
+        qtbot, team_db, postgres, tmp_path):
+    from losing_proxy import LosingProxy
+
+    proxy = LosingProxy(postgres.port)
+    try:
+        window = open_window(qtbot, team_db.replace(f":{postgres.port}/", f":{proxy.port}/"),
+                             tmp_path)
+        call_id = go_to(qtbot, window, 2)
+        type_note(qtbot, window, "Quote sent")
+        proxy.lose_commit_of(b"INSERT INTO notes")
+        save_note(qtbot, window)  # the server takes it; its answer never comes
+        panel = window.detail.notes_panel
+        assert proxy.lost.is_set()
+        assert "Not saved yet" in panel.waiting_label.text()
+        assert panel.editor.toPlainText() == "Quote sent"
+        save_note(qtbot, window)  # again, as the sentence invites
+        assert not panel.waiting_label.isVisible() and panel.editor.toPlainText() == ""
+        assert bodies(window) == ["Quote sent"]
+        qtbot.waitUntil(lambda: shown_notes(window) == "Notes (1)", timeout=2000)
+        assert window.store.call(call_id)["note_count"] == 1
+    finally:
+        proxy.close()
+
+
 def test_a_colleagues_note_shows_who_wrote_it_and_only_its_author_can_change_it(
         qtbot, two_desktops):
     from callviewer.ui.preferences import AUTHOR_KEY

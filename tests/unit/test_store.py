@@ -350,6 +350,40 @@ def test_undo_brings_a_note_back_after_its_id_was_given_to_a_new_one(store_url):
             assert conn.exec_driver_sql("SELECT note_count FROM calls").scalar() == 2
 
 
+def test_a_note_saved_again_with_its_key_is_one_note_with_the_latest_text(store_url):
+    with Store(store_url) as store:
+        store.write_records([call()])
+        call_id = store.call_id("agent-platform", "c1")
+        first = store.add_note(call_id, "maria", "Call back", key="k1")
+        assert store.add_note(call_id, "maria", "Call back at 3", key="k1") == first
+        store.add_note(call_id, "maria", "Call back")  # no key: always a new note
+        assert [n["body"] for n in store.notes_of(call_id)] == ["Call back at 3", "Call back"]
+        assert search(store, "3") == ["c1"]  # the search index has the latest text
+
+
+def test_a_note_whose_saves_answer_was_lost_is_saved_once_when_saved_again(
+        postgres, postgres_url):
+    from losing_proxy import LosingProxy
+
+    with Store(postgres_url) as store:
+        store.write_records([call()])
+        call_id = store.call_id("agent-platform", "c1")
+    proxy = LosingProxy(postgres.port)
+    name = postgres_url.rsplit("/", 1)[1].split("?")[0]
+    try:
+        with Store(postgres.url(name, port=proxy.port)) as store:
+            proxy.lose_commit_of(b"INSERT INTO notes")
+            with pytest.raises(StoreError):
+                store.add_note(call_id, "maria", "Call back", key="k1")
+            assert proxy.lost.is_set()
+            assert [n["body"] for n in store.notes_of(call_id)] == ["Call back"]  # it landed
+            store.add_note(call_id, "maria", "Call back", key="k1")
+            assert [n["body"] for n in store.notes_of(call_id)] == ["Call back"]
+            assert store.call(call_id)["note_count"] == 1
+    finally:
+        proxy.close()
+
+
 def test_the_done_flag_records_who_and_when_and_imports_keep_it(store_url):
     with Store(store_url) as store:
         store.write_records([call(done=True, updated_at=1)])  # the source's: nobody's
@@ -389,6 +423,31 @@ def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
         config.attributes["connection"] = conn
         command.downgrade(config, "0006")
         assert conn.exec_driver_sql("SELECT body FROM notes").scalars().all() == ["kept"]
+    engine.dispose()
+
+
+def test_upgrading_to_0008_keeps_the_notes_and_going_back_too(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = open_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0007")
+        conn.exec_driver_sql("INSERT INTO calls (source, source_id, imported_at) "
+                             "VALUES ('vapi', 'v1', 0)")
+        conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, updated_at) "
+                             "VALUES (1, 'maria', 'kept', 0, 0)")
+    engine.dispose()
+    with Store(str(path)) as store:
+        assert [n["body"] for n in store.notes_of(1)] == ["kept"]
+        store.add_note(1, "maria", "keyed", key="k1")
+    engine = open_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+        assert conn.exec_driver_sql("SELECT body FROM notes ORDER BY id").scalars().all() \
+            == ["kept", "keyed"]
     engine.dispose()
 
 
