@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -14,7 +17,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from callviewer.dbfile import HEAD, REVISIONS
 from callviewer.record import RecordError, message, validate
@@ -401,54 +404,51 @@ def test_the_done_flag_records_who_and_when_and_imports_keep_it(store_url):
         assert (store.call(call_id)["done_by"], store.call(call_id)["done_at"]) == (None, None)
 
 
-def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
-    path = tmp_path / "calls.sqlite3"
+@contextmanager
+def migrated(path: Path, revision: str, move=command.upgrade) -> Iterator[Connection]:
+    """The SQLite file at `path` moved to `revision` by its migrations (`move`:
+    command.upgrade or command.downgrade), and the connection that did it, in its
+    transaction."""
     engine = open_engine(f"sqlite:///{path}")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0006")
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            move(config, revision)
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    with migrated(path, "0006") as conn:
         conn.exec_driver_sql("INSERT INTO calls (source, source_id, done, done_local, "
                              "imported_at) VALUES ('vapi', 'v1', 1, 1, 0)")
         conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, updated_at) "
                              "VALUES (1, 'maria', 'kept', 0, 0)")
-    engine.dispose()
     with Store(str(path)) as store:
         found = store.call(1)
     assert (found["done"], found["done_by"], found["notes"][0]["body"]) == (True, None, "kept")
     # And back: the columns go in place, not by a copy of calls whose drop would cascade.
-    engine = open_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0006")
+    with migrated(path, "0006", command.downgrade) as conn:
         assert conn.exec_driver_sql("SELECT body FROM notes").scalars().all() == ["kept"]
-    engine.dispose()
 
 
 def test_upgrading_to_0008_keeps_the_notes_and_going_back_too(tmp_path):
     path = tmp_path / "calls.sqlite3"
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    engine = open_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0007")
+    with migrated(path, "0007") as conn:
         conn.exec_driver_sql("INSERT INTO calls (source, source_id, imported_at) "
                              "VALUES ('vapi', 'v1', 0)")
         conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, updated_at) "
                              "VALUES (1, 'maria', 'kept', 0, 0)")
-    engine.dispose()
     with Store(str(path)) as store:
         assert [n["body"] for n in store.notes_of(1)] == ["kept"]
         store.add_note(1, "maria", "keyed", key="k1")
-    engine = open_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0007")
+    with migrated(path, "0007", command.downgrade) as conn:
         assert conn.exec_driver_sql("SELECT body FROM notes ORDER BY id").scalars().all() \
             == ["kept", "keyed"]
-    engine.dispose()
 
 
 @pytest.fixture
