@@ -100,6 +100,7 @@ class Start:
         self.path = sqlite_path(self.url)
         self.store = None
         self.window = None
+        self.own_instead = False  # this computer's calls, the team's out of reach
         self._waiting = list(paths)
 
     def open(self) -> bool:
@@ -114,6 +115,8 @@ class Start:
         if not self._open_store():
             return False
         self.window = MainWindow.over(self.store)
+        if self.own_instead:
+            self._say_own_instead()
         return True
 
     def finish(self) -> None:
@@ -144,16 +147,55 @@ class Start:
             self.store.close()
 
     def _open_store(self) -> bool:
+        """Open the store; False when it cannot be, which has been said. A team database
+        out of reach offers to try again or to work on this computer's own calls."""
         from PySide6.QtWidgets import QMessageBox
 
+        from callviewer.dbfile import DEFAULT_FILENAME, is_server_url, resolve_url, sqlite_path
         from callviewer.store import Store, StoreError
 
-        try:
-            self.store = Store(self.url)
-        except StoreError as exc:
-            QMessageBox.critical(self.window, "Call Viewer", str(exc))
-            return False
-        return True
+        while True:
+            try:
+                self.store = Store(self.url)
+                return True
+            except StoreError as exc:
+                if not is_server_url(self.url):
+                    QMessageBox.critical(self.window, "Call Viewer", str(exc))
+                    return False
+                choice = ask_about_team(str(exc))
+            if choice is None:
+                return False
+            if choice == OWN_CALLS:
+                self.url = resolve_url(str(data_dir() / DEFAULT_FILENAME))
+                self.path = sqlite_path(self.url)
+                self.own_instead = True
+
+    def _say_own_instead(self) -> None:
+        self.window.setWindowTitle("Call Viewer — this computer's calls")
+        self.window.statusBar().showMessage(
+            "The team database was out of reach: these are this computer's own calls. "
+            "Restart Call Viewer to open the team's.")
+
+
+OWN_CALLS = "own"
+
+
+def ask_about_team(sentence: str) -> str | None:
+    """What to do when the team database cannot be opened at start: "retry", OWN_CALLS
+    (this computer's own database, until the app is restarted) or None (quit)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, "Call Viewer",
+                      f"The team database cannot be opened. {sentence}\n\nMeanwhile you can "
+                      "work on this computer's own calls, until Call Viewer is restarted.")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    retry = box.addButton("Try Again", QMessageBox.ButtonRole.AcceptRole)
+    own = box.addButton("Open This Computer's Calls", QMessageBox.ButtonRole.ActionRole)
+    box.setEscapeButton(box.addButton("Quit", QMessageBox.ButtonRole.RejectRole))
+    box.setDefaultButton(retry)
+    box.exec()
+    clicked = box.clickedButton()
+    return "retry" if clicked is retry else OWN_CALLS if clicked is own else None
 
 
 def make_application(icon: bool = True) -> QApplication:

@@ -178,6 +178,54 @@ def test_a_new_database_is_created_by_the_store_before_the_window(qtbot, tmp_pat
         begin.close()
 
 
+class Answering:
+    """Clicks these buttons, in turn, in the message boxes that come, and keeps their texts."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.labels, self.said = list(labels), []
+        self.timer = QTimer(interval=50, timeout=self._answer)
+        self.timer.start()
+
+    def _answer(self) -> None:
+        box = QApplication.activeModalWidget()
+        if box is not None and self.labels:
+            self.said.append(box.text())
+            label = self.labels.pop(0)
+            button = next((b for b in box.buttons() if b.text() == label), None)
+            if button is None:  # said, and the box closed: the test goes on to fail
+                self.said.append(f"no {label!r} button")
+                box.reject()
+            else:
+                button.click()
+
+
+@pytest.mark.parametrize("then", ["Open This Computer's Calls", "Quit"])
+def test_a_team_database_out_of_reach_at_start_offers_this_computers_calls(
+        qtbot, postgres, tmp_path, monkeypatch, then):
+    from pg_server import free_port
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    answers = Answering(["Try Again", then])
+    begin = start.Start(postgres.url("calls", port=free_port()), [])  # nobody listens there
+    opened = begin.open()
+    answers.timer.stop()
+    assert len(answers.said) == 2
+    assert all(text.startswith("The team database cannot be opened. ") for text in answers.said)
+    if then == "Quit":
+        assert not opened and begin.window is None
+        return
+    qtbot.addWidget(begin.window)
+    try:
+        assert opened and begin.store.path == tmp_path / "data" / "callviewer" / \
+            "callviewer.sqlite3"
+        assert begin.window.windowTitle() == "Call Viewer — this computer's calls"
+        assert "Restart Call Viewer" in begin.window.statusBar().currentMessage()
+        assert not begin.window.empty.isHidden()  # a new file: the welcome panel
+    finally:
+        begin.window.close()
+        begin.close()
+
+
 def test_files_handed_over_before_the_store_opens_are_imported_once_it_is(qtbot, tmp_path):
     path = tmp_path / "calls.sqlite3"
     Store(str(path)).close()
