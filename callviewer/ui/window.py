@@ -137,7 +137,7 @@ class EmptyState(QWidget):
             buttons.addWidget(button)
         buttons.addStretch()
         layout = QVBoxLayout(self)
-        layout.addStretch()
+        layout.addStretch(1)  # a third of the free space above, two below
         layout.addWidget(self.title)
         layout.addWidget(self.text)
         layout.addLayout(buttons)

@@ -148,6 +148,10 @@ def test_an_empty_store_offers_import_and_demo(qtbot, tmp_path):
     assert window.list_stack.currentWidget() is window.empty
     assert window.empty.title.text() == "No calls yet"
     assert window.empty.demo_button.isVisible() and window.empty.import_button.isVisible()
+    # A third of the free space above the panel, two below: not stuck to the top.
+    above = window.empty.title.y()
+    below = window.empty.height() - window.empty.demo_button.geometry().bottom()
+    assert 0.4 < above / below < 0.6
     qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.model.rowCount() >= 30, timeout=20_000)
     assert window.list_stack.currentWidget() is window.table
