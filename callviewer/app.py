@@ -165,7 +165,7 @@ class Start:
                 choice = ask_about_team(str(exc))
             if choice is None:
                 return False
-            if choice == OWN_CALLS:
+            if choice == "own":
                 self.url = resolve_url(str(data_dir() / DEFAULT_FILENAME))
                 self.path = sqlite_path(self.url)
                 self.own_instead = True
@@ -177,12 +177,9 @@ class Start:
             "Restart Call Viewer to open the team's.")
 
 
-OWN_CALLS = "own"
-
-
 def ask_about_team(sentence: str) -> str | None:
-    """What to do when the team database cannot be opened at start: "retry", OWN_CALLS
-    (this computer's own database, until the app is restarted) or None (quit)."""
+    """What to do when the team database cannot be opened at start: "retry", "own" (this
+    computer's own database, until the app is restarted) or None (quit)."""
     from PySide6.QtWidgets import QMessageBox
 
     box = QMessageBox(QMessageBox.Icon.Warning, "Call Viewer",
@@ -195,7 +192,7 @@ def ask_about_team(sentence: str) -> str | None:
     box.setDefaultButton(retry)
     box.exec()
     clicked = box.clickedButton()
-    return "retry" if clicked is retry else OWN_CALLS if clicked is own else None
+    return "retry" if clicked is retry else "own" if clicked is own else None
 
 
 def make_application(icon: bool = True) -> QApplication:
