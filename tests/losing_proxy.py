@@ -26,6 +26,10 @@ class LosingProxy:
         self._sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
+    def url(self, url: str) -> str:
+        """A database URL of the proxied server, through this proxy."""
+        return url.replace(f"127.0.0.1:{self._target}/", f"127.0.0.1:{self.port}/")
+
     def lose_commit_of(self, statement: bytes) -> None:
         self.lost.clear()
         self._statement = statement

@@ -82,11 +82,6 @@ class NowPlaying(QObject):
         self._release_timer = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._release_timer.timeout.connect(self._release)
 
-    # --- asking --------------------------------------------------------------------
-
-    def is_playing(self, call_id: int | None = None) -> bool:
-        return self.state == PLAYING and (call_id is None or call_id == self.call_id)
-
     # --- telling --------------------------------------------------------------------
 
     def prepare(self) -> None:

@@ -124,8 +124,7 @@ def test_a_note_whose_saves_answer_was_lost_is_kept_once_when_saved_again(
 
     proxy = LosingProxy(postgres.port)
     try:
-        window = open_window(qtbot, team_db.replace(f":{postgres.port}/", f":{proxy.port}/"),
-                             tmp_path)
+        window = open_window(qtbot, proxy.url(team_db), tmp_path)
         call_id = go_to(qtbot, window, 2)
         type_note(qtbot, window, "Quote sent")
         proxy.lose_commit_of(b"INSERT INTO notes")

@@ -372,9 +372,8 @@ def test_a_note_whose_saves_answer_was_lost_is_saved_once_when_saved_again(
         store.write_records([call()])
         call_id = store.call_id("agent-platform", "c1")
     proxy = LosingProxy(postgres.port)
-    name = postgres_url.rsplit("/", 1)[1].split("?")[0]
     try:
-        with Store(postgres.url(name, port=proxy.port)) as store:
+        with Store(proxy.url(postgres_url)) as store:
             proxy.lose_commit_of(b"INSERT INTO notes")
             with pytest.raises(StoreError):
                 store.add_note(call_id, "maria", "Call back", key="k1")
