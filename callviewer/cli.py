@@ -26,8 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import JSON, NDJSON or folders of exports (MP3 recordings beside them).")
     importing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     importing.add_argument("--format", dest="format_name", metavar="NAME",
-                           help="read every record as this format instead of detecting it "
-                                "(wavekat, voipbin, vapi, twilio, agent-platform)")
+                           help="read every record as this format instead of detecting it: "
+                                "wavekat, voipbin, vapi, twilio-api (Twilio's REST API), "
+                                "twilio (the Twilio-based call module), retell, elevenlabs, "
+                                "bland, agent-platform")
 
     exporting = commands.add_parser(
         "export", parents=[common], help="print every call as canonical records",
@@ -141,6 +143,8 @@ def _print_report(report) -> None:
         print(f"unreadable: {sentence}", file=sys.stderr)
     for reject in report.rejects:
         print(f"rejected: {reject}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if report.rejected > len(report.rejects):
         print(f"... and {report.rejected - len(report.rejects)} more rejected", file=sys.stderr)
 

@@ -24,7 +24,7 @@ TEAM_DB_KEY = "database/team_url"
 SETTINGS_ORGANIZATION = SETTINGS_APPLICATION = "callviewer"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 HEAD = REVISIONS[-1]
 
 

@@ -16,7 +16,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-SOURCES = ("wavekat", "voipbin", "vapi", "twilio", "agent-platform")
+# "twilio" is the Twilio-based call module of the seed (its name is in stored records);
+# "twilio-api" is Twilio's own REST API.
+SOURCES = ("wavekat", "voipbin", "vapi", "twilio", "agent-platform", "twilio-api", "retell",
+           "elevenlabs", "bland")
 DIRECTIONS = ("inbound", "outbound", "unknown")
 OUTCOMES = (
     "answered", "missed", "busy", "failed", "canceled", "voicemail", "in_progress", "unknown",
@@ -49,7 +52,12 @@ KNOWN_SCHEMA_VERSION = 1
 # Fields a parser may set besides the canonical ones: `progress` orders two
 # versions of a record that carry no update time (a higher rank is a later
 # stage of the call's life cycle).
-INTERNAL_FIELDS = ("progress",)
+# `attach_only` marks a record that only adds to a call (a Twilio Recording resource, an
+# ElevenLabs audio webhook): it never makes a call of its own, and waits in the store for
+# its call when that has not arrived yet. `audio` is a recording's bytes delivered in the
+# payload, for the importer to archive. `warnings` are sentences for the import's report
+# about what a record lost on the way in.
+INTERNAL_FIELDS = ("progress", "attach_only", "audio", "warnings")
 _KNOWN_KEYS = frozenset(FIELDS) | frozenset(INTERNAL_FIELDS)
 
 
@@ -109,6 +117,36 @@ def message(role: str, text: str, start_ms: int | None = None, end_ms: int | Non
     return {"role": role, "text": text, "start_ms": start_ms, "end_ms": end_ms}
 
 
+def tool_message(name: str | None, arguments: Any = None, result: Any = None,
+                 start_ms: int | None = None, end_ms: int | None = None) -> dict:
+    """A tool call (with its result, when known) as a transcript entry of role "tool".
+
+    ``text`` reads as one line, ``name(arguments) → result``, so that search finds it
+    and a view without the structure still shows it; ``tool`` keeps the three parts
+    (arguments and result as the source gave them: text or JSON values) for the bubble.
+    """
+    shown = f"{name or 'tool'}({_compact(arguments)})"
+    if result is not None:
+        shown += f" → {_compact(result)}"
+    entry = message("tool", shown, start_ms, end_ms)
+    entry["tool"] = {"name": name, "arguments": arguments, "result": result}
+    return entry
+
+
+def _compact(value: Any) -> str:
+    """A JSON value as short text for a tool line: text as it is, the rest as JSON."""
+    import orjson
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(value)
+
+
 _SPEAKER_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s?(.*)$")
 _SPEAKER_ROLES = {
     "ai": "agent", "agent": "agent", "assistant": "agent", "bot": "agent", "bot_agent": "agent",
@@ -166,11 +204,17 @@ def validate(record: dict) -> dict:
         value = record.get(key)
         if value is not None and type(value) is not str:
             raise RecordError(key, f"expected text, got {_describe(value)}")
-    # PostgreSQL's text cannot hold U+0000: a record stores on both engines or on neither.
+    # PostgreSQL's text cannot hold U+0000: an id with one is refused (it would no longer
+    # be the source's), any other text loses it and the import's report says so.
     # (Transcripts, analysis and extras are JSON text, where it is escaped.)
-    for key in ("source_id", *TEXT_FIELDS):
+    if "\x00" in record["source_id"]:
+        raise RecordError("source_id", "contains a NUL character (\\u0000), which cannot be "
+                                       "stored")
+    for key in TEXT_FIELDS:
         if "\x00" in (record.get(key) or ""):
-            raise RecordError(key, "contains a NUL character (\\u0000), which cannot be stored")
+            record[key] = record[key].replace("\x00", "")
+            record.setdefault("warnings", []).append(
+                f"field '{key}': a NUL character (\\u0000) was removed")
     for key in TIME_FIELDS:
         value = record.get(key)
         if value is not None and type(value) is not int:
@@ -193,12 +237,66 @@ def validate(record: dict) -> dict:
             raise RecordError("transcript", "has an entry without a known role and text")
     if "extras" in record and not isinstance(record["extras"], dict):
         raise RecordError("extras", "is not an object (a parser bug)")
+    if record.get("extras"):
+        record["extras"] = without_credentials(record["extras"])
+    if record.get("audio") is not None and type(record["audio"]) is not bytes:
+        raise RecordError("audio", "is not the recording's bytes (a parser bug)")
     for key in ("transcript", "analysis", "extras"):
         try:
             orjson.dumps(record.get(key))
         except orjson.JSONEncodeError as exc:
             raise RecordError(key, f"holds a value that cannot be stored ({exc})") from None
     return record
+
+
+REMOVED = "[removed]"
+_CREDENTIAL_WORDS = frozenset((
+    "token", "secret", "password", "passwd", "pwd", "passphrase", "credential", "credentials",
+    "auth", "authorization", "apikey", "cookie", "privatekey", "signature", "bearer",
+))
+_KEY_PAIRS = frozenset((("api", "key"), ("private", "key"), ("access", "key"),
+                        ("secret", "key"), ("client", "secret")))
+_NOT_CREDENTIAL_AFTER = frozenset(("count", "counts", "usage", "limit", "limits", "length",
+                                   "cost", "costs", "type", "id", "ids", "sid"))
+_KEY_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def is_credential_key(key: str) -> bool:
+    """Whether a key names a credential: twilioAuthToken, api_key, X-Api-Key, password…
+
+    Counts of tokens (``promptTokens``, ``token_usage``) and ids of keys are not.
+    """
+    words = [word.lower() for word in _KEY_WORD.findall(key)]
+    for index, word in enumerate(words):
+        pair = tuple(words[index:index + 2])
+        following = words[index + 1] if index + 1 < len(words) else ""
+        named = word.rstrip("s") in _CREDENTIAL_WORDS or word in _CREDENTIAL_WORDS
+        if (named or pair in _KEY_PAIRS) and following not in _NOT_CREDENTIAL_AFTER \
+                and not (pair in _KEY_PAIRS and words[index + 2:index + 3] in (["id"],)):
+            return True
+    return False
+
+
+def without_credentials(value: Any) -> Any:
+    """A JSON value with the text under every credential-named key replaced by REMOVED, at
+    any depth; numbers and true/false stay (token counts, flags), and so does the shape."""
+    if isinstance(value, dict):
+        return {key: _removed(item) if isinstance(key, str) and is_credential_key(key)
+                else without_credentials(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_credentials(item) for item in value]
+    return value
+
+
+def _removed(value: Any) -> Any:
+    """Everything textual under a credential's key, removed."""
+    if isinstance(value, str):
+        return REMOVED if value else value
+    if isinstance(value, (dict, list)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        cleaned = {key: _removed(item) for key, item in items}
+        return cleaned if isinstance(value, dict) else list(cleaned.values())
+    return value
 
 
 def _choice(record: dict, key: str, allowed: tuple[str, ...]) -> None:

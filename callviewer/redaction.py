@@ -54,6 +54,18 @@ def redact_text(text: str, secrets: tuple[str, ...] = ()) -> str:
     return _QUERY.sub(r"\1", text)
 
 
+def without_url_queries(value: object) -> object:
+    """A JSON value with every URL in its texts cut before its query string (and its user
+    name and password), at any depth: what an export may carry of a source's extras."""
+    if isinstance(value, str):
+        return _USERINFO.sub(r"\1", _QUERY.sub(r"\1", value)) if "://" in value else value
+    if isinstance(value, dict):
+        return {key: without_url_queries(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_url_queries(item) for item in value]
+    return value
+
+
 def install_log_redaction() -> None:
     """Redact every log record made from now on, whatever logger or handler it goes to."""
     global _installed

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.sql.expression import bindparam
 
 from callviewer.record import FIELDS, PURGED_FIELDS
-from callviewer.store import search
+from callviewer.store import pending, search
 from callviewer.store.database import insert_many
 from callviewer.store.recordings import ARCHIVED, next_state
 from callviewer.store.schema import calls
@@ -54,6 +54,7 @@ class WriteCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    waiting: int = 0  # parts of calls (attach_only records) kept until their call comes
     # Calls whose archived recording a purge in this batch let go of (not a count).
     purged_archives: list[int] = field(default_factory=list, compare=False, repr=False)
 
@@ -61,22 +62,38 @@ class WriteCounts:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.waiting += other.waiting
         self.purged_archives.extend(other.purged_archives)
 
 
 def write_records(conn: Connection, records: list[dict], now: int) -> WriteCounts:
-    """Upsert validated partial records in the caller's transaction."""
+    """Upsert validated partial records in the caller's transaction.
+
+    A record marked ``attach_only`` (a part of a call, such as a recording resource)
+    merges into its call like any version, but never makes a call: until its call is
+    written it waits in ``pending_attachments``, and joins the call when that comes.
+    """
     counts = WriteCounts()
-    stored = _load_existing(conn, {(r["source"], r["source_id"]) for r in records})
+    keys = {(r["source"], r["source_id"]) for r in records}
+    stored = _load_existing(conn, keys)
+    waiting = pending.parts_for(conn, keys - stored.keys())
     fresh: dict[tuple[str, str], dict] = {}
     changed: dict[tuple[str, str], dict] = {}
     for record in records:
         key = (record["source"], record["source_id"])
         incoming = to_row(record)
         base = fresh.get(key) or changed.get(key) or stored.get(key)
+        if base is None and record.get("attach_only"):
+            if pending.keep(waiting, key, incoming):
+                counts.waiting += 1
+            else:
+                counts.unchanged += 1
+            continue
         if base is None:
             row = _purge_if_needed({**DEFAULT_ROW, **incoming, "imported_at": now})
             row["recording_state"] = next_state(row, None)
+            for part in pending.take(waiting, key):
+                row = merge(row, part)
             fresh[key] = row
             counts.new += 1
             continue
@@ -93,6 +110,7 @@ def write_records(conn: Connection, records: list[dict], now: int) -> WriteCount
         _insert(conn, list(fresh.values()))
     if changed:
         _update(conn, list(changed.values()))
+    pending.settle(conn, waiting, now)
     return counts
 
 

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from callviewer.record import FIELDS, TIME_FIELDS, format_time
-from callviewer.redaction import redact_url
+from callviewer.redaction import redact_url, without_url_queries
 from callviewer.store.notes import notes_of
 from callviewer.store.schema import calls
 
@@ -51,13 +51,13 @@ def canonical(row, notes: list[dict]) -> dict:
         record[name] = format_time(record[name])
     for name in _JSON_FIELDS:
         record[name] = orjson.loads(record[name]) if record[name] else None
-    record["transcript"] = [{key: entry.get(key) for key in _MESSAGE_KEYS}
-                            for entry in record["transcript"] or []]
+    record["transcript"] = [_message(entry) for entry in record["transcript"] or []]
     record["analysis"] = [{"analyzer": run.get("analyzer"), "text": run.get("text"),
                            "created_at": format_time(run.get("created_at"))}
                           for run in record["analysis"] or []]
-    record["extras"] = record["extras"] or {}
-    # A signed link's query string is its key: exports never carry it.
+    # A signed link's query string is its key: exports never carry it, nor any URL's
+    # query in what the source sent beside the record.
+    record["extras"] = without_url_queries(record["extras"] or {})
     record["recording"] = redact_url(record["recording"])
     if isinstance(record["score"], float) and record["score"].is_integer():
         record["score"] = int(record["score"])
@@ -65,6 +65,14 @@ def canonical(row, notes: list[dict]) -> dict:
                         "created_at": format_time(note["created_at"]),
                         "updated_at": format_time(note["updated_at"])} for note in notes]
     return {name: record[name] for name in FIELDS}
+
+
+def _message(entry: dict) -> dict:
+    """A transcript entry as exported: role, text, times, and a tool call's parts if any."""
+    message = {key: entry.get(key) for key in _MESSAGE_KEYS}
+    if isinstance(entry.get("tool"), dict):
+        message["tool"] = without_url_queries(entry["tool"])
+    return message
 
 
 def write_json(records: Iterator[dict], out: IO[bytes]) -> int:

@@ -210,3 +210,17 @@ store_settings = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Parts of calls that came before their call (migration 0009; store/calls.py): a partial
+# row as JSON text, by its call's key and its own digest (the same part twice is one).
+pending_attachments = Table(
+    "pending_attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", Text, nullable=False),
+    Column("source_id", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("record", Text, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    UniqueConstraint("source", "source_id", "digest", name="ux_pending_attachments_key"),
+)

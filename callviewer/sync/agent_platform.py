@@ -46,12 +46,14 @@ from callviewer.sync.base import (
     number,
     resolve_recording,
     role_for,
+    signature_keys,
     take,
     text,
     time,
 )
 
 NAME = "agent-platform"
+ID_KEYS = ("id",)  # the record's own id, named in a reject line
 
 _SIGNATURE = {"call_id", "customer_request", "disconnection_reason", "general_success",
               "call_summary", "audio_file_url", "final_score", "is_purged"}
@@ -68,9 +70,9 @@ _PLAIN = {  # source key: (canonical field, getter)
 _READ = {"id", "phone_number", "duration", *_PLAIN, *_DETAIL}
 
 
-def matches(obj: dict) -> bool:
-    """Whether `obj` looks like an agent-platform call (list item or detail)."""
-    return not _SIGNATURE.isdisjoint(obj)
+def matches(obj: dict) -> tuple[str, ...]:
+    """The keys by which `obj` looks like an agent-platform call (empty: it does not)."""
+    return signature_keys(obj, _SIGNATURE)
 
 
 def parse(obj: dict, origin: Origin) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import functools
 import math
 import os
@@ -45,6 +47,12 @@ def resolve_recording(value: str | None, origin: Origin) -> str | None:
         return value  # http(s) and any other URL: the player or the archiver fetches it
     found = _local_file(path, origin) if path else None
     return found or value
+
+
+def signature_keys(obj: dict, signature: Collection[str]) -> tuple[str, ...]:
+    """The keys of `obj` that belong to a format's signature, in the record's order: what
+    `matches` answers (empty: not this format), and what a reject names as the reason."""
+    return tuple(key for key in obj if key in signature)
 
 
 def extras_of(obj: dict, mapped: Collection[str] | Mapping[str, Any]) -> dict:
@@ -130,6 +138,52 @@ def time(obj: dict, key: str, name: str | None = None) -> int | None:
     return parse_time(obj.get(key), name or key)
 
 
+_EPOCH_UNITS = {"s": 1_000_000, "ms": 1_000}
+_LAST_MICROS = 253_402_300_800 * 1_000_000  # 10000-01-01: later is no time of a call
+
+
+def epoch_time(obj: dict, key: str, unit: str, name: str | None = None) -> int | None:
+    """`obj[key]`, a count of seconds (`unit` "s") or milliseconds ("ms") since the epoch,
+    as epoch microseconds; None when absent or null.
+
+    The unit is the vendor's documented one for that field, never guessed from the size.
+    A number written as text ("1700000000") reads too; 0 reads as unset.
+    """
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip():
+        try:
+            value = float(value) if "." in value else int(value)
+        except ValueError:
+            raise RecordError(name or key, f"expected a time in epoch {_UNIT_WORDS[unit]}, got "
+                                           f"{describe(value)}") from None
+    seconds = number({key: value}, key, name or key)
+    if seconds is None or seconds == 0:
+        return None
+    micros = round(seconds * _EPOCH_UNITS[unit])
+    if not 0 < micros < _LAST_MICROS:
+        raise RecordError(name or key, f"{describe(obj.get(key))} is not a time in epoch "
+                                       f"{_UNIT_WORDS[unit]}")
+    return micros
+
+
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds"}
+
+
+def rfc2822_time(obj: dict, key: str, name: str | None = None) -> int | None:
+    """`obj[key]`, an RFC 2822 date (``Fri, 18 Oct 2019 17:02:00 +0000``, as Twilio's
+    REST API writes them), as epoch microseconds; None when absent, null or empty."""
+    value = text(obj, key, name)
+    if value is None or not value.strip():
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        raise RecordError(name or key, f"not an RFC 2822 date: {value[:60]!r}") from None
+    if moment.tzinfo is None:  # "-0000": the zone is not known; UTC, as RFC 2822 says
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return parse_time(moment.isoformat(), name or key)
+
+
 def role_for(speaker: Any) -> str:
     """A canonical transcript role for a source's speaker word; unknown speakers are system."""
     return _role_for_word(speaker) if isinstance(speaker, str) else "system"
@@ -141,6 +195,33 @@ def _role_for_word(speaker: str) -> str:
     if role is None and speaker.lower().startswith("tool"):
         return "tool"  # tool_calls, tool_call_result
     return role or "system"
+
+
+_NO_NUMBER = frozenset(("anonymous", "restricted", "private", "unavailable", "unknown",
+                        "withheld", "blocked"))
+_SIP_URI = re.compile(r"^(?:sips?|tel):(?:(?P<user>[^@;?]*)@)?(?P<rest>[^;?]*)", re.I)
+_DIALLABLE = re.compile(r"^\+?[0-9][0-9 ().-]{2,}$")
+
+
+def number_in_address(address: str | None) -> tuple[str | None, str | None]:
+    """(the phone number, the address it came from when that was a URI) of a party.
+
+    ``sip:+15551230001@pbx;user=phone`` → ("+15551230001", the URI); ``tel:+1555…`` alike;
+    ``anonymous`` and other withheld-caller words → (None, None), or (None, the URI) when
+    inside one; a URI whose user is no number (``sip:bob@pbx``) → (None, the URI); a plain
+    number as it is.
+    """
+    if address is None or not address.strip():
+        return None, None
+    address = address.strip()
+    match = _SIP_URI.match(address)
+    if match is None:
+        return (None, None) if address.lower() in _NO_NUMBER else (address, None)
+    user = unquote(match.group("user") if match.group("user") is not None
+                   else match.group("rest")).strip()
+    if user.lower() in _NO_NUMBER or not _DIALLABLE.match(user):
+        return None, address
+    return user, address
 
 
 def describe(value: Any) -> str:

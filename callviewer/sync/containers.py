@@ -17,7 +17,10 @@ except ImportError:  # no compiled backend on this platform: slower, same events
     import ijson
 
 JSON_SUFFIXES = (".json", ".ndjson", ".jsonl")
-PAGE_KEYS = ("data", "calls", "results", "items", "records")
+# The list of a page: the agent platform's data, Twilio's and Bland's calls, Vapi's results,
+# VoIPBIN's result, ElevenLabs' conversations, Twilio's recordings.
+PAGE_KEYS = ("data", "calls", "results", "result", "items", "records", "conversations",
+             "recordings")
 MAX_DEPTH = 1024  # orjson's own limit, so that both readers agree
 TOO_DEEP = "nested deeper than 1,024 levels"
 TRUNCATED = "the JSON ends too early (truncated?)"

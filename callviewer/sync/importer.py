@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 from callviewer.record import RecordError
+from callviewer.redaction import redact_text
 from callviewer.store import Store
 from callviewer.store.calls import WriteCounts
-from callviewer.sync import formats
+from callviewer.sync import envelopes, formats
 from callviewer.sync.base import Origin
-from callviewer.sync.containers import BadItem, UnreadableFile, find_files, read_items
+from callviewer.sync.containers import BadItem, Item, UnreadableFile, find_files, read_items
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,24 @@ class Reject:
         return f"{where}: {what}"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """What an import says of a record beyond its counts: a warning (a record kept with a
+    change, such as a NUL character removed) or a value skipped as no call (an event)."""
+
+    file: str
+    locator: str
+    source_id: str | None
+    text: str
+    skipped: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.file} {self.locator}".strip()
+        if self.source_id:
+            where += f" (source_id {self.source_id})"
+        return f"{where}: {self.text}"
+
+
 @dataclass
 class ImportReport:
     """What an import did: counts, rejected records, and files that could not be read."""
@@ -49,12 +70,21 @@ class ImportReport:
     unreadable: list[str] = field(default_factory=list)
     files: int = 0
     canceled: bool = False
+    skipped: int = 0  # values that hold no call (events of another kind)
+    warnings: list[Notice] = field(default_factory=list)
 
     def summary_line(self) -> str:
-        """`N new, M updated, K unchanged, R rejected`."""
+        """`N new, M updated, K unchanged, R rejected`, then what was skipped or is waiting."""
         c = self.counts
-        return (f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, "
+        line = (f"{c.new} new, {c.updated} updated, {c.unchanged} unchanged, "
                 f"{self.rejected} rejected")
+        if c.waiting:
+            line += f", {c.waiting} waiting for their call"
+        if self.skipped:
+            line += f", {self.skipped} skipped (not calls)"
+        if self.warnings:
+            line += f", {len(self.warnings)} with warnings"
+        return line
 
     @property
     def exit_code(self) -> int:
@@ -65,6 +95,12 @@ class ImportReport:
         self.rejected += 1
         if len(self.rejects) < MAX_LISTED_REJECTS:
             self.rejects.append(reject)
+
+    def notice(self, notice: Notice) -> None:
+        if notice.skipped:
+            self.skipped += 1
+        elif len(self.warnings) < MAX_LISTED_REJECTS:
+            self.warnings.append(notice)
 
 
 # Called after each committed batch with (files read, records read so far, current file).
@@ -89,6 +125,9 @@ def import_paths(
     seen = 0
     for files, path, batch in _batches(paths, forced, report):
         report.files = files
+        for record in batch:
+            if "audio" in record:
+                _archive_audio(store.recordings_dir, record, str(path), report)
         if batch:
             report.counts.add(store.write_records(batch))
             seen += len(batch)
@@ -98,6 +137,37 @@ def import_paths(
             report.canceled = True
             break
     return report
+
+
+IMPORTED_AUDIO = "imported"  # the archive's folder for recordings that came inside a file
+
+
+def _archive_audio(archive: Path, record: dict, file: str, report: ImportReport) -> None:
+    """Keep the recording a payload carried (ElevenLabs' post_call_audio) in the archive, as
+    the file the call plays; a warning says why when it cannot be kept."""
+    from callviewer.sync.archive import audio_suffix
+
+    content = record.pop("audio")
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in record["source_id"])[:120]
+    folder = archive / IMPORTED_AUDIO / record["source"]
+    part = folder / f"{name}.part"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(content)
+        suffix = audio_suffix(part)
+        if suffix is None:
+            part.unlink()
+            raise ValueError("its bytes are not audio that can be played")
+        target = part.with_suffix(suffix)
+        os.replace(part, target)
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        report.notice(Notice(file, "", record["source_id"],
+                             f"the recording inside could not be kept: {reason}"))
+        return
+    record["recording"], record["has_recording"] = str(target), True
 
 
 def _batches(paths: Iterable[Path], forced: ModuleType | None,
@@ -114,50 +184,89 @@ def _batches(paths: Iterable[Path], forced: ModuleType | None,
 
 
 def _records(path: Path, forced: ModuleType | None, report: ImportReport) -> Iterator[dict]:
-    """The valid records of one file; rejects and an unreadable file go to the report."""
-    origin = Origin(folder=path.parent.resolve())
-    name = str(path)
+    """The valid records of one file; rejects, notices and an unreadable file go to the report."""
     try:
-        for item in read_items(path):
-            if isinstance(item, BadItem):
-                report.reject(Reject(name, item.locator, None, None, item.reason))
-                continue
-            try:
-                yield parse_value(item.value, origin, forced)
-            except RecordError as exc:
-                report.reject(Reject(name, item.locator, _source_id_of(item.value),
-                                     exc.field, exc.reason))
+        for read in records_of(read_items(path), str(path), Origin(folder=path.parent.resolve()),
+                               forced):
+            if isinstance(read, Reject):
+                report.reject(read)
+            elif isinstance(read, Notice):
+                report.notice(read)
+            else:
+                yield read
     except UnreadableFile as exc:
         report.unreadable.append(str(exc))
     except OSError as exc:
         report.unreadable.append(f"{path} could not be read: {exc.strerror or exc}.")
 
 
+def records_of(items: Iterable[Item | BadItem], file: str, origin: Origin,
+               forced: ModuleType | None = None) -> Iterator[dict | Reject | Notice]:
+    """Each decoded value of a file read as records: envelopes opened (envelopes.py), every
+    record parsed, a value that is none a Reject, an event that is no call a skipping Notice,
+    and what a record lost on the way (a NUL character) a warning Notice after it."""
+    for item in items:
+        if isinstance(item, BadItem):
+            yield Reject(file, item.locator, None, None, item.reason)
+            continue
+        for opened in envelopes.open_value(item.locator, item.value):
+            if isinstance(opened, envelopes.Skipped):
+                yield Notice(file, opened.locator, None, opened.reason, skipped=True)
+                continue
+            locator, value = opened
+            try:
+                record = parse_value(value, origin, forced)
+            except RecordError as exc:
+                yield Reject(file, locator, source_id_of(value), exc.field, exc.reason)
+                continue
+            warnings = record.pop("warnings", ())
+            yield record
+            for warning in warnings:
+                yield Notice(file, locator, record["source_id"], warning)
+
+
 def parse_value(value: object, origin: Origin, forced: ModuleType | None = None) -> dict:
-    """One decoded JSON value as a validated partial canonical record, or RecordError."""
+    """One decoded JSON value as a validated partial canonical record, or RecordError.
+
+    A refusal says which format the record was read as and why (the keys that chose
+    it), and a record of no known format names the formats tried.
+    """
     if not isinstance(value, dict):
         raise RecordError("record", f"expected a JSON object, got {type(value).__name__}")
-    module = forced or formats.detect(value)
-    if module is None:
-        raise RecordError("record", "is not a call record of any known format ("
-                          + ", ".join(m.NAME for m in formats.FORMATS) + ")")
+    found = formats.Detection(forced, ()) if forced else formats.detect(value)
+    if found is None:
+        keys = ", ".join(list(value)[:8]) + (", …" if len(value) > 8 else "")
+        raise RecordError("record", f"is not a call record of any known format (tried "
+                          f"{formats.names()}; its keys: {keys or 'none'})")
     try:
-        return module.parse(value, origin)
-    except RecordError:
-        raise
+        return found.module.parse(value, origin)
+    except RecordError as exc:
+        raise RecordError(exc.field, f"{exc.reason}; {found.explain()}") from None
     except Exception as exc:  # a parser bug must cost one record, not the whole import
-        log.exception("Parser %s failed on a record", module.NAME)
-        raise RecordError("record", f"could not be read ({type(exc).__name__}: {exc})") from exc
+        log.exception("Parser %s failed on a record", found.module.NAME)
+        raise RecordError("record", f"could not be read ({type(exc).__name__}: {exc}); "
+                          f"{found.explain()}") from exc
 
 
-def _source_id_of(value: object) -> str | None:
-    """The record's id as its source names it, for the reject message (best effort)."""
+_ID_KEYS = ("source_id", "sourceId", "id", "sid", "call_id", "conversation_id", "call_sid",
+            "c_id")
+
+
+def source_id_of(value: object) -> str | None:
+    """The record's id as its source names it, for a reject line (best effort): the keys
+    its format names first, looking inside a message, call or data it wraps."""
     if not isinstance(value, dict):
         return None
-    inner = value.get("message") if isinstance(value.get("message"), dict) else value
-    call = inner.get("call") if isinstance(inner.get("call"), dict) else inner
-    for key in ("source_id", "sourceId", "id", "call_sid"):
-        candidate = call.get(key)
-        if isinstance(candidate, (str, int)) and not isinstance(candidate, bool):
-            return str(candidate)[:80]
+    found = formats.detect(value)
+    keys = (*(found.module.ID_KEYS if found else ()), *_ID_KEYS)
+    for holder in (value, *(value.get(key) for key in ("message", "call", "data"))):
+        if not isinstance(holder, dict):
+            continue
+        if isinstance(holder.get("call"), dict):
+            holder = {**holder["call"], **holder}
+        for key in keys:
+            candidate = holder.get(key)
+            if isinstance(candidate, (str, int)) and not isinstance(candidate, bool) \
+                    and str(candidate).strip():
+                return redact_text(str(candidate))[:80]
     return None

@@ -25,17 +25,18 @@ progress: 0 basic, 1 with a recording, 2 with a transcription, 3 with analysis.
 from __future__ import annotations
 
 from callviewer.record import RecordError, split_speaker_text, validate
-from callviewer.sync.base import Origin, boolean, extras_of, items, text, time
+from callviewer.sync.base import Origin, boolean, extras_of, items, signature_keys, text, time
 
 NAME = "twilio"
+ID_KEYS = ("id",)  # the record's own id, named in a reject line
 
 _GROUP_READ = {"analyzer_name": None, "runs": None}
 _RUN_READ = {"analysis_text": None, "created_at": None}
 
 
-def matches(obj: dict) -> bool:
-    """Whether `obj` looks like a Twilio call-module Call or CallDetails."""
-    return "from_to_number" in obj or "call_sid" in obj
+def matches(obj: dict) -> tuple[str, ...]:
+    """The keys by which `obj` looks like a call-module Call or CallDetails (empty: not)."""
+    return signature_keys(obj, ("from_to_number", "call_sid"))
 
 
 def parse(obj: dict, origin: Origin) -> dict:

@@ -33,9 +33,10 @@ Times are ``"2022-05-01 15:10:23.414798"`` (UTC, up to 9 fractional digits);
 from __future__ import annotations
 
 from callviewer.record import RecordError, validate
-from callviewer.sync.base import Origin, extras_of, items, mapping, text, time
+from callviewer.sync.base import Origin, extras_of, items, mapping, signature_keys, text, time
 
 NAME = "voipbin"
+ID_KEYS = ("id",)  # the record's own id, named in a reject line
 
 NO_ID = "00000000-0000-0000-0000-000000000000"
 _TIMES = ("tm_create", "tm_update", "tm_ringing", "tm_progressing", "tm_hangup")
@@ -52,9 +53,9 @@ _DIRECTIONS = {"incoming": "inbound", "outgoing": "outbound"}
 _ADDRESS_NAMES = ("name", "target_name")
 
 
-def matches(obj: dict) -> bool:
-    """Whether `obj` looks like a VoIPBIN Call."""
-    return not _SIGNATURE.isdisjoint(obj)
+def matches(obj: dict) -> tuple[str, ...]:
+    """The keys by which `obj` looks like a VoIPBIN Call (empty: it does not)."""
+    return signature_keys(obj, _SIGNATURE)
 
 
 def parse(obj: dict, origin: Origin) -> dict:

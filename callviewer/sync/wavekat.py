@@ -10,7 +10,9 @@ or snake_case; below in camelCase.
     direction inbound / outbound  direction (anything else: unknown)
     party                         customer_number, and from_number (inbound) or
                                   to_number (outbound); the name of "Bob" <sip:bob@x>
-                                  or Bob <+1555…> → customer_name
+                                  or Bob <+1555…> → customer_name; the number inside a
+                                  sip:/tel: URI is the number (the URI → extras.party_uri);
+                                  "anonymous" and other withheld callers: no number
     ringAt, answerAt, endAt       started_at, answered_at, ended_at
     durationMs                    duration_ms when answered (answerAt set or outcome
                                   answered); else extras
@@ -31,9 +33,18 @@ from __future__ import annotations
 import re
 
 from callviewer.record import RecordError, validate
-from callviewer.sync.base import Origin, extras_of, integer, text, time
+from callviewer.sync.base import (
+    Origin,
+    extras_of,
+    integer,
+    number_in_address,
+    signature_keys,
+    text,
+    time,
+)
 
 NAME = "wavekat"
+ID_KEYS = ("sourceId", "source_id")  # the record's own id, named in a reject line
 
 _KEYS = ("source_id", "account_id", "direction", "party", "ring_at", "answer_at", "end_at",
          "duration_ms", "disposition", "end_reason", "error", "schema_version")
@@ -57,9 +68,9 @@ _NAMED_ADDRESS = re.compile(
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def matches(obj: dict) -> bool:
-    """Whether `obj` looks like a wavekat VoiceCallRecord."""
-    return not _SIGNATURE.isdisjoint(obj)
+def matches(obj: dict) -> tuple[str, ...]:
+    """The keys by which `obj` looks like a wavekat VoiceCallRecord (empty: it does not)."""
+    return signature_keys(obj, _SIGNATURE)
 
 
 def parse(obj: dict, origin: Origin) -> dict:
@@ -73,8 +84,11 @@ def parse(obj: dict, origin: Origin) -> dict:
     if "direction" in fields:
         direction = text(fields, "direction", names["direction"]) or ""
         record["direction"] = _DIRECTIONS.get(_word(direction), "unknown")
+    party_uri = None
     if "party" in fields:
-        record.update(_party(text(fields, "party", names["party"]), record.get("direction")))
+        party = _party(text(fields, "party", names["party"]), record.get("direction"))
+        party_uri = party.pop("extras", None)
+        record.update(party)
     for key, field in (("ring_at", "started_at"), ("answer_at", "answered_at"),
                        ("end_at", "ended_at")):
         if key in fields:
@@ -92,7 +106,7 @@ def parse(obj: dict, origin: Origin) -> dict:
     if "schema_version" in fields:
         record["schema_version"] = integer(fields, "schema_version", names["schema_version"])
     mapped = {names[key] for key in fields if key not in kept_in_extras}
-    record["extras"] = extras_of(obj, mapped)
+    record["extras"] = {**extras_of(obj, mapped), **(party_uri or {})}
     record["progress"] = (2 if record.get("ended_at") is not None
                           else 1 if record.get("answered_at") is not None else 0)
     return validate(record)
@@ -117,11 +131,14 @@ def _party(party: str | None, direction: str | None) -> dict:
     if match:
         name = (match.group("quoted") or match.group("bare") or "").strip() or None
         address = match.group("address").strip() or None
-    fields = {"customer_number": address}
+    number, uri = number_in_address(address)
+    fields: dict = {"customer_number": number}
     if name:
         fields["customer_name"] = name
     if direction in ("inbound", "outbound"):
-        fields["from_number" if direction == "inbound" else "to_number"] = address
+        fields["from_number" if direction == "inbound" else "to_number"] = number
+    if uri is not None:
+        fields["extras"] = {"party_uri": uri}
     return fields
 
 

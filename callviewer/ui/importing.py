@@ -97,8 +97,9 @@ def show_summary(parent: QWidget, result: ImportReport | str) -> QMessageBox:
     details = [*result.unreadable, *(str(reject) for reject in result.rejects)]
     if result.rejected > len(result.rejects):
         details.append(f"… and {result.rejected - len(result.rejects):,} more rejects.")
-    if details:
-        box.setDetailedText("\n".join(details))
+    warnings = [f"Warning: {warning}" for warning in result.warnings]
+    if details or warnings:
+        box.setDetailedText("\n".join([*details, *warnings]))
     box.setIcon(QMessageBox.Icon.Warning if details else QMessageBox.Icon.Information)
     box.open()
     return box

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -65,6 +67,11 @@ WIDTH_SHARE = 0.7
 _BREAKS = str.maketrans({"\n": "\u2028", "\r": "\u200b"})
 _DIGITS = str.maketrans("123456789", "000000000")
 _PAINT_CACHE = 400  # laid-out bubbles kept for repaints: a few screens' worth
+# A tool call's bubble: a header line, then the arguments and the result, a few lines each.
+TOOL_MARK, ARROW, NO_RESULT = "\u2699", "\u2192\u00a0", "(no result)"
+ARGUMENT_LINES, RESULT_LINES = 3, 4
+TOOL_RADIUS, TOOL_PAD_V, HEADER_GAP = 6, 5, 2
+_TOOL_CHARS = 2000  # more than a few lines can show: the rest is never laid out
 
 
 def format_offset(ms: int | None) -> str:
@@ -114,6 +121,51 @@ def _utf16(text: str, ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(at(s), at(s + n) - at(s)) for s, n in ranges]
 
 
+def _json_value(value: Any) -> Any:
+    """A string that holds a JSON object or array as that value; anything else as it is."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _tool_text(value: Any, indent: int | None = None) -> str:
+    """A tool's arguments or result as text: strings as they are, the rest as JSON."""
+    value = _json_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    separators = None if indent else (", ", ": ")  # spaces give the wrap somewhere to break
+    try:
+        return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators,
+                          default=str)
+    except (TypeError, ValueError):  # a circular or otherwise odd value
+        return repr(value)
+
+
+@dataclass(slots=True)
+class _ToolCall:
+    name: str
+    arguments: str  # compact, "" when none
+    result: str | None  # compact, None when the source has no result
+    raw: dict
+
+    @classmethod
+    def of(cls, part: dict) -> _ToolCall:
+        name = " ".join(str(part.get("name") or "").split()) or "tool"
+        result = _tool_text(part.get("result"))
+        return cls(name, _tool_text(part.get("arguments")), result or None, part)
+
+    def detail(self) -> str:
+        """The whole call, JSON indented, for reading and selecting in full."""
+        result = _tool_text(self.raw.get("result"), 2) or NO_RESULT
+        arguments = _tool_text(self.raw.get("arguments"), 2)
+        return "\n".join(p for p in (self.name, arguments, f"\u2192 {result}") if p)
+
+
 @dataclass(slots=True)
 class _Message:
     role: str
@@ -121,6 +173,7 @@ class _Message:
     start_ms: int | None
     time: str
     run_start: bool
+    tool: _ToolCall | None = None
 
 
 def _normalise(messages: list[dict]) -> list[_Message]:
@@ -131,7 +184,9 @@ def _normalise(messages: list[dict]) -> list[_Message]:
         text, start = entry.get("text"), entry.get("start_ms")
         start = int(start) if isinstance(start, int | float) else None
         text = "" if text is None else str(text)
-        out.append(_Message(role, text, start, format_offset(start), role != previous))
+        part = entry.get("tool") if role == "tool" else None
+        tool = _ToolCall.of(part) if isinstance(part, dict) else None
+        out.append(_Message(role, text, start, format_offset(start), role != previous, tool))
         previous = role
     return out
 
@@ -171,6 +226,11 @@ class TranscriptModel(QAbstractListModel):
         m = self._messages[row]
         return message_line(m.role, m.text, m.start_ms)
 
+    def detail(self, row: int) -> str:
+        """Message ``row`` in full: its text, or a tool call's name, arguments and result."""
+        m = self._messages[row]
+        return m.text if m.tool is None else m.tool.detail()
+
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
         return 0 if parent.isValid() else len(self._messages)
 
@@ -207,8 +267,10 @@ class _Colours:
         self.key, self.text = palette.cacheKey(), text
         self.accent = palette.color(QPalette.ColorRole.Highlight)
         self.fill = {"agent": _mix(base, self.accent, 0.26 if dark else 0.15),
-                     "customer": _mix(base, text, 0.13 if dark else 0.075)}
+                     "customer": _mix(base, text, 0.13 if dark else 0.075),
+                     "tool_call": _mix(base, text, 0.035 if dark else 0.02)}
         self.faint = _mix(base, text, 0.07 if dark else 0.045)
+        self.outline = _mix(base, text, 0.3 if dark else 0.22)
         self.muted = _mix(text, base, 0.38)
         self.mark = QTextCharFormat()
         self.mark.setBackground(QColor("#9c7a00") if dark else QColor("#ffd95a"))
@@ -236,6 +298,9 @@ class _Fonts:
         self.tool = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         if self.small.pointSizeF() > 0:
             self.tool.setPointSizeF(self.small.pointSizeF())
+        else:
+            self.tool.setPixelSize(self.small.pixelSize())
+        self.arrow_width = QFontMetricsF(self.tool).horizontalAdvance(ARROW)
         self.small_metrics = QFontMetricsF(self.small)
         self.small_height = self.small_metrics.height()
         self.label_height = QFontMetricsF(self.label).height()
@@ -265,14 +330,52 @@ class _Bubble:
     label_rect: QRectF | None
     time_rect: QRectF | None
     height: int
+    text: str  # as laid out: the message's text, or a tool call's shortened parts
+    muted: tuple[tuple[int, int], ...] = ()  # (start, length) in UTF-16 units, drawn faint
+
+
+def _wrapping() -> QTextOption:
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    return option
+
+
+def _units(text: str) -> int:
+    """The length of ``text`` in UTF-16 units, as Qt counts it."""
+    return len(text) if max(text, default="") <= "\uffff" else len(text.encode("utf-16-le")) // 2
+
+
+def _index(text: str, units: int) -> int:
+    """The Python offset in ``text`` of the UTF-16 offset ``units``."""
+    if max(text, default="") <= "\uffff":
+        return units
+    return len(text.encode("utf-16-le")[:2 * units].decode("utf-16-le", "ignore"))
+
+
+def _elide_lines(text: str, font: QFont, width: float, lines: int) -> str:
+    """``text`` cut to at most ``lines`` lines when wrapped to ``width``, ending in "…" if cut."""
+    cut = len(text) > _TOOL_CHARS
+    text = text[:_TOOL_CHARS]
+    layout = QTextLayout(text.translate(_BREAKS), font)
+    layout.setTextOption(_wrapping())
+    layout.beginLayout()
+    starts: list[int] = []
+    while len(starts) <= lines and (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        starts.append(line.textStart())
+    layout.endLayout()
+    if len(starts) <= lines:
+        return text + "\u2026" if cut else text
+    start = _index(text, starts[lines - 1])
+    tail = text[start:].translate({10: " ", 13: " "})
+    elided = QFontMetricsF(font).elidedText(tail, Qt.TextElideMode.ElideRight, width - 1)
+    return text[:start] + elided
 
 
 def _layout_text(text: str, font: QFont, width: float) -> tuple[QTextLayout, float, float, float]:
     """Wrap ``text`` to ``width``: the layout, its used width and height, and its left inset."""
     layout = QTextLayout(text.translate(_BREAKS), font)
-    option = QTextOption()
-    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-    layout.setTextOption(option)
+    layout.setTextOption(_wrapping())
     layout.beginLayout()
     height, left, right = -LINE_GAP, width, 0.0
     while (line := layout.createLine()).isValid():
@@ -313,7 +416,7 @@ def _row_height(m: _Message, fonts: _Fonts, width: int, last: bool) -> int:
     # with breaks or tabs, get the real layout.
     # Measuring costs a third of a layout: skip it for text that will likely wrap anyway.
     likely_fits = len(m.text) * fonts.average_width < f.room
-    plain = likely_fits and m.text.isascii() and m.text.isprintable()
+    plain = likely_fits and m.text.isascii() and m.text.isprintable() and m.tool is None
     if plain and metrics.horizontalAdvance(m.text) < f.room - 1:
         return _bottom(f.y + metrics.height() + 2 * f.pad_v, last)
     return _lay_out(m, fonts, width, last).height
@@ -325,6 +428,8 @@ def _bottom(y: float, last: bool) -> int:
 
 def _lay_out(m: _Message, fonts: _Fonts, width: int, last: bool) -> _Bubble:
     """Where the parts of message ``m`` go in a row ``width`` wide."""
+    if m.tool is not None:
+        return _lay_out_tool(m, m.tool, fonts, width, last)
     f = _frame(m, fonts, width)
     layout, text_w, text_h, inset = _layout_text(m.text, fonts.text_font(m.role), f.room)
     w, h = text_w + 2 * PAD_H, text_h + 2 * f.pad_v
@@ -340,7 +445,59 @@ def _lay_out(m: _Message, fonts: _Fonts, width: int, last: bool) -> _Bubble:
         time_y = rect.bottom() - f.pad_v - fonts.small_height
         time_rect = QRectF(time_x, time_y, f.time_w, fonts.small_height)
     origin = QPointF(x + PAD_H - inset, f.y + f.pad_v)
-    return _Bubble(layout, rect, origin, label_rect, time_rect, _bottom(rect.bottom(), last))
+    return _Bubble(layout, rect, origin, label_rect, time_rect, _bottom(rect.bottom(), last),
+                   m.text)
+
+
+def _lay_out_tool(m: _Message, call: _ToolCall, fonts: _Fonts, width: int, last: bool) -> _Bubble:
+    """A tool call's bubble: "⚙ name", then its arguments and "→ result" in the fixed font.
+
+    Each part is cut to a few lines; the whole call stays in the model for copy and F2.
+    """
+    f = _frame(m, fonts, width)
+    header = _elide_lines(f"{TOOL_MARK} {call.name}", fonts.label, f.room, 1)
+    parts = [header]
+    if call.arguments:
+        parts.append(_elide_lines(call.arguments, fonts.tool, f.room, ARGUMENT_LINES))
+    result = NO_RESULT if call.result is None else _elide_lines(
+        call.result, fonts.tool, f.room - fonts.arrow_width, RESULT_LINES)
+    parts.append(ARROW + result)
+    text = "\n".join(parts)
+    header_end, result_at = _units(header), _units(text) - _units(ARROW + result)
+    muted = [(0, _units(TOOL_MARK)), (result_at, _units(ARROW))]
+    if call.result is None:
+        muted.append((result_at + _units(ARROW), _units(NO_RESULT)))
+
+    layout = QTextLayout(text.translate(_BREAKS), fonts.tool)
+    layout.setTextOption(_wrapping())
+    bold = QTextLayout.FormatRange()
+    bold.start, bold.length, bold.format = 0, header_end, QTextCharFormat()
+    bold.format.setFont(fonts.label)
+    layout.setFormats([bold])
+    layout.beginLayout()
+    y, left, right = 0.0, f.room, 0.0
+    while (line := layout.createLine()).isValid():
+        # A result's wrapped lines hang under the arrow, so that it reads as one answer.
+        x = fonts.arrow_width if line.textStart() > result_at else 0.0
+        line.setLineWidth(f.room - x)
+        if line.textStart() > 0:
+            y += LINE_GAP + (HEADER_GAP if line.textStart() == header_end + 1 else 0)
+        line.setPosition(QPointF(x, y))
+        y += line.height()
+        natural = line.naturalTextRect()
+        left, right = min(left, natural.left()), max(right, natural.right())
+    layout.endLayout()
+
+    w, h = max(right - left, 0.0) + 2 * PAD_H, y + 2 * TOOL_PAD_V
+    x = (width - w) / 2
+    rect = QRectF(x, f.y, w, h)
+    time_rect = None
+    if m.time:
+        time_y = rect.bottom() - TOOL_PAD_V - fonts.small_height
+        time_rect = QRectF(rect.right() + TIME_GAP, time_y, f.time_w, fonts.small_height)
+    origin = QPointF(x + PAD_H - min(left, right), f.y + TOOL_PAD_V)
+    return _Bubble(layout, rect, origin, None, time_rect, _bottom(rect.bottom(), last), text,
+                   tuple(muted))
 
 
 class BubbleDelegate(QStyledItemDelegate):
@@ -406,18 +563,39 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.translate(option.rect.topLeft())
-        radius = min(RADIUS, b.rect.height() / 2)
-        painter.setPen(QPen(colours.accent, 2) if playing else Qt.PenStyle.NoPen)
-        painter.setBrush(colours.bubble(m.role, selected, playing))
-        painter.drawRoundedRect(b.rect, radius, radius)
+        tool = m.tool is not None
+        radius = min(TOOL_RADIUS if tool else RADIUS, b.rect.height() / 2)
+        fill = colours.bubble("tool_call" if tool else m.role, selected, playing)
+        if playing:
+            painter.setPen(QPen(colours.accent, 2))
+        else:
+            painter.setPen(QPen(colours.outline, 1) if tool else Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        # A one-pixel outline is sharp on the pixel grid's centres.
+        painter.drawRoundedRect(b.rect.adjusted(0.5, 0.5, -0.5, -0.5) if tool and not playing
+                                else b.rect, radius, radius)
         if option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(QPen(colours.text, 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(b.rect.adjusted(-3, -3, 3, 3), radius + 3, radius + 3)
         self._paint_small(painter, b, colours, m)
-        painter.setPen(colours.muted if m.role in ("system", "tool") else colours.text)
-        b.layout.draw(painter, b.origin, self._formats(m.text, colours))
+        faint = m.role in ("system", "tool") and not tool
+        painter.setPen(colours.muted if faint else colours.text)
+        b.layout.draw(painter, b.origin, self._muted(b.muted, colours, fill)
+                      + self._formats(b.text, colours))
         painter.restore()
+
+    @staticmethod
+    def _muted(ranges, colours: _Colours, fill: QColor) -> list[QTextLayout.FormatRange]:
+        # Drawn over the text: the fill first, so no darker edge shows round the faint glyphs.
+        formats = []
+        for start, length in ranges:
+            fr = QTextLayout.FormatRange()
+            fr.start, fr.length, fr.format = start, length, QTextCharFormat()
+            fr.format.setForeground(colours.muted)
+            fr.format.setBackground(fill)
+            formats.append(fr)
+        return formats
 
     def _paint_small(self, painter: QPainter, b: _Bubble, colours: _Colours, m: _Message) -> None:
         painter.setPen(colours.muted)
@@ -441,7 +619,7 @@ class BubbleDelegate(QStyledItemDelegate):
     def createEditor(self, parent, option, index) -> QPlainTextEdit:
         editor = QPlainTextEdit(parent, readOnly=True)
         editor.setAccessibleName("Message text")
-        editor.setPlainText(index.data())
+        editor.setPlainText(index.model().detail(index.row()))
         return editor
 
     def setEditorData(self, editor, index) -> None:

@@ -195,12 +195,12 @@ ALL_SAMPLES = [(name, sample) for name, samples in SAMPLES.items() for sample in
 @pytest.mark.parametrize(("name", "sample"), ALL_SAMPLES)
 def test_each_sample_matches_exactly_its_own_format(name, sample):
     assert [module.NAME for module in formats.FORMATS if module.matches(sample)] == [name]
-    assert name == formats.detect(sample).NAME
+    assert name == formats.detect(sample).module.NAME
 
 
 @pytest.mark.parametrize(("name", "sample"), ALL_SAMPLES)
 def test_each_sample_parses_to_canonical_fields_with_extras(name, sample):
-    record = formats.detect(sample).parse(copy.deepcopy(sample), NOWHERE)
+    record = formats.detect(sample).module.parse(copy.deepcopy(sample), NOWHERE)
     assert record["source"] == name
     assert set(record) <= set(FIELDS) | set(INTERNAL_FIELDS)
     assert isinstance(record["extras"], dict)
@@ -216,7 +216,8 @@ def test_records_of_no_known_format_are_not_detected():
 def test_by_name_finds_every_format_and_lists_the_names_otherwise():
     assert [formats.by_name(module.NAME) for module in formats.FORMATS] == list(formats.FORMATS)
     assert formats.by_name("Agent-Platform") is agent_platform
-    with pytest.raises(ValueError, match="wavekat, voipbin, vapi, twilio, agent-platform"):
+    with pytest.raises(ValueError, match="wavekat, voipbin, vapi, twilio-api, twilio, retell, "
+                                         "elevenlabs, bland, agent-platform"):
         formats.by_name("zoom")
 
 
@@ -283,27 +284,36 @@ def test_wavekat_snake_case_missed_outbound_with_display_name():
     assert record["source_id"] == "b0a9c7d4-2222-4b44-8c8c-000000000002"
     assert record["direction"] == "outbound"
     assert record["customer_name"] == "Bob Marsh"
-    assert record["customer_number"] == record["to_number"] == "sip:bob@pbx.example.com"
+    # A SIP URI whose user is no phone number: no number; the URI is kept in extras.
+    assert record["customer_number"] is None and record["to_number"] is None
     assert "from_number" not in record
     assert record["started_at"] == us("2026-11-02T09:00:00Z")
     assert record["answered_at"] is None
     assert record["outcome"] == "missed" and record["end_reason"] == "timeout"
     assert "duration_ms" not in record and "error" not in record and "ended_by" not in record
     assert record["extras"] == {"account_id": "acc-7d2e", "duration_ms": 0, "error": "ignored",
-                                "disposition": "missed"}
+                                "disposition": "missed", "party_uri": "sip:bob@pbx.example.com"}
     assert record["progress"] == 2
 
 
-@pytest.mark.parametrize(("party", "name", "number"), [
-    ("Bob <+15550100999>", "Bob", "+15550100999"),
-    ('"Smith, Ann" <sip:ann@example.com>', "Smith, Ann", "sip:ann@example.com"),
-    ("<sip:anon@example.com>", None, "sip:anon@example.com"),
-    ("  +15550100999 ", None, "+15550100999"),
+@pytest.mark.parametrize(("party", "name", "number", "uri"), [
+    ("Bob <+15550100999>", "Bob", "+15550100999", None),
+    ('"Alice" <sip:+15551230001@pbx>', "Alice", "+15551230001", "sip:+15551230001@pbx"),
+    ("<sip:+15551230001@pbx;user=phone>", None, "+15551230001",
+     "sip:+15551230001@pbx;user=phone"),
+    ("<tel:+15551230001>", None, "+15551230001", "tel:+15551230001"),
+    ('"Smith, Ann" <sip:ann@example.com>', "Smith, Ann", None, "sip:ann@example.com"),
+    ("<sip:anon@example.com>", None, None, "sip:anon@example.com"),
+    ("anonymous", None, None, None),
+    ('"Anonymous" <sip:anonymous@anonymous.invalid>', "Anonymous", None,
+     "sip:anonymous@anonymous.invalid"),
+    ("  +15550100999 ", None, "+15550100999", None),
 ])
-def test_wavekat_party_forms(party, name, number):
+def test_wavekat_party_forms(party, name, number, uri):
     record = wavekat.parse(wavekat_answered(party=party), NOWHERE)
     assert record.get("customer_name") == name
     assert record["customer_number"] == record["from_number"] == number
+    assert record["extras"].get("party_uri") == uri
 
 
 @pytest.mark.parametrize(("disposition", "outcome"), [
@@ -504,17 +514,19 @@ def test_vapi_end_of_call_report(tmp_path):
     assert record["success"] is True
     assert record["recording"] == str(tmp_path / "recordings" / "c-4d2f9b1e.mp3")
     assert record["has_recording"] is True
+    # The first system message is the assistant's prompt (kept in extras, not a line);
+    # a tool call is a tool entry with its name (tests/unit/test_format_vapi_real.py).
     assert record["transcript"] == [
-        {"role": "system", "text": "You are the front desk of a dental clinic.",
-         "start_ms": 0, "end_ms": None},
         {"role": "agent", "text": "Hello, Smile Dental, how can I help?",
          "start_ms": 1000, "end_ms": 3500},
         {"role": "customer", "text": "I'd like a cleaning <b>Tuesday</b>.",
          "start_ms": 4200, "end_ms": 7200},
-        {"role": "tool", "text": "", "start_ms": 8000, "end_ms": None},
+        {"role": "tool", "text": "book()", "start_ms": 8000, "end_ms": None,
+         "tool": {"name": "book", "arguments": None, "result": None}},
     ]
     extras = record["extras"]
-    assert extras["cost"] == 0.12 and extras["durationSeconds"] == 150.5
+    assert extras["system_prompt"] == "You are the front desk of a dental clinic."
+    assert extras["cost"] == 0.12 and "durationSeconds" not in extras  # read: duration_ms
     assert extras["analysis"] == {"successEvaluation": "true",
                                   "structuredData": {"booked": True}}
     assert extras["artifact"] == {

@@ -77,5 +77,5 @@ def test_mutated_real_records_are_imported_or_rejected(store, tmp_path_factory, 
 def test_there_are_real_records_of_every_format_to_mutate():
     from callviewer.sync.formats import detect
 
-    assert {detect(record).NAME for record in REAL_RECORDS} == {
+    assert {detect(record).module.NAME for record in REAL_RECORDS} == {
         "wavekat", "voipbin", "vapi", "twilio", "agent-platform"}

@@ -270,11 +270,20 @@ def test_deleted_calls_are_hidden_unless_asked_for(store_url):
             "gone", "kept"]
 
 
-def test_a_nul_character_is_refused_by_name_before_any_engine_sees_it():
-    # PostgreSQL's text cannot hold U+0000, so no engine is given one.
+def test_a_nul_character_is_removed_with_a_warning_before_any_engine_sees_it(store_url):
+    # PostgreSQL's text cannot hold U+0000, so no engine is given one: a stray one costs
+    # the character, not the call, and the record says so for the import's report.
+    record = validate(call(summary="a\x00b", customer_name="Bo\x00b"))
+    assert (record["summary"], record["customer_name"]) == ("ab", "Bob")
+    assert record["warnings"] == [
+        "field 'customer_name': a NUL character (\\u0000) was removed",
+        "field 'summary': a NUL character (\\u0000) was removed"]
+    with Store(store_url) as store:
+        store.write_records([record])
+        assert only(store)["summary"] == "ab"
     with pytest.raises(RecordError, match="NUL character") as error:
-        validate(call(summary="a\x00b"))
-    assert error.value.field == "summary"
+        validate(call(source_id="c\x001"))
+    assert error.value.field == "source_id"
 
 
 def test_a_null_flag_from_a_source_leaves_the_stored_one(store_url):

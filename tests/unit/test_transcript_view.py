@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from itertools import pairwise
 
@@ -14,8 +15,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit
 
 from callviewer.ui.transcript import (
     EMPTY_TEXT,
+    NO_RESULT,
     NOTICE_TEXT,
     PLAYING_ROLE,
+    RESULT_LINES,
     RUN_START_ROLE,
     SPEAKER_ROLE,
     START_MS_ROLE,
@@ -308,3 +311,145 @@ def test_focus_is_drawn_on_the_current_bubble(qtbot, view):
     view.list_view.setFocus()
     qtbot.waitUntil(view.list_view.hasFocus)
     assert view.grab().toImage() != unfocused
+
+
+def tool_entry(name, arguments, result, start_ms=None) -> dict:
+    """A tool entry shaped as ``record.tool_message`` makes it."""
+    def compact(value) -> str:
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+    text = f"{name or 'tool'}({compact(arguments or '')})"
+    text += "" if result is None else f" → {compact(result)}"
+    return {"role": "tool", "text": text, "start_ms": start_ms, "end_ms": None,
+            "tool": {"name": name, "arguments": arguments, "result": result}}
+
+
+TOOL_CALL = tool_entry("lookup_order", {"id": 1}, {"status": "shipped"}, 16_000)
+TOOL_MESSAGES = [*MESSAGES[:4], TOOL_CALL,
+                 {"role": "agent", "text": "It has shipped.", "start_ms": 18_000, "end_ms": None}]
+
+
+def shown_lines(view: TranscriptView, row: int) -> list[str]:
+    """The lines of bubble ``row`` as the view lays them out to paint them."""
+    layout = view.list_view.itemDelegate().bubble(view.model.index(row)).layout
+    text = layout.text()
+    lines = (layout.lineAt(i) for i in range(layout.lineCount()))
+    return [text[line.textStart():line.textStart() + line.textLength()].rstrip("\u2028")
+            for line in lines]
+
+
+def test_tool_bubble_shows_name_arguments_and_result(view):
+    view.set_messages(TOOL_MESSAGES)
+    assert shown_lines(view, 4) == [
+        "\u2699 lookup_order", '{"id": 1}', '\u2192\u00a0{"status": "shipped"}']
+    # Its own bubble: three lines high, where a tool line without the structure has one.
+    plain = dict(TOOL_CALL)
+    del plain["tool"]
+    view.set_messages([*TOOL_MESSAGES[:4], plain, TOOL_MESSAGES[5]])
+    assert shown_lines(view, 4) == [plain["text"]]
+    one_line = view.list_view.visualRect(view.model.index(4)).height()
+    view.set_messages(TOOL_MESSAGES)
+    view.list_view.lay_out_now()
+    assert view.list_view.visualRect(view.model.index(4)).height() > 2 * one_line
+
+
+def test_tool_parts_as_the_source_gave_them(view):
+    view.set_messages([
+        tool_entry("send_sms", '{\n  "to": "+1555",\n  "body": "hi"\n}', None),
+        tool_entry(None, None, "sunny"),
+        tool_entry("ping", "", ""),
+    ])
+    assert shown_lines(view, 0) == [
+        "\u2699 send_sms", '{"to": "+1555", "body": "hi"}', f"\u2192\u00a0{NO_RESULT}"]
+    assert shown_lines(view, 1) == ["\u2699 tool", "\u2192\u00a0sunny"]
+    assert shown_lines(view, 2) == ["\u2699 ping", f"\u2192\u00a0{NO_RESULT}"]
+
+
+def tool_extent(qtbot, result: str) -> int:
+    """How wide the painted pixels of a tool bubble with ``result`` are."""
+    widget = TranscriptView()
+    qtbot.addWidget(widget)
+    widget.resize(900, 200)
+    widget.show()
+    widget.set_messages([tool_entry("t", None, result)])
+    qtbot.wait(10)
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    background = widget.list_view.viewport().palette().color(QPalette.ColorRole.Base).rgb()
+    row = widget.list_view.visualRect(widget.model.index(0))
+    xs = [x for y in range(row.top(), row.bottom(), 2) for x in range(image.width())
+          if image.pixel(x, y) != background]
+    return max(xs) - min(xs)
+
+
+def test_html_in_a_tool_result_is_text(qtbot, view):
+    html = "<b>bold</b> <img src=x onerror=alert(1)>"
+    view.set_messages([tool_entry("t", {"q": "<i>a</i>"}, html)])
+    assert shown_lines(view, 0)[1:] == ['{"q": "<i>a</i>"}', f"\u2192\u00a0{html}"]
+    # Painted as HTML, the result would be as narrow as "bold"; as text it is much wider.
+    fonts = _Fonts(view.list_view.font())
+    wider = QFontMetrics(fonts.tool).horizontalAdvance("<b></b> <img src=x onerror=alert(1)>")
+    assert tool_extent(qtbot, html) - tool_extent(qtbot, "bold") >= wider * 0.8
+
+
+def test_a_long_result_is_elided_and_kept_whole_for_copy(qtbot, view):
+    result = {f"key{i}": f"value {i}" for i in range(300)}
+    view.set_messages([tool_entry("search", {"q": "x" * 500}, result)])
+    lines = shown_lines(view, 0)
+    answer_at = next(i for i, line in enumerate(lines) if line.startswith("\u2192"))
+    arguments, answer = lines[1:answer_at], lines[answer_at:]
+    assert 1 <= len(arguments) <= 3 and arguments[-1].endswith("\u2026")
+    assert len(answer) == RESULT_LINES and answer[-1].endswith("\u2026")
+    assert "key299" not in "".join(lines)
+    row_height = view.list_view.visualRect(view.model.index(0)).height()
+    assert row_height < 12 * QFontMetrics(view.list_view.font()).height()
+    # The whole call stays available: copy, and F2's read-only text.
+    select_rows(view, [0])
+    view.copy_selection()
+    assert QGuiApplication.clipboard().text().endswith('"key299":"value 299"}')
+    view.list_view.setFocus()
+    view.list_view.setCurrentIndex(view.model.index(0))
+    qtbot.keyClick(view.list_view, Qt.Key.Key_F2)
+    editor = view.list_view.viewport().findChild(QPlainTextEdit)
+    assert editor.isReadOnly() and '  "key299": "value 299"' in editor.toPlainText()
+    assert editor.toPlainText().startswith("search\n{\n")
+
+
+def test_tool_bubble_seeks_follows_and_highlights(qtbot, view):
+    view.set_messages(TOOL_MESSAGES)
+    rect = view.list_view.visualRect(view.model.index(4))
+    bubble = view.list_view.itemDelegate().bubble(view.model.index(4))
+    assert rect.height() == bubble.height  # the size cache and the painted bubble agree
+    point = bubble.rect.center().toPoint() + rect.topLeft()
+    with qtbot.waitSignal(view.message_activated) as clicked:
+        qtbot.mouseClick(view.list_view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert clicked.args == [4]
+    view.list_view.setFocus()
+    qtbot.keyClick(view.list_view, Qt.Key.Key_Down)
+    assert view.list_view.currentIndex().row() == 5
+    qtbot.keyClick(view.list_view, Qt.Key.Key_Up)
+    with qtbot.waitSignal(view.message_activated) as entered:
+        qtbot.keyClick(view.list_view, Qt.Key.Key_Return)
+    assert entered.args == [4]
+    view.list_view.clearSelection()
+    plain = view.list_view.viewport().grab(rect).toImage()
+    view.set_current_message(4)
+    playing = view.list_view.viewport().grab(rect).toImage()
+    assert playing != plain
+    view.set_current_message(None)
+    view.set_highlight_terms(["shipped"])
+    assert view.list_view.viewport().grab(rect).toImage() not in (plain, playing)
+    view.set_highlight_terms([])
+    assert view.list_view.viewport().grab(rect).toImage() == plain
+
+
+def test_tool_rows_keep_their_size_cache_right(qtbot, view):
+    fonts = _Fonts(view.list_view.font())
+    for m in _normalise([TOOL_CALL, tool_entry("x", "word " * 80, "word " * 200, 5000)]):
+        for width in (200, 300, 700):
+            assert _row_height(m, fonts, width, False) == _lay_out(m, fonts, width, False).height
+    view.set_messages([TOOL_CALL, tool_entry("x", "word " * 20, "word " * 30), *messages(20)])
+    view.list_view.lay_out_now()
+    wide = view.list_view.visualRect(view.model.index(1)).height()
+    view.resize(320, 500)
+    qtbot.waitUntil(lambda: laid_out_afresh(view, 22))
+    assert view.list_view.visualRect(view.model.index(1)).height() > wide

@@ -40,7 +40,7 @@ from callviewer.sync.base import Origin
 from callviewer.sync.connection import Known, Page, RecordingUnavailable
 from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
 from callviewer.sync.http import HttpClient, HttpStatus, SyncFailed, status_failure
-from callviewer.sync.importer import Reject, _source_id_of
+from callviewer.sync.importer import Reject, source_id_of
 
 KIND = "calls-api"
 SOURCE = agent_platform.NAME
@@ -204,7 +204,7 @@ class CallsApi:
                                       f"{type(item).__name__}")
                 listed.append((index, agent_platform.parse(item, Origin())))
             except RecordError as exc:
-                rejects.append(Reject(where, f"item {index}", _source_id_of(item), exc.field,
+                rejects.append(Reject(where, f"item {index}", source_id_of(item), exc.field,
                                       exc.reason))
         stored = known.versions(SOURCE, [record["source_id"] for _, record in listed])
         records = []

@@ -18,25 +18,28 @@ window when to sync: on changes in the folder (watchdog) and every
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from callviewer.record import RecordError
 from callviewer.sync.base import Origin
 from callviewer.sync.connection import Known, Page
 from callviewer.sync.containers import (
     TRUNCATED,
     BadItem,
+    Item,
     UnreadableFile,
     find_files,
     read_items,
 )
 from callviewer.sync.errors import SyncFailed
-from callviewer.sync.importer import BATCH_SIZE, Reject, _source_id_of, parse_value
+from callviewer.sync.importer import BATCH_SIZE, Notice, Reject, records_of
+
+log = logging.getLogger(__name__)
 
 KIND = "folder"
 DEFAULTS = {
@@ -123,18 +126,21 @@ class WatchedFolder:
         origin = Origin(folder=path.parent.resolve())
         records: list[dict] = []
         rejects: list[Reject] = []
+
+        def complete(items: Iterable[Item | BadItem]) -> Iterator[Item | BadItem]:
+            for item in items:
+                if isinstance(item, BadItem) and item.reason == TRUNCATED and patient:
+                    raise NotReady  # still being written
+                yield item
+
         try:
-            for item in read_items(path):
-                if isinstance(item, BadItem):
-                    if item.reason == TRUNCATED and patient:
-                        raise NotReady
-                    rejects.append(Reject(str(path), item.locator, None, None, item.reason))
-                    continue
-                try:
-                    records.append(self._local(parse_value(item.value, origin), path))
-                except RecordError as exc:
-                    rejects.append(Reject(str(path), item.locator, _source_id_of(item.value),
-                                          exc.field, exc.reason))
+            for read in records_of(complete(read_items(path)), str(path), origin):
+                if isinstance(read, Reject):
+                    rejects.append(read)
+                elif isinstance(read, Notice):
+                    log.info("%s", read)
+                else:
+                    records.append(self._local(read, path))
         except UnreadableFile as exc:
             sentence = str(exc)
             if patient and (TRUNCATED in sentence or sentence.endswith("is empty.")):
