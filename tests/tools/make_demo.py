@@ -1,4 +1,4 @@
-"""Generate resources/demo/: calls in all five seed formats, with real spoken MP3 recordings.
+"""Generate resources/demo/: calls in every format read, with real spoken MP3 recordings.
 
     python tests/tools/make_demo.py [OUTPUT_FOLDER]
 
@@ -286,6 +286,144 @@ def wavekat(out: Path) -> None:
     (out / "wavekat.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def rfc2822(moment: datetime) -> str:
+    return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def twilio_api(out: Path, work: Path) -> None:
+    """A page of Twilio REST Call resources, and the Recording of one of them beside it."""
+    folder = out / "twilio-api"
+    folder.mkdir()
+    account = "AC" + "0" * 31 + "1"
+    call_sid, recording_sid = "CA" + "a" * 31 + "1", "RE" + "a" * 31 + "1"
+    messages = speak(CONVERSATIONS["plumber"], folder / f"{recording_sid}.mp3", work)
+    start, seconds = at(0.6), round(messages[-1]["end"])
+    call = {
+        "sid": call_sid, "account_sid": account, "parent_call_sid": None,
+        "from": "+14155550601", "from_formatted": "(415) 555-0601", "to": "+14155550000",
+        "to_formatted": "(415) 555-0000", "status": "completed", "direction": "inbound",
+        "caller_name": "Ethan Brooks", "answered_by": None, "api_version": "2010-04-01",
+        "start_time": rfc2822(start), "end_time": rfc2822(start + timedelta(seconds=seconds)),
+        "date_created": rfc2822(start), "date_updated": rfc2822(start + timedelta(
+            seconds=seconds + 1)), "duration": str(seconds), "price": "-0.01700",
+        "price_unit": "USD", "uri": f"/2010-04-01/Accounts/{account}/Calls/{call_sid}.json",
+        "subresource_uris": {"recordings": f"/2010-04-01/Accounts/{account}/Calls/"
+                                           f"{call_sid}/Recordings.json"},
+    }
+    missed = {**call, "sid": "CA" + "a" * 31 + "2", "from": "+14155550602",
+              "from_formatted": "(415) 555-0602", "caller_name": None, "status": "no-answer",
+              "duration": "0", "start_time": rfc2822(at(5.2)), "end_time": rfc2822(at(5.2)),
+              "date_created": rfc2822(at(5.2)), "date_updated": rfc2822(at(5.2))}
+    _write(folder / "calls.json", {"calls": [call, missed], "next_page_uri": None, "page": 0,
+                                   "page_size": 50, "start": 0, "end": 1})
+    _write(folder / "recordings.json", {"recordings": [{
+        "sid": recording_sid, "account_sid": account, "call_sid": call_sid,
+        "status": "completed", "channels": 1, "source": "RecordVerb",
+        "duration": str(seconds), "date_created": rfc2822(start),
+        "uri": f"/2010-04-01/Accounts/{account}/Recordings/{recording_sid}.json"}],
+        "next_page_uri": None, "page": 0, "page_size": 50})
+
+
+def retell(out: Path, work: Path) -> None:
+    """A Retell call_analyzed webhook: word-timed transcript, a tool call, call analysis."""
+    folder = out / "retell"
+    folder.mkdir()
+    call_id = "call_5d2f0b7c9e1a4c3b8d6e"
+    messages = speak(CONVERSATIONS["reschedule"], folder / f"{call_id}.mp3", work)
+    start = int(at(0.9).timestamp() * 1000)
+    utterances = [{"role": "agent" if m["role"] == "agent" else "user", "content": m["text"],
+                   "words": _words(m)} for m in messages]
+    with_tools = [*utterances[:2],
+                  {"role": "tool_call_invocation", "tool_call_id": "tc_1",
+                   "name": "find_free_slot", "arguments": '{"week": "next"}'},
+                  {"role": "tool_call_result", "tool_call_id": "tc_1",
+                   "content": '{"slot": "Wednesday 15:00"}'}, *utterances[2:]]
+    end = start + round(messages[-1]["end"] * 1000)
+    _write(folder / "call_analyzed.json", {"event": "call_analyzed", "call": {
+        "call_id": call_id, "call_type": "phone_call", "agent_id": "agent_riverside",
+        "call_status": "ended", "direction": "inbound", "from_number": "+14155550701",
+        "to_number": "+14155550000", "start_timestamp": start, "end_timestamp": end,
+        "duration_ms": end - start, "disconnection_reason": "user_hangup",
+        "transcript": "\n".join(f"{'Agent' if m['role'] == 'agent' else 'User'}: {m['text']}"
+                                for m in messages),
+        "transcript_object": utterances, "transcript_with_tool_calls": with_tools,
+        "recording_url": f"{call_id}.mp3",
+        "call_analysis": {"call_summary": "The caller moved a dental appointment to "
+                                          "Wednesday at three.",
+                          "user_sentiment": "Positive", "call_successful": True,
+                          "in_voicemail": False},
+    }})
+
+
+def _words(message: dict) -> list[dict]:
+    """Word times spread evenly over a synthesised message (seconds from the call's start)."""
+    words = message["text"].split()
+    step = (message["end"] - message["start"]) / len(words)
+    return [{"word": word, "start": round(message["start"] + n * step, 2),
+             "end": round(message["start"] + (n + 1) * step, 2)} for n, word in enumerate(words)]
+
+
+def elevenlabs(out: Path) -> None:
+    """An ElevenLabs post_call_transcription webhook with a tool call and evaluations."""
+    folder = out / "elevenlabs"
+    folder.mkdir()
+    start = int(at(1.6).timestamp())
+    turns = [("agent", "Hi, this is Nova from Swift Plumbing. How can I help?", 0),
+             ("user", "Can someone look at my boiler tomorrow morning?", 4),
+             ("agent", None, 9), ("agent", "Tomorrow at nine works. You are booked.", 11),
+             ("user", "Thank you, bye.", 16)]
+    transcript = []
+    for role, said, second in turns:
+        turn = {"role": role, "message": said, "time_in_call_secs": second,
+                "tool_calls": [], "tool_results": []}
+        if said is None:
+            turn["tool_calls"] = [{"request_id": "req_1", "tool_name": "check_calendar",
+                                   "params_as_json": '{"date": "tomorrow"}',
+                                   "tool_has_been_called": True, "type": "webhook"}]
+            turn["tool_results"] = [{"request_id": "req_1", "tool_name": "check_calendar",
+                                     "result_value": '{"free": ["09:00", "11:30"]}',
+                                     "is_error": False}]
+        transcript.append(turn)
+    _write(folder / "post_call_transcription.json", {
+        "type": "post_call_transcription", "event_timestamp": start + 30, "data": {
+            "agent_id": "agent_swift", "conversation_id": "conv_7a1b2c3d4e5f",
+            "status": "done", "transcript": transcript, "has_audio": False,
+            "metadata": {"start_time_unix_secs": start, "call_duration_secs": 19,
+                         "termination_reason": "Client disconnected",
+                         "phone_call": {"direction": "inbound", "type": "twilio",
+                                        "external_number": "+14155550801",
+                                        "agent_number": "+14155550000"}},
+            "analysis": {"call_successful": "success",
+                         "transcript_summary": "Booked a boiler check for 9 am tomorrow.",
+                         "call_summary_title": "Boiler check booked",
+                         "evaluation_criteria_results": {"booked": {
+                             "criteria_id": "booked", "result": "success",
+                             "rationale": "A time was agreed."}}}}})
+
+
+def bland(out: Path) -> None:
+    """A Bland call's details: an outbound call with transcripts and analysis."""
+    folder = out / "bland"
+    folder.mkdir()
+    start = at(2.4)
+    lines = [("assistant", "Hello, this is Luna Bistro confirming your table for tonight.", 1),
+             ("user", "Yes, we will be there at eight.", 5),
+             ("assistant", "Wonderful, see you at eight.", 8)]
+    _write(folder / "call.json", {
+        "call_id": "9f1c2e3d-4b5a-4c6d-8e7f-0a1b2c3d4e5f", "c_id": "9f1c2e3d-4b5a-4c6d-8e7f-"
+        "0a1b2c3d4e5f", "to": "+14155550901", "from": "+14155550000", "inbound": False,
+        "created_at": rfc3339(start), "started_at": rfc3339(start), "call_length": 0.2,
+        "corrected_duration": "12", "completed": True, "queue_status": "complete",
+        "status": "completed", "answered_by": "human", "call_ended_by": "ASSISTANT",
+        "summary": "The guest confirmed the table for eight.",
+        "transcripts": [{"id": n, "user": user, "text": said, "c_id": "9f1c2e3d",
+                         "created_at": rfc3339(start + timedelta(seconds=second))}
+                        for n, (user, said, second) in enumerate(lines, 1)],
+        "concatenated_transcript": "\n".join(f"{user}: {said}" for user, said, _ in lines),
+        "analysis": {"confirmed": True, "party_size": 4}, "recording_url": None,
+        "variables": {"restaurant": "Luna Bistro"}})
+
+
 def _snake(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
@@ -315,6 +453,14 @@ playing is exact.
   `{recording_id}.mp3`.
 - `wavekat.ndjson`: VoiceCallRecords in camelCase and snake_case, every
   disposition.
+- `twilio-api/`: a page of Twilio REST Call resources (answered, not answered)
+  and a page of Recording resources; the recording as `{RecordingSid}.mp3`.
+- `retell/`: a Retell `call_analyzed` webhook: word-timed transcript, a tool
+  call and its result, call analysis, a recording beside it.
+- `elevenlabs/`: an ElevenLabs `post_call_transcription` webhook: turns timed
+  in the call, a tool call, an evaluation criterion.
+- `bland/`: a Bland call's details: an outbound call, its transcript lines and
+  analysis.
 """
 
 
@@ -328,7 +474,11 @@ def main() -> None:
         twilio(out, Path(work))
         vapi(out, Path(work))
         voipbin(out, Path(work))
+        twilio_api(out, Path(work))
+        retell(out, Path(work))
     wavekat(out)
+    elevenlabs(out)
+    bland(out)
     (out / "README.md").write_text(README, encoding="utf-8")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"{out}: {size / 1024:.0f} KiB")
