@@ -359,11 +359,13 @@ def save_report(details: str) -> Path | None:
     """Write a crash report into the log folder; its path, or None when it cannot."""
     import datetime as dt
 
+    from callviewer.atomic import write_text
+
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     path = log_dir() / f"crash-{stamp}.txt"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(details, encoding="utf-8")
+        write_text(path, details)  # whole or not at all
     except OSError:
         return None
     return path

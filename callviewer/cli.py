@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--prefix", type=Path, metavar="DIR",
                          help="install into DIR instead (/usr/local/share: for every user)")
     sync_command.add_parser(commands, common)
+    _add_team_parser(commands, common)
     commands.add_parser(
         "selftest", parents=[common], help="check that this installation works end to end",
         description="Import the demo calls into a temporary store, open the window, play a "
@@ -67,9 +70,10 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
         return open_window(args)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from callviewer.redaction import install_log_redaction
+    from callviewer.redaction import install_log_redaction, install_output_redaction
 
     install_log_redaction()  # a database password or an API token never reaches stderr
+    install_output_redaction()  # nor any line printed: reports, reject lines, errors
     if args.command in STANDALONE:
         return STANDALONE[args.command](args)
     from callviewer.store import Store, StoreError
@@ -83,6 +87,24 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
     except KeyboardInterrupt:
         print("callviewer: interrupted; what was imported so far is kept.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `callviewer export | head`: the reader has all it wanted
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+# A closed pipe ends the command quietly with the status a shell gives a process that
+# SIGPIPE ended (128 + 13), as `yes | head -1` does under `set -o pipefail`.
+BROKEN_PIPE = 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: Python's last flush at exit must not hit the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _common_options(db_default: object, verbose_default: object) -> argparse.ArgumentParser:
@@ -124,7 +146,7 @@ def open_window(args: argparse.Namespace) -> int:
 
 def _import(store, args: argparse.Namespace) -> int:
     from callviewer.sync.formats import by_name
-    from callviewer.sync.importer import import_paths
+    from callviewer.sync.importer import ImportStopped, import_paths
 
     if args.format_name:
         try:
@@ -132,7 +154,13 @@ def _import(store, args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"callviewer: {exc}", file=sys.stderr)
             return 2
-    report = import_paths(store, args.paths, args.format_name)
+    try:
+        report = import_paths(store, args.paths, args.format_name)
+    except ImportStopped as stopped:
+        _print_report(stopped.report)
+        print(f"callviewer: The import stopped after {stopped.committed:,} records were saved "
+              f"(whole batches; running it again goes on): {stopped}", file=sys.stderr)
+        return 2
     _print_report(report)
     return report.exit_code
 
@@ -152,21 +180,56 @@ def _print_report(report) -> None:
 def _export(store, args: argparse.Namespace) -> int:
     from callviewer.store.export import write_csv, write_json, write_json_lines
 
+    writer = {"csv": write_csv, "ndjson": write_json_lines}.get(args.format_name, write_json)
+    text = args.format_name == "csv"
     records = store.export(include_deleted=args.include_deleted)
-    if args.format_name == "csv":
-        out = args.output.open("w", newline="", encoding="utf-8") if args.output else sys.stdout
-        writer = write_csv
-    else:
-        out = args.output.open("wb") if args.output else sys.stdout.buffer
-        writer = write_json_lines if args.format_name == "ndjson" else write_json
+    if not args.output:
+        try:
+            writer(records, sys.stdout if text else sys.stdout.buffer)
+            (sys.stdout if text else sys.stdout.buffer).flush()
+        except BrokenPipeError:
+            raise  # the reader has gone: main() ends quietly
+        except OSError as exc:
+            print(f"callviewer: The export could not be written to standard output: "
+                  f"{exc.strerror or exc}.", file=sys.stderr)
+            return 2
+        return 0
+    return _export_to_file(args.output, writer, records, text)
+
+
+def _export_to_file(target: Path, writer, records, text: bool) -> int:
+    """Write an export to a file whole, or say why not and leave an earlier file as it was."""
+    from callviewer.atomic import replacing
+
+    existed = target.exists()
     try:
-        count = writer(records, out)
-    finally:
-        if args.output:
-            out.close()
-    if args.output:
-        print(f"{count} calls written to {args.output}", file=sys.stderr)
+        with replacing(target, text=text) as out:
+            count = writer(records, out)
+    except OSError as exc:
+        print(f"callviewer: {_export_failed(target, exc, existed)}", file=sys.stderr)
+        logging.getLogger(__name__).info("Export to %s failed", target, exc_info=True)
+        return 2
+    print(f"{count} calls written to {target}", file=sys.stderr)
     return 0
+
+
+def _export_failed(target: Path, exc: OSError, existed: bool) -> str:
+    """The sentence for an export that could not be written."""
+    kept = f"; the earlier {target} was left as it was" if existed else ""
+    if exc.errno == errno.ENOENT and not target.parent.is_dir():
+        return (f"The folder {target.parent} does not exist; create it or export to "
+                "another folder.")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The disk is full, so the export to {target} was not written{kept}."
+    if exc.errno == errno.EFBIG:
+        return (f"The export to {target} was not written: it would be larger than this "
+                f"system lets a file be{kept}.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"The export to {target} was not written: the folder {target.parent} "
+                f"cannot be written to{kept}.")
+    if exc.errno == errno.EISDIR or target.is_dir():
+        return f"{target} is a folder; give a file name to export to."
+    return f"The export to {target} was not written ({exc.strerror or exc}){kept}."
 
 
 def _demo(store, args: argparse.Namespace) -> int:
@@ -186,6 +249,61 @@ def _info(store, args: argparse.Namespace) -> int:
           f"{summary['purged']} purged, {summary['with_recording']} with a recording)")
     for source, count in sorted(summary["by_source"].items()):
         print(f"  {source:<16}{count:>10,}")
+    return 0
+
+
+def _add_team_parser(commands, common: argparse.ArgumentParser) -> None:
+    """`team add-user NAME [--admin]` and `team remove-user NAME`: a team database's people,
+    each a PostgreSQL login role of their own (store/team_roles.py)."""
+    team = commands.add_parser(
+        "team", parents=[common], help="add or remove the people of a team database",
+        description="Give each person of a team database a PostgreSQL user of their own, "
+                    "so that the server says who wrote each note. Run as the database's "
+                    "administrator (a user that may create roles), with --db.")
+    actions = team.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add-user", parents=[common], help="add a person; prints their "
+                             "one-time password", description="Make a database user NAME "
+                             "for one person and print its password, once.")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--admin", action="store_true",
+                     help="may also hide other people's notes")
+    remove = actions.add_parser("remove-user", parents=[common], help="remove a person "
+                                "(their notes stay)")
+    remove.add_argument("name", metavar="NAME")
+
+
+def _team(store, args: argparse.Namespace) -> int:
+    from callviewer.redaction import register_secret
+    from callviewer.store import StoreError, team_roles
+
+    if not store.team:
+        print(f"callviewer: {store.where} is this computer's own file, used by one person; "
+              "team users are for a team database: give --db postgresql+psycopg://"
+              "ADMIN@HOST/DATABASE.", file=sys.stderr)
+        return 2
+    try:
+        with store.writing() as conn:
+            if args.team_command == "remove-user":
+                team_roles.remove_user(conn, args.name, store.where)
+            else:
+                password = team_roles.add_user(conn, args.name, args.admin, store.where)
+    except StoreError as exc:
+        print(f"callviewer: {exc}", file=sys.stderr)
+        return 2
+    if args.team_command == "remove-user":
+        print(f"Removed the user {args.name} from {store.where}; their notes stay, under "
+              "their name.")
+        return 0
+    register_secret(password)  # never in a log, nor printed again
+    what = "an administrator" if args.admin else "a user"
+    print(f"Added {args.name} as {what} of {store.where}.")
+    sys.stdout.flush()
+    # The one line meant to show a secret: past the output's masking, once.
+    unmasked = getattr(sys.stdout, "unmasked", sys.stdout)
+    unmasked.write(f"Password (shown only now, kept nowhere): {password}\n")
+    unmasked.flush()
+    print(f"Give it to {args.name} privately; in Preferences ▸ Team database they enter "
+          f"the user {args.name} and this password.")
     return 0
 
 
@@ -214,7 +332,7 @@ def _install_desktop(args: argparse.Namespace) -> int:
 
 # Commands that run on an open store.
 COMMANDS = {"import": _import, "export": _export, "demo": _demo, "info": _info,
-            "sync": sync_command.run}
+            "sync": sync_command.run, "team": _team}
 # Commands that open no store (or open their own).
 STANDALONE: dict = {"selftest": _selftest, "install-desktop": _install_desktop}
 

@@ -8,6 +8,7 @@ up-to-date SQLite file and opens the store (SQLAlchemy, migrations) after it.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -24,7 +25,8 @@ TEAM_DB_KEY = "database/team_url"
 SETTINGS_ORGANIZATION = SETTINGS_APPLICATION = "callviewer"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
+             "0010")
 HEAD = REVISIONS[-1]
 
 
@@ -52,6 +54,52 @@ def chosen_url() -> str | None:
     return str(value or "").strip() or None
 
 
+SUPPORTED = ("an SQLite file's path (or sqlite:///PATH) or a PostgreSQL address such as "
+             "postgresql+psycopg://user@host:5432/dbname")
+_DRIVERS = {"sqlite": ("", "pysqlite"), "postgresql": ("", "psycopg")}
+
+
+def address_problem(url: str) -> str | None:
+    """Why Call Viewer cannot use this database address, as one sentence naming what it
+    can use; None for a usable one (an SQLite file, or PostgreSQL through psycopg)."""
+    why = _unusable(url)
+    return None if why is None else \
+        f"The database address {shown_address(url)} {why}: give {SUPPORTED}."
+
+
+def _unusable(url: str) -> str | None:
+    """What is wrong with an address, as the end of a sentence; None when nothing is."""
+    backend, _, driver = url.partition("://")[0].partition("+")
+    if backend == "postgres":  # SQLAlchemy dropped this old spelling
+        return "starts with postgres://, a spelling no longer read (write postgresql://)"
+    if backend not in _DRIVERS:
+        return "is not one Call Viewer can use"
+    if driver not in _DRIVERS[backend]:
+        return f"asks for the driver {driver}, which Call Viewer does not use"
+    if backend == "sqlite":
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        if "IPv6" in str(exc):
+            return "has a '[' without its ']' around the server's address"
+        return "has a port that is not a number from 1 to 65535"
+    if port == 0:  # urlsplit takes 0 to 65535
+        return "has the port 0, which is no port (PostgreSQL's is 5432)"
+    if not unquote(parts.path.lstrip("/")):
+        return "names no database"
+    return None
+
+
+def shown_address(url: str) -> str:
+    """The address with any password masked, whatever state it is in (even unparseable)."""
+    try:
+        return without_password(url)
+    except ValueError:
+        return re.sub(r"(://[^/@:]*):[^@/]*@", r"\1:***@", url)
+
+
 def is_server_url(url: str) -> bool:
     """True for a PostgreSQL URL (``postgresql://`` or ``postgresql+driver://``)."""
     return url.partition("://")[0].split("+", 1)[0] in ("postgresql", "postgres")
@@ -62,10 +110,10 @@ def password_key(url: str) -> str | None:
     ``user@host:port/dbname`` (port 5432 when not given); None for other URLs."""
     if not is_server_url(url):
         return None
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port or DEFAULT_PORT
-    except ValueError:  # not a number: the store explains the URL
+    except ValueError:  # not a number, a '[' not closed: the store explains the URL
         return None
     user = unquote(parts.username or "")
     return f"{user}@{parts.hostname or 'localhost'}:{port}/{unquote(parts.path.lstrip('/'))}"

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callviewer.atomic import write_bytes
 from callviewer.paths import resource_dir
 
 if TYPE_CHECKING:
@@ -196,10 +197,7 @@ def uninstall_desktop(prefix: Path | None = None) -> list[Path]:
 def _put(target: Path, data: bytes) -> None:
     """Write whole or not at all: launchers watch these folders and read what appears."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(data)
-    partial.chmod(0o644)
-    os.replace(partial, target)
+    write_bytes(target, data, mode=0o644)
 
 
 def _refresh(home: Path) -> None:

@@ -190,6 +190,8 @@ def validate(record: dict) -> dict:
     """
     import orjson  # here: the window's filter bar loads this module for its vocabularies
 
+    from callviewer.jsontext import dumps  # integers past 64 bits kept exact
+
     for key in record.keys() - _KNOWN_KEYS:
         raise RecordError(key, "is not a canonical field (a parser bug)")
     for key in ("source", "source_id"):
@@ -243,7 +245,7 @@ def validate(record: dict) -> dict:
         raise RecordError("audio", "is not the recording's bytes (a parser bug)")
     for key in ("transcript", "analysis", "extras"):
         try:
-            orjson.dumps(record.get(key))
+            dumps(record.get(key))
         except orjson.JSONEncodeError as exc:
             raise RecordError(key, f"holds a value that cannot be stored ({exc})") from None
     return record

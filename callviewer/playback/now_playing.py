@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
+from callviewer.recording_refs import refusal
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,18 @@ EXPIRED_STATUSES = (403, 404, 410)
 
 def not_found(path: str) -> str:
     return f"Recording file not found: {path}"
+
+
+def not_playable(mrl: str) -> str | None:
+    """Why a reference is not handed to VLC, or None: only an http(s) URL, a local file: URL
+    or an absolute path to a file plays; a relative path would be read from wherever the
+    app was started (recording_refs.py)."""
+    problem = refusal(mrl)
+    if problem is not None:
+        return f"This is not a recording: {problem}."
+    if "://" not in mrl and not Path(mrl).is_file():
+        return not_found(mrl)
+    return None
 
 
 class NowPlaying(QObject):
@@ -121,8 +134,7 @@ class NowPlaying(QObject):
 
     def _open(self, call_id: int, mrl: str | None) -> None:
         self._mrl = mrl
-        problem = NO_RECORDING if not mrl else \
-            not_found(mrl) if "://" not in mrl and not Path(mrl).is_file() else None
+        problem = NO_RECORDING if not mrl else not_playable(mrl)
         if problem is None:
             try:
                 self._player.open(mrl, self.rate, self.volume)

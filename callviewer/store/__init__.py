@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -12,23 +14,34 @@ from functools import partial
 from pathlib import Path
 from types import EllipsisType
 
-import orjson
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
-from callviewer.dbfile import DEFAULT_FILENAME, resolve_url, sqlite_path
+from callviewer import jsontext
+from callviewer.dbfile import DEFAULT_FILENAME, HEAD, resolve_url, shown_address, sqlite_path
 from callviewer.recording_state import ARCHIVED
 from callviewer.store import calls as call_writes
 from callviewer.store import connections as sync_connections
-from callviewer.store import live, shared_archive, turns
+from callviewer.store import live, shared_archive, team_roles, turns
 from callviewer.store import notes as note_writes
 from callviewer.store import recordings as archive
 from callviewer.store.database import (
     WRITE_OPTION,
+    DamagedError,
     StoreError,
+    connect_read_only,
+    damage_code,
+    damage_detail,
+    damaged_sentence,
     explain,
+    has_sqlite_header,
     is_environment_fault,
+    known_verdict,
     open_engine,
+    open_read_only_engine,
+    quick_check,
+    remember_verdict,
+    unreadable_sentence,
 )
 from callviewer.store.export import iter_calls, iter_canonical
 from callviewer.store.local_drafts import LocalDrafts
@@ -36,7 +49,7 @@ from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure
 from callviewer.store.notes import NEW_NOTE
 from callviewer.store.schema import calls, recordings, store_settings
 
-__all__ = ["NEW_NOTE", "SchemaTooNewError", "Store", "StoreError"]
+__all__ = ["NEW_NOTE", "DamagedError", "SchemaTooNewError", "Store", "StoreError"]
 
 log = logging.getLogger(__name__)
 _CAP_KEY = "archive_cap_bytes"
@@ -48,19 +61,41 @@ def now_micros() -> int:
 
 
 class Store:
-    """An open database of calls: created or upgraded on open, closed with `close()`."""
+    """An open database of calls: created or upgraded on open, closed with `close()`.
+
+    A damaged SQLite file is open read-only: found so by SQLite's quick check, which runs
+    before the first write (and, for the window, on a thread of its own once it is open),
+    or by SQLite answering with a code of corruption at any time. From then on every
+    write is refused with DamagedError, whose sentence says how to restore the file.
+    """
 
     def __init__(self, url: str | None = None) -> None:
         self.url = resolve_url(url)
         self.path: Path | None = sqlite_path(self.url)
         self.where = str(self.path) if self.path else _without_password(self.url)
+        self._damaged: str | None = None
+        self._checked = False  # the quick check has run on this store
+        self._check_lock = threading.Lock()
+        self._damage_lock = threading.Lock()  # the check's thread and a failed read may race
+        self._checking: sqlite3.Connection | None = None
+        self._checker: threading.Thread | None = None
+        self._on_damaged: list[Callable[[str], None]] = []
+        known, sentence = known_verdict(self.path) if self.path else (False, None)
         try:
             self.engine = open_engine(self.url)
-            ensure_schema(self.engine, self.where, self.path)
+            if known and sentence is not None:  # damaged: never opened for writing
+                self._become_read_only("found damaged earlier in this process")
+            else:
+                self._checked = known
+                self._open_schema()
         except DBAPIError as exc:
-            if is_environment_fault(exc) or "unable to open" in str(exc):
-                raise explain(exc, self.where) from exc
-            raise
+            if not self._is_damage(exc):
+                if is_environment_fault(exc) or "unable to open" in str(exc):
+                    raise explain(exc, self.where) from exc
+                raise
+            self._become_read_only(damage_detail(exc))
+        if self._damaged is not None:
+            self._check_read_only_schema()
         # A server database is a team's: its recordings archive is in the database, and
         # this desktop's copies of them are a cache (store/shared_archive.py); its changes
         # are announced to the other desktops (store/live.py), and note drafts stay on this
@@ -71,9 +106,18 @@ class Store:
         self.cache_cap = shared_archive.CACHE_CAP_BYTES
         self.origin = uuid.uuid4().hex  # this Store, in its announcements
         self._local_drafts = self._team_drafts() if self.team else None
+        # Who writes: on a team database a member's own role, as the server says
+        # (store/team_roles.py); else the name the caller passes (Preferences).
+        self.who = self._who() if self.team else team_roles.NOBODY
 
     def close(self) -> None:
-        """Release the database's connections."""
+        """Release the database's connections (stopping a quick check under way)."""
+        checking, checker = self._checking, self._checker
+        if checking is not None:
+            with suppress(sqlite3.ProgrammingError):  # finished and closed meanwhile
+                checking.interrupt()
+        if checker is not None:
+            checker.join(timeout=10)
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -93,8 +137,10 @@ class Store:
     def writing(self) -> Iterator[Connection]:
         """A connection in a write transaction: all of it is committed, or none.
 
-        Environment faults (busy, read-only, disk full) become StoreError.
+        Environment faults (busy, read-only, disk full) become StoreError; a damaged
+        file refuses it with DamagedError (the quick check runs before the first).
         """
+        self.check_writable()
         with self._explained(), self.engine.connect() as conn:
             conn = conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
@@ -102,14 +148,126 @@ class Store:
 
     @contextmanager
     def _explained(self) -> Iterator[None]:
-        """Environment faults (busy, read-only, full, a server out of reach) as StoreError;
-        anything else, a bug, as it is."""
+        """Environment faults (busy, read-only, full, a server out of reach) as StoreError,
+        a damaged file as DamagedError (read-only from then on); anything else, a bug, as
+        it is."""
         try:
             yield
-        except DBAPIError as exc:
-            if is_environment_fault(exc):
+        except (DBAPIError, sqlite3.DatabaseError) as exc:
+            if self._is_damage(exc):
+                raise DamagedError(self._become_read_only(damage_detail(exc))) from exc
+            if isinstance(exc, DBAPIError) and is_environment_fault(exc):
                 raise explain(exc, self.where) from exc
             raise
+
+    # --- a damaged SQLite file: read-only ----------------------------------------------
+
+    @property
+    def damaged(self) -> str | None:
+        """The sentence saying the file is damaged and open read-only; None while it is not
+        known to be."""
+        return self._damaged
+
+    def verify(self) -> str | None:
+        """Run SQLite's quick check on the file once (not again for a file this process
+        found whole as it is now); read-only from then on when it fails. Returns the
+        sentence when damaged, else None. A million calls take seconds: the window runs it
+        off its thread (`verify_in_background`)."""
+        if self.path is None or self._damaged is not None:
+            return self._damaged
+        with self._check_lock:
+            if self._checked or self._damaged is not None:
+                return self._damaged
+            findings = self._quick_check()
+            if findings is None:  # interrupted or busy: not checked, writes go on
+                return None
+            self._checked = True
+            if findings:
+                self._become_read_only("; ".join(findings))
+            else:
+                remember_verdict(self.path, None)
+        return self._damaged
+
+    def verify_in_background(self) -> None:
+        """Start `verify` on a thread of its own; a write meanwhile waits for it."""
+        if self.path is None or self._checked or self._checker is not None:
+            return
+        self._checker = threading.Thread(target=self.verify, name="callviewer-quick-check",
+                                         daemon=True)
+        self._checker.start()
+
+    def on_damaged(self, tell: Callable[[str], None]) -> None:
+        """Have `tell(sentence)` called once the file is found damaged (now, if it is
+        already), from whichever thread found it."""
+        self._on_damaged.append(tell)
+        if self._damaged is not None:
+            tell(self._damaged)
+
+    def _quick_check(self) -> list[str] | None:
+        try:
+            conn = connect_read_only(self.path)
+        except sqlite3.Error as exc:
+            return [damage_detail(exc)] if damage_code(exc) is not None else None
+        self._checking = conn
+        try:
+            return quick_check(conn)
+        finally:
+            self._checking = None
+            conn.close()
+
+    def _is_damage(self, exc: BaseException) -> bool:
+        # Not a database at all (a text file given as --db) is not damage: it is
+        # explained as such. A file that begins as SQLite's do is damaged.
+        return (self.path is not None and damage_code(exc) is not None
+                and has_sqlite_header(self.path))
+
+    def _become_read_only(self, detail: str) -> str:
+        """From now on this store reads the file through connections SQLite keeps from
+        writing, and refuses every write; returns the sentence saying so."""
+        with self._damage_lock:
+            if self._damaged is not None:
+                return self._damaged
+            log.info("The database %s is damaged (%s); it is open read-only from now on.",
+                     self.where, detail)
+            sentence = damaged_sentence(self.path)
+            remember_verdict(self.path, sentence)
+            writable, self.engine = self.engine, open_read_only_engine(self.path)
+            writable.dispose()
+            self._damaged = sentence
+        for tell in self._on_damaged:
+            tell(sentence)
+        return sentence
+
+    def check_writable(self) -> None:
+        """DamagedError when the file is damaged (the quick check runs first, once): for a
+        command to refuse before it begins, as every write does."""
+        sentence = self.verify()
+        if sentence is not None:
+            raise DamagedError(sentence)
+
+    def _open_schema(self) -> None:
+        """Create or upgrade the schema. An upgrade writes: an older file is checked
+        first, and a damaged one is left as it is."""
+        if self.path is not None and current_revision(self.engine) not in (HEAD, None) \
+                and self.verify() is not None:
+            return
+        ensure_schema(self.engine, self.where, self.path)
+
+    def _check_read_only_schema(self) -> None:
+        """A damaged file is read as it is: only at this version's schema, and only when
+        SQLite can read its schema at all (StoreError otherwise)."""
+        try:
+            revision = current_revision(self.engine)
+        except DBAPIError as exc:
+            if damage_code(exc) is None:
+                raise
+            self.engine.dispose()
+            raise StoreError(unreadable_sentence(self.path)) from exc
+        if revision != HEAD:
+            self.engine.dispose()
+            raise StoreError(f"The database {self.where} is damaged, and its schema is not "
+                             "this version's, so it cannot be read; restore it from a "
+                             "backup.")
 
     def _team_drafts(self) -> LocalDrafts:
         from callviewer.paths import data_dir
@@ -147,53 +305,112 @@ class Store:
             self.delete_stale_recordings()
         return counts
 
+    @property
+    def identity(self) -> str | None:
+        """The database role this desktop writes notes and done flags as, when the team
+        database vouches for it; None: as the name the caller passes (Preferences)."""
+        return self.who.role
+
+    def _who(self) -> team_roles.Who:
+        with self.reading() as conn:
+            return team_roles.who(conn)
+
+    @contextmanager
+    def _judged(self) -> Iterator[None]:
+        """A team database's refusal of a note or flag (migration 0010) as a sentence."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if not team_roles.is_refusal(exc):
+                raise
+            log.info("The team database refused a change", exc_info=True)
+            raise StoreError(
+                f"The team database {self.where} refused this change: a note is changed or "
+                f"deleted only by its author, and hidden only by an administrator (you are "
+                f"{self.who.role or 'not a team member'}).") from exc
+
     def set_done(self, call_id: int, done: bool, by: str) -> None:
-        """Mark a call done (or not) locally, as `by`; imports never change it back."""
-        with self.writing() as conn:
-            call_writes.set_done(conn, call_id, done, by, now_micros())
+        """Mark a call done (or not) locally, as `by` (a team member: as its role, which
+        the server records whatever `by` says); imports never change it back."""
+        with self._judged(), self.writing() as conn:
+            call_writes.set_done(conn, call_id, done, self.who.role or by, now_micros())
             self._announce(conn, [call_id])
 
     def add_note(self, call_id: int, author: str, body: str, key: str | None = None) -> int:
         """Add a staff note to a call; returns its id. `key`, picked by the writer for this
-        note (a uuid), makes a save tried again after its answer was lost save it once."""
-        with self.writing() as conn:
-            note_id = note_writes.add_note(conn, call_id, author, body, now_micros(), key)
+        note (a uuid), makes a save tried again after its answer was lost save it once.
+        A team member's note is the server's `current_user`'s, whatever `author` says."""
+        with self._judged(), self.writing() as conn:
+            note_id = note_writes.add_note(conn, call_id, None if self.who.role else author,
+                                           body, now_micros(), key)
             self._announce(conn, [call_id])
         self._saved(call_id, NEW_NOTE)
         return note_id
 
     def update_note(self, note_id: int, author: str, body: str) -> None:
-        """Replace a staff note's text; only its author may (StoreError for anyone else)."""
-        with self.writing() as conn:
-            call_id = note_writes.update_note(conn, note_id, author, body, now_micros())
+        """Replace a staff note's text; only its author may (StoreError for anyone else;
+        a team member is its role, whatever `author` says)."""
+        with self._judged(), self.writing() as conn:
+            call_id = note_writes.update_note(conn, note_id, self.who.role or author, body,
+                                              now_micros())
             self._announce(conn, [call_id])
         self._saved(call_id, note_id)
 
     def delete_note(self, note_id: int, author: str) -> dict:
         """Delete a staff note (its author's alone: StoreError for anyone else); returns it
         so `restore_note` can undo."""
-        with self.writing() as conn:
-            note = note_writes.delete_note(conn, note_id, author)
+        with self._judged(), self.writing() as conn:
+            note = note_writes.delete_note(conn, note_id, self.who.role or author)
             self._announce(conn, [note["call_id"]])
         self._saved(note["call_id"], note_id)
         return note
 
     def restore_note(self, note: dict) -> None:
         """Undo a `delete_note`."""
-        with self.writing() as conn:
+        note = {key: value for key, value in note.items() if key != "display_name"}
+        with self._judged(), self.writing() as conn:
             note_writes.restore_note(conn, note)
             self._announce(conn, [note["call_id"]])
 
+    def hide_note(self, note_id: int) -> None:
+        """Hide a note (a team administrator's alone): kept and marked with who and when,
+        no longer shown to others, exported, counted or searched."""
+        if not self.team or not self.who.admin:
+            raise StoreError("Only a team database's administrator can hide a note; ask one "
+                             "(callviewer team add-user NAME --admin makes one).")
+        with self._judged(), self.writing() as conn:
+            user = conn.execute(select(func.current_user())).scalar()
+            call_id = note_writes.hide_note(conn, note_id, user, now_micros())
+            self._announce(conn, [call_id])
+
+    def set_display_name(self, name: str) -> None:
+        """The name shown beside this desktop's role on a team database (a member's alone);
+        nothing to keep elsewhere: the Preferences name is the author itself."""
+        if self.who.role is None:
+            return
+        with self._judged(), self.writing() as conn:
+            team_roles.set_display_name(conn, self.who.role, name)
+
     def notes_of(self, call_id: int) -> list[dict]:
-        """A call's staff notes, oldest first."""
+        """A call's staff notes, oldest first (an administrator's view has hidden ones)."""
         with self.reading() as conn:
-            return note_writes.notes_of(conn, [call_id]).get(call_id, [])
+            return self._notes(conn, call_id)
+
+    def _notes(self, conn: Connection, call_id: int) -> list[dict]:
+        found = note_writes.notes_of(conn, [call_id], hidden=self.who.admin).get(call_id, [])
+        if self.team:  # each author's display name, as its person chose it
+            names = team_roles.display_names(conn)
+            for note in found:
+                note["display_name"] = names.get(note["author"])
+        return found
 
     def save_draft(self, call_id: int, note_id: int, body: str, cursor: int = 0) -> None:
         """Keep a note editor's text as it is typed; note_id NEW_NOTE is a new note.
         (A team database's drafts are kept on this desktop, reachable or not.)"""
         if self._local_drafts is not None:
             self._local_drafts.save(call_id, note_id, body, cursor, now_micros())
+            return
+        if self.verify() is not None:  # the editor keeps the text; saving it is refused
             return
         with self.writing() as conn:
             note_writes.save_draft(conn, call_id, note_id, body, cursor, now_micros())
@@ -202,6 +419,8 @@ class Store:
         """Forget a draft; saving the note does this by itself."""
         if self._local_drafts is not None:
             self._local_drafts.discard(call_id, note_id)
+            return
+        if self.verify() is not None:
             return
         with self.writing() as conn:
             note_writes.discard_draft(conn, call_id, note_id)
@@ -225,9 +444,9 @@ class Store:
             row = conn.execute(select(calls).where(calls.c.id == call_id)).mappings().first()
             if row is None:
                 return None
-            found = {**row, "notes": note_writes.notes_of(conn, [call_id]).get(call_id, [])}
+            found = {**row, "notes": self._notes(conn, call_id)}
         for name in ("transcript", "analysis", "extras"):
-            found[name] = orjson.loads(found[name]) if found[name] else None
+            found[name] = jsontext.loads(found[name]) if found[name] else None
         return found
 
     def recording(self, call_id: int) -> str | None:
@@ -287,6 +506,8 @@ class Store:
 
     def summary(self) -> dict:
         """What `info` prints: where the database is, its schema and its counts."""
+        with self._explained():
+            schema = current_revision(self.engine)
         with self.reading() as conn:
             total, deleted, purged, with_recording = conn.execute(select(
                 func.count(),
@@ -298,7 +519,7 @@ class Store:
                 select(calls.c.source, func.count()).group_by(calls.c.source)).all())
         return {
             "database": self.where,
-            "schema": current_revision(self.engine),
+            "schema": schema,
             "calls": total,
             "deleted": deleted,
             "purged": purged,
@@ -474,7 +695,10 @@ class Store:
         return {"state": state, "label": archive.STATES.get(state, state), **info}
 
     def mark_played(self, call_id: int) -> None:
-        """Note that a call's recording was played now (the size cap keeps recent ones)."""
+        """Note that a call's recording was played now (the size cap keeps recent ones);
+        not on a damaged file, where it is bookkeeping nobody asked for, not refused."""
+        if self.verify() is not None:
+            return
         with self.writing() as conn:
             archive.played(conn, call_id, now_micros())
 
@@ -512,7 +736,9 @@ class Store:
 
     def delete_stale_recordings(self) -> int:
         """Delete archived files whose calls let go of them (purged, evicted); how many.
-        A team database's cache also drops copies the archive no longer holds as they are."""
+        A team database's cache also drops copies the archive no longer holds as they are.
+        Not for a damaged file (DamagedError), whose rows cannot be trusted to say which."""
+        self.check_writable()
         with self.reading() as conn:
             stale = archive.stale_files(conn)
             if self.team:
@@ -537,11 +763,16 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
         """A transaction that writes without taking the writers' turn (large uploads only)."""
+        self.check_writable()
         with self._explained(), self.engine.connect() as conn, conn.begin():
             yield conn
 
 
 def _without_password(url: str) -> str:
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ValueError, ArgumentError):  # an address open_engine refuses with a sentence
+        return shown_address(url)

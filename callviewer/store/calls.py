@@ -29,6 +29,7 @@ import orjson
 from sqlalchemy import Connection, select, update
 from sqlalchemy.sql.expression import bindparam
 
+from callviewer.jsontext import dumps, loads
 from callviewer.record import FIELDS, PURGED_FIELDS
 from callviewer.store import pending, search
 from callviewer.store.database import insert_many
@@ -131,8 +132,7 @@ def merge(base: dict, incoming: dict) -> dict:
     if "analysis" in incoming:
         merged["analysis"] = _merge_analysis(base["analysis"], incoming["analysis"])
     if "extras" in incoming and base["extras"] is not None:
-        merged["extras"] = _dump({**orjson.loads(base["extras"]),
-                                  **orjson.loads(incoming["extras"] or "{}")})
+        merged["extras"] = _dump({**loads(base["extras"]), **loads(incoming["extras"] or "{}")})
     if base["done_local"] or merged["done"] is None:
         merged["done"] = base["done"]
     if base["is_purged"]:
@@ -171,7 +171,7 @@ def _purge_if_needed(row: dict) -> dict:
 
 def _dump(value: object) -> str:
     # Sorted keys: a re-imported record must encode to the same text to count as unchanged.
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return dumps(value, option=orjson.OPT_SORT_KEYS).decode()  # integers past 64 bits exact
 
 
 def _load_existing(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:

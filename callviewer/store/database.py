@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 
-from callviewer.dbfile import sqlite_path
+from callviewer.dbfile import address_problem, sqlite_path
 
 BUSY_TIMEOUT_MS = 10_000
 # Execution option marking a connection whose transactions will write.
@@ -22,8 +27,21 @@ CONNECT_TIMEOUT_S = 10
 _PREFIXES = re.compile(r"^(connection (is bad|failed): )?(connection to server .*? failed: )?")
 
 
+log = logging.getLogger(__name__)
+
+# SQLite's result codes for a damaged file; an extended code keeps its primary code in its
+# low byte (SQLITE_CORRUPT_INDEX is 779, for one).
+DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+SQLITE_MAGIC = b"SQLite format 3\x00"
+QUICK_CHECK_ROWS = 10  # of quick_check's findings, this many go to the log
+
+
 class StoreError(Exception):
     """A database problem a person can act on; str() is the sentence to show."""
+
+
+class DamagedError(StoreError):
+    """The SQLite file is damaged, so the store is read-only; str() says how to restore it."""
 
 
 def insert_many(conn: Connection, table: str, columns: Sequence[str],
@@ -42,6 +60,9 @@ def insert_many(conn: Connection, table: str, columns: Sequence[str],
 def open_engine(url: str) -> Engine:
     """An engine with the connection settings the app relies on: on SQLite WAL, a busy
     timeout and FKs; on PostgreSQL psycopg 3, a connect timeout and writers taking turns."""
+    problem = address_problem(url)  # mysql://, a port of 99999...: a sentence, not a traceback
+    if problem is not None:
+        raise StoreError(problem)
     path = sqlite_path(url)
     if path is not None:
         try:
@@ -96,6 +117,109 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor.close()
 
 
+# --- a damaged SQLite file ------------------------------------------------------------
+
+def damage_code(exc: BaseException) -> int | None:
+    """SQLite's result code when a database exception reports a damaged file, else None.
+    By the code, never the words: "malformed JSON" is an SQLITE_ERROR, a bug."""
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(original, "sqlite_errorcode", None)
+    return code if code is not None and code & 0xFF in DAMAGE_CODES else None
+
+
+def damage_detail(exc: BaseException) -> str:
+    """For the log: SQLite's code name, number and message."""
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    name = getattr(original, "sqlite_errorname", "SQLITE_?")
+    return f"{name} ({getattr(original, 'sqlite_errorcode', '?')}): {original}"
+
+
+def damaged_sentence(path: Path) -> str:
+    """What a person reads about a damaged database open read-only."""
+    return (f"{path} is damaged; it is open read-only. Restore it from a backup, or export "
+            "what can be read with `callviewer export` and import that into a new database.")
+
+
+def unreadable_sentence(path: Path) -> str:
+    """What a person reads about a damaged database nothing can be read from."""
+    return f"The database {path} is damaged and cannot be read; restore it from a backup."
+
+
+def has_sqlite_header(path: Path) -> bool:
+    """True when the file begins as an SQLite database does (damaged or not); False for
+    another kind of file, which is no damage of ours to report."""
+    try:
+        with path.open("rb") as file:
+            return file.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A DB-API connection SQLite itself keeps from writing to the file."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                           check_same_thread=False)
+    conn.isolation_level = None  # our "begin" listener issues BEGIN
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def open_read_only_engine(path: Path) -> Engine:
+    """An engine on an SQLite file that cannot write to it: for a damaged database."""
+    engine = create_engine("sqlite://", creator=lambda: connect_read_only(path),
+                           poolclass=QueuePool)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def quick_check(conn: sqlite3.Connection) -> list[str] | None:
+    """SQLite's quick_check on a connection: [] when the file is whole, else what it found
+    (or the error that stopped it); None when it could not finish (interrupted, busy)."""
+    try:
+        rows = [row[0] for row in conn.execute(f"PRAGMA quick_check({QUICK_CHECK_ROWS})")]
+    except sqlite3.Error as exc:
+        if damage_code(exc) is not None:
+            return [damage_detail(exc)]
+        log.info("The quick check of the database did not finish: %s", exc)
+        return None
+    return [] if rows == ["ok"] else rows
+
+
+# What this process found of each file: (its state on disk then, the damage sentence or
+# None when whole), so that another Store on an unchanged file need not check it again.
+_verdicts: dict[Path, tuple[tuple[int, ...], str | None]] = {}
+_verdicts_lock = threading.Lock()
+
+
+def _file_state(path: Path) -> tuple[int, ...] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def remember_verdict(path: Path, sentence: str | None) -> None:
+    """Keep what a check (or an error code) found of a file as it is now."""
+    state = _file_state(path)
+    with _verdicts_lock:
+        if state is not None:
+            _verdicts[path] = (state, sentence)
+
+
+def known_verdict(path: Path) -> tuple[bool, str | None]:
+    """(True, the damage sentence or None when whole) when this process already knows the
+    file as it is now; (False, None) when it must be checked."""
+    with _verdicts_lock:
+        found = _verdicts.get(path)
+    if found is None or found[0] != _file_state(path):
+        return False, None
+    return True, found[1]
+
+
+# --- what failures mean to a person -----------------------------------------------------
+
 def explain(exc: BaseException, where: str) -> StoreError:
     """Turn a database exception into a sentence, sorting environment faults from bugs.
 
@@ -104,11 +228,30 @@ def explain(exc: BaseException, where: str) -> StoreError:
     caller as a bug.
     """
     original = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = damage_code(original)
+    if code is not None:
+        if code & 0xFF == sqlite3.SQLITE_NOTADB:
+            return StoreError(f"The file {where} is not a Call Viewer database.")
+        return DamagedError(f"The database {where} is damaged; restore it from a backup.")
     text = str(original).lower()
     for needle, sentence in _ENVIRONMENT_FAULTS:
         if needle in text:
+            if needle == "readonly" and _folder_read_only(where):  # issue 21 (files helper)
+                sentence = _READ_ONLY_FOLDER.format(folder=Path(where).parent, where=where)
             return StoreError(sentence.format(where=where, detail=_last_clause(original)))
     return StoreError(f"The database {where} could not be used: {original}.")
+
+
+_READ_ONLY_FOLDER = ("The folder {folder} of the database {where} is read-only (SQLite "
+                     "writes its -wal and -shm files beside the database); make the folder "
+                     "writable, or move the database to one that is.")
+
+
+def _folder_read_only(where: str) -> bool:
+    """True when an SQLite file may be written but its folder may not (not the file's fault)."""
+    path = Path(where)
+    return (path.is_file() and os.access(path, os.W_OK)
+            and not os.access(path.parent, os.W_OK | os.X_OK))
 
 
 def _last_clause(original: BaseException) -> str:
@@ -119,14 +262,16 @@ def _last_clause(original: BaseException) -> str:
 
 def is_environment_fault(exc: BaseException) -> bool:
     """True when a database exception is the environment's fault, not a bug."""
+    if damage_code(exc) is not None:
+        return True
     original = exc.orig if isinstance(exc, DBAPIError) else exc
     text = str(original).lower()
     return any(needle in text for needle, _ in _ENVIRONMENT_FAULTS)
 
 
-# Matched in order, in the lower-cased message: SQLite's first, then PostgreSQL's (libpq
-# prefixes a server's refusal with "FATAL:  "; psycopg a failed connect with
-# "connection failed").
+# Matched in order, in the lower-cased message (a damaged SQLite file goes by its code,
+# above): SQLite's first, then PostgreSQL's (libpq prefixes a server's refusal with
+# "FATAL:  "; psycopg a failed connect with "connection failed").
 _UNREACHABLE = ("The database server of {where} could not be reached; check its address "
                 "and that it is running, then try again.")
 _ENVIRONMENT_FAULTS = (
@@ -169,14 +314,13 @@ _ENVIRONMENT_FAULTS = (
     ("mode value", "The database address {where} has an option with a value PostgreSQL does "
                    "not accept ({detail}); correct it and try again."),
     ("connection failed", _UNREACHABLE),
+    ("connection to server on socket", _UNREACHABLE),  # no server on this computer
     ("failed to resolve host", _UNREACHABLE),
     ("server closed the connection", _UNREACHABLE),
     ("terminating connection", _UNREACHABLE),
     ("consuming input failed", _UNREACHABLE),
     ("disk i/o error", "The database {where} could not be written (a disk error); "
                        "check the disk and free space."),
-    ("malformed", "The database {where} is damaged; restore it from a backup."),
-    ("not a database", "The file {where} is not a Call Viewer database."),
     ("unable to open", "The database {where} could not be opened; check that its "
                        "folder exists and is writable."),
 )

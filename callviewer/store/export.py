@@ -6,9 +6,9 @@ import csv
 from collections.abc import Iterator
 from typing import IO
 
-import orjson
 from sqlalchemy import Connection, select
 
+from callviewer.jsontext import dumps, loads
 from callviewer.record import FIELDS, TIME_FIELDS, format_time
 from callviewer.redaction import redact_url, without_url_queries
 from callviewer.store.notes import notes_of
@@ -50,7 +50,7 @@ def canonical(row, notes: list[dict]) -> dict:
     for name in TIME_FIELDS:
         record[name] = format_time(record[name])
     for name in _JSON_FIELDS:
-        record[name] = orjson.loads(record[name]) if record[name] else None
+        record[name] = loads(record[name]) if record[name] else None
     record["transcript"] = [_message(entry) for entry in record["transcript"] or []]
     record["analysis"] = [{"analyzer": run.get("analyzer"), "text": run.get("text"),
                            "created_at": format_time(run.get("created_at"))}
@@ -80,7 +80,7 @@ def write_json(records: Iterator[dict], out: IO[bytes]) -> int:
     count = 0
     for record in records:
         out.write(b"[\n" if count == 0 else b",\n")
-        out.write(orjson.dumps(record))
+        out.write(dumps(record))
         count += 1
     out.write(b"\n]\n" if count else b"[]\n")
     return count
@@ -90,7 +90,7 @@ def write_json_lines(records: Iterator[dict], out: IO[bytes]) -> int:
     """Write records as NDJSON; returns how many."""
     count = 0
     for record in records:
-        out.write(orjson.dumps(record) + b"\n")
+        out.write(dumps(record) + b"\n")
         count += 1
     return count
 
@@ -108,7 +108,7 @@ def write_csv(records: Iterator[dict], out: IO[str]) -> int:
 
 def _csv_cell(value: object) -> object:
     if isinstance(value, (list, dict)):
-        return orjson.dumps(value).decode()
+        return dumps(value).decode()
     if value is None:
         return ""
     return value

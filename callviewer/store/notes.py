@@ -10,17 +10,18 @@ from callviewer.store.schema import calls, drafts, notes
 NEW_NOTE = 0  # the draft key of a note not yet saved
 
 
-def add_note(conn: Connection, call_id: int, author: str, body: str, now: int,
+def add_note(conn: Connection, call_id: int, author: str | None, body: str, now: int,
              key: str | None = None) -> int:
     """Add a note to a call; returns the note's id. A note with this `key` already there
-    (saved before, its answer lost) is that note, with this text."""
+    (saved before, its answer lost) is that note, with this text. `author` None: the
+    database's own user (a team member's role: the server sets it, see migration 0010)."""
     note_id = None
     if key is not None:
         note_id = conn.execute(select(notes.c.id).where(notes.c.client_key == key)).scalar()
     if note_id is None:
+        who = {} if author is None else {"author": author}
         note_id = conn.execute(insert(notes).values(
-            call_id=call_id, author=author, body=body, created_at=now, updated_at=now,
-            client_key=key,
+            call_id=call_id, body=body, created_at=now, updated_at=now, client_key=key, **who,
         )).inserted_primary_key[0]
     else:
         conn.execute(update(notes).where(notes.c.id == note_id, notes.c.body != body)
@@ -32,10 +33,12 @@ def add_note(conn: Connection, call_id: int, author: str, body: str, now: int,
 
 def update_note(conn: Connection, note_id: int, author: str, body: str, now: int) -> int:
     """Replace a note's text (its author's alone); returns its call's id."""
-    _check_author(conn, note_id, author)
+    note = _check_author(conn, note_id, author)
     call_id = conn.execute(
         update(notes).where(notes.c.id == note_id).values(body=body, updated_at=now)
-        .returning(notes.c.call_id)).scalar_one()
+        .returning(notes.c.call_id)).scalar()
+    if call_id is None:  # a team database's server saw no note of this role's to change
+        raise _not_yours(note)
     discard_draft(conn, call_id, note_id)
     _refresh(conn, call_id)
     return call_id
@@ -44,7 +47,8 @@ def update_note(conn: Connection, note_id: int, author: str, body: str, now: int
 def delete_note(conn: Connection, note_id: int, author: str) -> dict:
     """Delete a note (its author's alone); returns it whole so it can be restored (undo)."""
     note = _check_author(conn, note_id, author)
-    conn.execute(delete(notes).where(notes.c.id == note_id))
+    if not conn.execute(delete(notes).where(notes.c.id == note_id)).rowcount:
+        raise _not_yours(note)  # as in update_note
     discard_draft(conn, note["call_id"], note_id)
     _refresh(conn, note["call_id"])
     return note
@@ -67,16 +71,43 @@ def _check_author(conn: Connection, note_id: int, author: str) -> dict:
     if note is None:
         raise StoreError("This note is no longer there (deleted on another desktop).")
     if note["author"] != author:
-        owner = note["author"]
-        raise StoreError(f"This note is {owner}'s; only {owner} can change or delete it.")
+        raise _not_yours(note)
+    if note["hidden_at"] is not None:
+        raise StoreError(f"This note was hidden by {note['hidden_by']}, a team administrator; "
+                         "it is kept as it is and can no longer be changed or deleted.")
     return dict(note)
 
 
-def notes_of(conn: Connection, call_ids: list[int]) -> dict[int, list[dict]]:
-    """The notes of some calls, oldest first."""
+def _not_yours(note) -> Exception:
+    from callviewer.store.database import StoreError
+
+    owner = note["author"]
+    return StoreError(f"This note is {owner}'s; only {owner} can change or delete it.")
+
+
+def hide_note(conn: Connection, note_id: int, by: str, now: int) -> int:
+    """Hide a note (a team administrator's): kept, marked with who and when (the server
+    stamps both on a team database), no longer shown, counted or searched; its call's id."""
+    from callviewer.store.database import StoreError
+
+    call_id = conn.execute(
+        update(notes).where(notes.c.id == note_id, notes.c.hidden_at.is_(None))
+        .values(hidden_by=by, hidden_at=now).returning(notes.c.call_id)).scalar()
+    if call_id is None:
+        raise StoreError("This note is no longer there, or is hidden already.")
+    _refresh(conn, call_id)
+    return call_id
+
+
+def notes_of(conn: Connection, call_ids: list[int],
+             hidden: bool = False) -> dict[int, list[dict]]:
+    """The notes of some calls, oldest first; those an administrator hid only with
+    `hidden` (for administrators: everyone else, and every export, goes without them)."""
     found: dict[int, list[dict]] = {}
-    query = (select(notes).where(notes.c.call_id.in_(call_ids))
-             .order_by(notes.c.created_at, notes.c.id))
+    query = select(notes).where(notes.c.call_id.in_(call_ids))
+    if not hidden:
+        query = query.where(notes.c.hidden_at.is_(None))
+    query = query.order_by(notes.c.created_at, notes.c.id)
     for row in conn.execute(query).mappings():
         found.setdefault(row["call_id"], []).append(dict(row))
     return found
@@ -105,7 +136,8 @@ def drafts_of(conn: Connection, call_id: int) -> dict[int, dict]:
 
 
 def _refresh(conn: Connection, call_id: int) -> None:
-    count = select(func.count()).where(notes.c.call_id == call_id).scalar_subquery()
+    count = select(func.count()).where(notes.c.call_id == call_id,
+                                       notes.c.hidden_at.is_(None)).scalar_subquery()
     source_note = conn.execute(
         update(calls).where(calls.c.id == call_id).values(note_count=count)
         .returning(calls.c.source_note)).scalar_one()

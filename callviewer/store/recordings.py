@@ -6,6 +6,7 @@ Every call has exactly one recording state, stored in ``calls.recording_state``
     none          the call has no recording
     at_source     the source has one that is not downloaded (yet, or no more: evicted)
     archived      a local copy plays: in the archive, or the local file an import named
+                  (in or under the imported file's folder: sync/base.py resolve_recording)
     link_expired  the source's link was refused even after a refresh; a sync tries again
     gone          the source no longer has it, and it was never downloaded
     purged        the source purged the call; any archived copy was deleted with it
@@ -14,6 +15,12 @@ The source's reference (a signed URL, or a file in a watched folder) is kept in
 the ``recordings`` table, never exported; ``calls.recording`` is what plays:
 the source's link until the recording is archived, the archived file after
 (in a team database, its path in the archive: store/shared_archive.py).
+
+A reference that is not a recording (a relative path from an API, ``javascript:``,
+``data:``, ``ftp:``, a file elsewhere: recording_refs.py) is never stored as one:
+the call is kept with state none, no recording and has_recording false, and the
+reason in its extras (``recording_refused``) and, from a sync, in its recordings
+row's error.
 """
 
 from __future__ import annotations
@@ -21,8 +28,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 from sqlalchemy import BigInteger, Connection, and_, bindparam, func, insert, select, update
 
+from callviewer.jsontext import dumps, loads
+from callviewer.recording_refs import refusal
 from callviewer.recording_state import (
     ARCHIVED,
     AT_SOURCE,
@@ -38,6 +48,8 @@ from callviewer.store.schema import calls, recordings
 # States a sync tries to download.
 WANTED = (AT_SOURCE, LINK_EXPIRED)
 ARCHIVE_FOLDER = "recordings"
+# The key of a call's extras that says why the source's recording reference is not one.
+REFUSED_KEY = "recording_refused"
 
 
 def next_state(row: dict, base: dict | None) -> str:
@@ -53,11 +65,45 @@ def next_state(row: dict, base: dict | None) -> str:
         row["recording"], row["has_recording"] = base["recording"], True
         return ARCHIVED
     reference = row["recording"]
+    problem = refusal(reference) if reference else None
+    _keep_refusal(row, problem)
+    if problem is not None:
+        # Not a recording (recording_refs.py): nothing to play or fetch, and the list does
+        # not offer one; the reason stays in the call's extras.
+        row["recording"], row["has_recording"] = None, False
+        return NONE
     if not reference:
         return GONE if before in (AT_SOURCE, LINK_EXPIRED, GONE) else NONE
     if base is not None and before in (LINK_EXPIRED, GONE) and reference == base["recording"]:
         return before
+    # What is left is an http(s) or local file: URL (fetched into the archive) or an
+    # absolute path an import vouched for: a local file that plays as it is.
     return AT_SOURCE if "://" in reference else ARCHIVED
+
+
+def refusal_of(row: dict) -> str | None:
+    """Why a call row's recording reference was not a recording, if it was (see next_state)."""
+    extras = loads(row["extras"]) if row.get("extras") else None
+    found = extras.get(REFUSED_KEY) if isinstance(extras, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _keep_refusal(row: dict, problem: str | None) -> None:
+    """Note in the row's extras why its reference is not a recording; a later reference
+    that is one clears it. A row with no reference keeps what was noted."""
+    # Cheap first: most rows never had a refusal, and their extras need not be read.
+    if problem is None and (row["recording"] is None
+                            or f'"{REFUSED_KEY}"' not in (row.get("extras") or "")):
+        return
+    extras = loads(row["extras"]) if row.get("extras") else {}
+    if not isinstance(extras, dict):
+        return
+    if problem is None:
+        extras.pop(REFUSED_KEY, None)
+    else:
+        extras[REFUSED_KEY] = f"Not a recording: {problem}."
+    # Sorted keys, as store/calls.py writes them: an unchanged call stays unchanged.
+    row["extras"] = dumps(extras, option=orjson.OPT_SORT_KEYS).decode() if extras else None
 
 
 def archive_dir(database: Path | None, data_dir: Path, default_database: Path) -> Path:
@@ -81,8 +127,14 @@ def note_sources(conn: Connection, references: dict[int, str | None],
     ids = list(references)
     existing = set(conn.execute(select(recordings.c.call_id)
                                 .where(recordings.c.call_id.in_(ids))).scalars())
+    # A reference that is not a recording is never kept as one: the reason is its error.
+    problems = {call_id: refusal(reference) if reference else None
+                for call_id, reference in references.items()}
+    references = {call_id: None if problems[call_id] else reference
+                  for call_id, reference in references.items()}
     rows = [{"call_id": call_id, "connection_id": connection_id, "source_ref": reference,
-             "source_gone": not reference} for call_id, reference in references.items()]
+             "source_gone": not reference and not problems[call_id]}
+            for call_id, reference in references.items()]
     fresh = [row for row in rows if row["call_id"] not in existing]
     known = [{"key": row["call_id"], "via": connection_id, "ref": row["source_ref"],
               "gone": row["source_gone"]} for row in rows if row["call_id"] in existing]
@@ -92,6 +144,11 @@ def note_sources(conn: Connection, references: dict[int, str | None],
         conn.execute(update(recordings).where(recordings.c.call_id == bindparam("key")).values(
             connection_id=bindparam("via"), source_ref=bindparam("ref"),
             source_gone=bindparam("gone")), known)
+    refused = [{"key": call_id, "why": f"Not a recording: {problem}."}
+               for call_id, problem in problems.items() if problem]
+    if refused:
+        conn.execute(update(recordings).where(recordings.c.call_id == bindparam("key"))
+                     .values(error=bindparam("why")), refused)
 
 
 def let_go(conn: Connection, call_ids: list[int]) -> None:

@@ -102,8 +102,20 @@ notes = Table(
     # Chosen by the desktop that wrote it, so a save retried after its answer was lost
     # saves it once (migration 0008); NULL before.
     Column("client_key", Text),
+    # Hidden by a team administrator: kept, not shown (migration 0010); NULL otherwise.
+    Column("hidden_by", Text),
+    Column("hidden_at", BigInteger),
     Index("ix_notes_call", "call_id", "created_at"),
     Index("ux_notes_client_key", "client_key", unique=True),
+)
+
+# A team database's display names, one per role, each set by its own role (migration
+# 0010, store/team_roles.py); unused on SQLite.
+team_names = Table(
+    "team_names",
+    metadata,
+    Column("role", Text, primary_key=True),
+    Column("display_name", Text, nullable=False),
 )
 
 # What a person was typing in a note editor, saved as they type; note_id 0 is a new note.

@@ -66,7 +66,8 @@ def matching(dialect: str, user_text: str) -> ColumnElement[bool] | None:
 def note_bodies(conn: Connection, call_ids: list[int]) -> dict[int, list[str]]:
     """The staff notes' text for each of some calls."""
     found: dict[int, list[str]] = {}
-    query = select(notes.c.call_id, notes.c.body).where(notes.c.call_id.in_(call_ids))
+    query = select(notes.c.call_id, notes.c.body).where(notes.c.call_id.in_(call_ids),
+                                                        notes.c.hidden_at.is_(None))
     for call_id, body in conn.execute(query):
         found.setdefault(call_id, []).append(body)
     return found

@@ -9,25 +9,36 @@ is marked "link expired" (401/403) or "gone at the source" (400/404/410).
 
 The cap evicts least-recently-played recordings, and only after the source
 has shown it can still serve them: never the only copy.
+
+A file that cannot be written here (a full disk, a file size limit, a
+read-only folder) stops the connection with StorageFailed, a sentence; the
+``.part`` holds what arrived, and the next sync resumes it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from callviewer.store import Store
+from callviewer.store import Store, StoreError
 from callviewer.store.recordings import GONE, LINK_EXPIRED
 from callviewer.sync.connection import Connection, RecordingUnavailable
-from callviewer.sync.errors import Offline, SyncFailed
+from callviewer.sync.errors import Offline, StorageFailed, SyncFailed
 
 EXPIRED_CODES = (401, 403)
 NOT_AUDIO = ("The recording of call {call} is not audio a player can read; "
              "it will be downloaded again on the next sync.")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,9 +54,23 @@ class Outcome:
 def download(store: Store, connection: Connection, connection_id: int, item: dict) -> Outcome:
     """Archive one wanted recording (from Store.wanted_recordings).
 
-    Offline, TokenRefused and Canceled propagate (the whole sync stops); any
-    other failure is noted on the recording, which stays wanted.
+    Offline, TokenRefused, StorageFailed (a file here could not be written) and
+    Canceled propagate (the whole sync stops); any other failure is noted on the
+    recording, which stays wanted.
     """
+    try:
+        return _download(store, connection, connection_id, item)
+    except OSError as exc:  # the network's errors come as SyncFailed: this is a local file
+        log.info("the recording of call %s could not be saved", item["source_id"],
+                 exc_info=exc)
+        sentence = _unwritable(item["source_id"], store.recordings_dir, exc)
+        with suppress(StoreError):  # on a full disk the note may not fit either: no loss
+            store.recording_failed(item["id"], sentence)
+        raise StorageFailed(sentence) from None
+
+
+def _download(store: Store, connection: Connection, connection_id: int,
+              item: dict) -> Outcome:
     call_id, source_id = item["id"], item["source_id"]
     name = f"{_safe(item['source'])}/{_safe(source_id)}"
     part = store.recordings_dir / f"{name}.part"
@@ -75,7 +100,7 @@ def download(store: Store, connection: Connection, connection_id: int, item: dic
         store.recording_failed(call_id, str(exc))
         raise
     except SyncFailed as exc:
-        if exc.status == "refused":
+        if exc.status == "refused" or isinstance(exc, StorageFailed):
             raise
         store.recording_failed(call_id, str(exc))
         return Outcome(error=str(exc))
@@ -154,6 +179,17 @@ def audio_suffix(path: Path) -> str | None:
         if getattr(info, "length", 0) > 0 and not getattr(info, "sketchy", False):
             return suffix
     return None
+
+
+def _unwritable(source_id: str, folder: Path, exc: OSError) -> str:
+    """The sentence for a recording that could not be written into the archive's `folder`."""
+    where = f"The recording of call {source_id} could not be saved in {folder}"
+    if exc.errno in _FULL:
+        return (f"{where}: the disk is full (or a file size limit was reached); free some "
+                "space and sync again — the download goes on where it stopped.")
+    if exc.errno in _DENIED:
+        return f"{where}: the folder cannot be written; check it and sync again."
+    return f"{where}: {exc.strerror or 'a write error'}; check the disk and sync again."
 
 
 def _refused(source_id: str, code: int) -> str:

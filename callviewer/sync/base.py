@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from callviewer.record import RecordError, parse_time, role_of
+from callviewer.recording_refs import refusal, refused, shown
 
 # Two letters at least, so that a Windows drive ("C:\calls\a.mp3") reads as a path.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
@@ -35,18 +36,21 @@ class Origin:
 
 
 def resolve_recording(value: str | None, origin: Origin) -> str | None:
-    """A recording reference for the player: URLs as given, an existing local file absolute."""
+    """A recording reference for the store and the player: an http(s) URL as given, a local
+    file the import named (in or under its file's folder) as an absolute path; anything else
+    `refused(reason)` (recording_refs.py), never a path opened from wherever the app runs."""
     if not value:
         return value
     scheme = _SCHEME.match(value)
     if scheme is None:
-        path = value
-    elif scheme.group(1).lower() == "file":
+        return _local_file(value, value, origin)
+    if scheme.group(1).lower() == "file":
         path = _file_url_path(value)
-    else:
-        return value  # http(s) and any other URL: the player or the archiver fetches it
-    found = _local_file(path, origin) if path else None
-    return found or value
+        if path is None:
+            return refused(f"{shown(value)} is a file on another computer")
+        return _local_file(path, value, origin)
+    problem = refusal(value)
+    return refused(problem) if problem else value
 
 
 def signature_keys(obj: dict, signature: Collection[str]) -> tuple[str, ...]:
@@ -249,19 +253,26 @@ def _file_url_path(url: str) -> str | None:
     return path
 
 
-def _local_file(path: str, origin: Origin) -> str | None:
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return _existing_file(candidate)
+def _local_file(path: str, given: str, origin: Origin) -> str:
+    """The absolute path of the file `path` names in or under the origin's folder (a regular
+    file, or none yet), or `refused(reason)`: an API's answer has no folder, so no local
+    path of it is trusted."""
     if origin.folder is None:
-        return None
+        return refused(f"{shown(given)} is a local path from a source with no folder; only "
+                       "files in an imported file's folder are played")
     try:
         folder = Path(origin.folder).resolve()
-        target = (folder / candidate).resolve()
+        target = (folder / path).resolve()
     except (OSError, RuntimeError, ValueError):
-        return None
-    # A relative reference in a file must not reach outside that file's folder.
-    return _existing_file(target) if target.is_relative_to(folder) else None
+        return refused(f"{shown(given)} is not a path that can be read")
+    # Resolved first: neither ".." nor a link may reach outside the imported file's folder.
+    if not target.is_relative_to(folder):
+        return refused(f"{shown(given)} is outside the folder of the imported file")
+    found = _existing_file(target)
+    if found is None and os.path.lexists(target):
+        return refused(f"{shown(given)} is not a regular file")  # a FIFO, a device, a folder
+    # A file not there yet may come (a watched folder's recordings can follow their export).
+    return found or os.path.abspath(target)
 
 
 def _existing_file(path: Path) -> str | None:

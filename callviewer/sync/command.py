@@ -72,8 +72,7 @@ def _add(store, args: argparse.Namespace) -> int:
     except (ValueError, StoreError) as exc:
         print(f"callviewer: {exc}", file=sys.stderr)
         return 2
-    where = row["settings"].get("url") or row["settings"].get("folder")
-    print(f"Added the {row['kind']} connection {row['name']} ({where}).")
+    print(f"Added the {row['kind']} connection {row['name']} ({_where(row)}).")
     if kept:
         print(kept)
     elif row["kind"] == "calls-api":
@@ -89,13 +88,25 @@ def _list(store, args: argparse.Namespace) -> int:
     if not rows:
         print("No connections; add one with `callviewer sync add`.")
     for row in rows:
-        where = row["settings"].get("url") or row["settings"].get("folder")
+        where = _where(row)
         synced = f"last synced {local_clock(row['last_sync_at'])}" if row["last_sync_at"] \
             else "not synced yet"
         print(f"{row['name']}\t{row['kind']}\t{where}\t{synced}\t{row['status']}")
         if row["error"]:
             print(f"  {row['error']}")
     return 0
+
+
+def _where(row: dict) -> str | None:
+    """A connection's folder, or its address without a user, password or query: one stored
+    before `sync add` refused them is shown masked, and its secrets masked wherever seen."""
+    from callviewer.redaction import redact_url, register_url_secrets
+
+    url = row["settings"].get("url")
+    if url is None:
+        return row["settings"].get("folder")
+    register_url_secrets(url)
+    return redact_url(url)
 
 
 def _remove(store, args: argparse.Namespace) -> int:
@@ -110,20 +121,27 @@ def _run(store, args: argparse.Namespace) -> int:
     from callviewer.sync.runner import run_sync
 
     report = run_sync(store.url, args.name, args.full)
-    print(report.summary_line())
-    print(report.downloads_line())
+    _say(report.summary_line())
+    _say(report.downloads_line())
     for name in report.waiting:
-        print(f"waiting: {name} is still being written; it is imported on a later sync.")
+        _say(f"waiting: {name} is still being written; it is imported on a later sync.")
     for reject in report.rejects:
-        print(f"rejected: {reject}", file=sys.stderr)
+        _say(f"rejected: {reject}", sys.stderr)
     if report.rejected > len(report.rejects):
-        print(f"... and {report.rejected - len(report.rejects)} more rejected", file=sys.stderr)
+        _say(f"... and {report.rejected - len(report.rejects)} more rejected", sys.stderr)
     for sentence in report.recording_errors:
-        print(f"recording: {sentence}", file=sys.stderr)
+        _say(f"recording: {sentence}", sys.stderr)
     for name in report.elsewhere:
-        print(f"{name}: another desktop is syncing it now; left to it.")
+        _say(f"{name}: another desktop is syncing it now; left to it.")
     for name, sentence in report.failures.items():
-        print(f"callviewer: {name}: {sentence}", file=sys.stderr)
+        _say(f"callviewer: {name}: {sentence}", sys.stderr)
     if report.canceled:
-        print("callviewer: the sync was canceled; run it again to go on.", file=sys.stderr)
+        _say("callviewer: the sync was canceled; run it again to go on.", sys.stderr)
     return report.exit_code
+
+
+def _say(line: str, out=None) -> None:
+    """Print one line of a sync's report, masked: no token, password or signed query."""
+    from callviewer.redaction import redact_text
+
+    print(redact_text(line), file=out or sys.stdout)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,8 @@ from typing import IO, Any
 
 import orjson
 from ijson.common import JSONError
+
+from callviewer.jsontext import loads
 
 try:
     import ijson.backends.yajl2_c as ijson
@@ -52,6 +56,10 @@ class BadItem:
     reason: str
 
 
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
 class UnreadableFile(Exception):
     """The file as a whole cannot be read (missing, a folder, not UTF-8, not JSON, empty)."""
 
@@ -60,17 +68,24 @@ Events = Iterator[tuple[str, Any]]  # ijson's basic_parse events
 Stream = Generator[Item | BadItem, None, Any]  # yields records, returns what it built
 
 
-def find_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as given, and the JSON files inside folders (recursively, sorted, hidden skipped)."""
+def find_files(paths: Iterable[Path], empty: list[Path] | None = None) -> Iterator[Path]:
+    """Files as given, and the JSON files inside folders (recursively, sorted, hidden skipped).
+
+    Folders that hold no JSON file are appended to `empty`, when given, as they are met.
+    """
     for path in paths:
         if not path.is_dir():
             yield path
             continue
+        found = False
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(name for name in dirs if not name.startswith("."))
             for name in sorted(files):
                 if not name.startswith(".") and name.lower().endswith(JSON_SUFFIXES):
+                    found = True
                     yield Path(root, name)
+        if not found and empty is not None:
+            empty.append(path)
 
 
 def read_items(path: Path, *, whole_file_limit: int = 64 * 2**20) -> Iterator[Item | BadItem]:
@@ -79,10 +94,49 @@ def read_items(path: Path, *, whole_file_limit: int = 64 * 2**20) -> Iterator[It
     `whole_file_limit` is the most bytes decoded at once: a whole file, or one NDJSON line.
     """
     try:
-        with open(path, "rb") as file:
+        with open_regular(path) as file:
             yield from _read(file, path, whole_file_limit)
     except OSError as exc:
         raise UnreadableFile(f"{path} could not be read: {exc.strerror or exc}.") from exc
+
+
+def special_kind(mode: int) -> str | None:
+    """What a file of this `st_mode` is when it is no regular file or folder, in words
+    ("a named pipe (FIFO)"); None for a regular file or a folder."""
+    for test, words in _SPECIAL:
+        if test(mode):
+            return words
+    return None
+
+
+def not_regular(path: Path, kind: str) -> str:
+    """The sentence for a file skipped because it is no regular file."""
+    return f"{path} is {kind}, not a regular file; it was skipped."
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """`path` opened for reading if it is a regular file (or a folder, for open's own error);
+    UnreadableFile for a FIFO, a device or a socket, found by `stat` before opening: reading
+    one would wait forever (a FIFO) or never end (/dev/zero)."""
+    kind = special_kind(os.stat(path).st_mode)  # follows links: a link to /dev/zero is one
+    if kind is not None:
+        raise UnreadableFile(not_regular(path, kind))
+    # Non-blocking, so that a file swapped for a FIFO since the stat cannot hang the open.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                         | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        kind = special_kind(mode)
+        if kind is not None:
+            raise UnreadableFile(not_regular(path, kind))
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def _read(file: IO[bytes], path: Path, limit: int) -> Iterator[Item | BadItem]:
@@ -124,7 +178,7 @@ def _sniff_line(file: IO[bytes], limit: int) -> tuple[bytes, Any] | None:
                 return line, _INCOMPLETE  # too long to be a JSON line: not read on
             line += file.readline(limit + 1 - len(line))
         try:
-            return line, orjson.loads(line)
+            return line, loads(line)
         except orjson.JSONDecodeError as exc:
             ends_early = exc.msg.startswith("unexpected end of data")
             return line, _INCOMPLETE if ends_early else _INVALID
@@ -159,7 +213,7 @@ def _json_lines(file: IO[bytes], limit: int) -> Iterator[Item | BadItem]:
             yield BadItem(f"line {number}", f"longer than {limit:,} bytes")
             continue
         try:
-            value = orjson.loads(line)
+            value = loads(line)
         except orjson.JSONDecodeError as exc:
             yield BadItem(f"line {number}", _orjson_problem(exc, f"column {exc.colno}"))
             continue
@@ -172,7 +226,7 @@ def _json_lines(file: IO[bytes], limit: int) -> Iterator[Item | BadItem]:
 
 def _load_whole(file: IO[bytes], path: Path) -> Any:
     try:
-        return orjson.loads(file.read())
+        return loads(file.read())
     except orjson.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise UnreadableFile(f"{path} could not be read: {_orjson_problem(exc, where)}.") from None

@@ -26,3 +26,11 @@ class TokenRefused(SyncFailed):
 
 class Canceled(Exception):
     """The sync was canceled while waiting."""
+
+
+class TooLarge(SyncFailed):
+    """An answer was larger than its limit (the connection's max_response_mb)."""
+
+
+class StorageFailed(SyncFailed):
+    """A file of the archive could not be written here (a full disk, a read-only folder)."""

@@ -8,33 +8,43 @@ arrived is read again through the same Retry object (its counts and its
 backoff). Every wait can be cut short by the sync's cancel event.
 
 No exception raised here carries a URL's query string or a token: the
-library's own exceptions are replaced (``from None``) by sentences.
+library's own exceptions are replaced (``from None``) by sentences, redirect
+faults too (a loop, or a redirect to ftp://, file:// or any scheme but
+http and https). A whole answer is read as it streams and given up at its
+limit (``max_response_mb``), so neither a huge page nor an endless one
+fills the memory or passes for a time-out.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import HTTPError as Urllib3Error
+from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.exceptions import (
+    DecodeError,
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
 )
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.retry import Retry
 
 from callviewer.redaction import install_log_redaction, redact_text, register_secret
-from callviewer.sync.errors import Canceled, Offline, SyncFailed, TokenRefused
+from callviewer.sync.errors import Canceled, Offline, SyncFailed, TokenRefused, TooLarge
 
-__all__ = ["Canceled", "HttpClient", "HttpStatus", "Offline", "SyncFailed", "TokenRefused"]
+__all__ = ["Answer", "Canceled", "HttpClient", "HttpStatus", "Offline", "SyncFailed",
+           "TokenRefused", "TooLarge"]
+
+log = logging.getLogger(__name__)
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 USER_AGENT = "callviewer-sync"
@@ -48,7 +58,10 @@ DEFAULTS = {
     "backoff_max": 60.0,
     "backoff_jitter": 1.0,
     "retry_after_max": 300,
+    "max_response_mb": 50.0,  # the largest answer read whole (a list page, a detail)
+    "max_redirects": 10,
 }
+MB = 1_000_000
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -58,6 +71,41 @@ class HttpStatus(SyncFailed):
     def __init__(self, sentence: str, code: int) -> None:
         super().__init__(sentence)
         self.code = code
+
+
+@dataclass
+class Answer:
+    """A whole answer: the response (status, reason, headers, url; its body already read or
+    left unread for an error status) and the body."""
+
+    response: requests.Response
+    content: bytes | bytearray
+
+
+class _SchemeRefused(requests.exceptions.InvalidSchema):
+    """A request (a redirect, as a rule) to a scheme other than http and https."""
+
+    def __init__(self, scheme: str) -> None:
+        super().__init__(f"the {scheme}:// scheme is not supported")
+        self.scheme = scheme
+
+
+class _RefuseOtherSchemes(BaseAdapter):
+    """Mounted for every address that is not http:// or https://: refuses it, by name.
+
+    Without it requests says ``InvalidSchema: No connection adapters were found``.
+    """
+
+    def send(self, request: requests.PreparedRequest, *_args: Any, **_kwargs: Any) -> Any:
+        scheme = (request.url or "").partition(":")[0].lower() or "an unknown"
+        raise _SchemeRefused(scheme)
+
+    def close(self) -> None:
+        pass
+
+
+class _BrokeOff(Exception):
+    """A body broke off while it was being read (the network's fault: tried again)."""
 
 
 class CancellableRetry(Retry):
@@ -107,9 +155,12 @@ class HttpClient:
             backoff_jitter=float(settings["backoff_jitter"]),
             retry_after_max=int(settings["retry_after_max"]),
             raise_on_status=False, respect_retry_after_header=True, cancel=cancel)
+        self.max_response = int(float(settings["max_response_mb"]) * MB)
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        self.session.max_redirects = int(settings["max_redirects"])
         adapter = HTTPAdapter(max_retries=self.retry)
+        self.session.mount("", _RefuseOtherSchemes())  # the longest prefix wins: all others
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.requests = 0  # sent, retries included (for the benchmark)
@@ -140,13 +191,67 @@ class HttpClient:
             except requests.exceptions.ChunkedEncodingError as exc:
                 problem = exc  # the body broke off after the headers: Retry cannot see it
             except requests.exceptions.RequestException as exc:
-                raise self._failure(exc, url, what) from None
+                raise self._failure(exc, url, what, self.session.max_redirects) from None
             try:
                 retry = retry.increment("GET", url, error=ProtocolError(str(problem)))
             except MaxRetryError:
                 raise SyncFailed(f"{_host(url, what)} kept breaking off its answer; "
                                  "the sync will try again later.") from None
             retry.sleep()
+
+    def fetch(self, url: str, params: dict | None = None, auth: bool = False,
+              what: str = "The calls API", label: str = "a request",
+              limit: int | None = None) -> Answer:
+        """GET a whole body of at most `limit` bytes (default: max_response_mb), read as it
+        streams; an error status comes back with its body unread (errors are the caller's).
+
+        Raises TooLarge past the limit (after reading no more than the limit), and what
+        `get` raises. A body that breaks off is fetched again through the Retry object.
+        """
+        limit = self.max_response if limit is None else limit
+        retry = self.retry
+        while True:
+            response = self.get(url, params=params, stream=True, what=what, auth=auth)
+            with response:
+                if response.status_code != 200:
+                    return Answer(response, b"")
+                try:
+                    return Answer(response, self._read_limited(response, limit, what, label))
+                except _BrokeOff:
+                    pass
+            try:
+                retry = retry.increment("GET", url, error=ProtocolError("body broke off"))
+            except MaxRetryError:
+                raise SyncFailed(f"{_host(url, what)} kept breaking off its answer; "
+                                 "the sync will try again later.") from None
+            retry.sleep()
+
+    def _read_limited(self, response: requests.Response, limit: int, what: str,
+                      label: str) -> bytearray:
+        """The body, decoded; TooLarge as soon as it passes `limit` bytes."""
+        where = _host(response.url, what)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit and \
+                not response.headers.get("Content-Encoding"):
+            raise _too_large(where, label, limit)
+        body = bytearray()
+        chunks = response.raw.stream(CHUNK, decode_content=True)
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return body
+            except DecodeError:
+                raise SyncFailed(f"{where} answered {label} with a compressed body that "
+                                 "could not be unpacked.") from None
+            except (Urllib3Error, ConnectionError, TimeoutError) as exc:
+                log.info("%s: the answer to %s broke off: %s", where, label, exc)
+                raise _BrokeOff() from None
+            if self.cancel is not None and self.cancel.is_set():
+                raise Canceled()
+            if len(body) + len(chunk) > limit:
+                raise _too_large(where, label, limit)
+            body += chunk
 
     def download(self, url: str, part: Path, what: str = "The recording's server") -> None:
         """Bring `url`'s body into `part`, continuing what it holds (a Range request).
@@ -219,9 +324,20 @@ class HttpClient:
             self.requests += 1 + (len(retries.history) if retries is not None else 0)
 
     @staticmethod
-    def _failure(exc: requests.exceptions.RequestException, url: str, what: str) -> Exception:
+    def _failure(exc: requests.exceptions.RequestException, url: str, what: str,
+                 max_redirects: int = 30) -> Exception:
         where = _host(url, what)
         reason = _root(exc)
+        if isinstance(exc, requests.exceptions.TooManyRedirects):
+            return SyncFailed(f"{where} redirected more than {max_redirects} times "
+                              "(a redirect loop); check the connection's address.")
+        if isinstance(exc, requests.exceptions.InvalidSchema):
+            scheme = getattr(exc, "scheme", None) or "another"
+            return SyncFailed(f"{where} redirected to an address starting {scheme}://, which "
+                              "is not supported — is the address the API's?")
+        if isinstance(exc, (requests.exceptions.MissingSchema, requests.exceptions.InvalidURL)):
+            return SyncFailed(f"{where} gave an address that is not a usable web address; "
+                              "check the connection's address.")
         if isinstance(reason, (NewConnectionError, NameResolutionError)) or isinstance(
                 exc, requests.exceptions.ConnectTimeout):
             return Offline(f"{where} could not be reached.")
@@ -229,7 +345,9 @@ class HttpClient:
             return SyncFailed(f"{where} did not answer in time; the sync will try again later.")
         if isinstance(exc, requests.exceptions.ConnectionError):
             return SyncFailed(f"{where} closed the connection; the sync will try again later.")
-        return SyncFailed(redact_text(f"{where} could not be used: {type(exc).__name__}."))
+        log.warning("%s could not be used", where, exc_info=exc)
+        return SyncFailed(redact_text(f"{where} could not be used; the details are in the "
+                                      "log."))
 
 
 def status_failure(response: requests.Response, what: str = "The calls API") -> SyncFailed:
@@ -241,6 +359,16 @@ def status_failure(response: requests.Response, what: str = "The calls API") -> 
         response.status_code == 429 else ""
     return HttpStatus(f"{_host(response.url, what)} answered {response.status_code} "
                       f"{reason}{later}.".replace(" .", "."), response.status_code)
+
+
+def _too_large(where: str, label: str, limit: int) -> TooLarge:
+    return TooLarge(f"{where} answered {label} with more than {megabytes(limit)}, larger "
+                    "than the limit (the max_response_mb setting); the sync stopped there.")
+
+
+def megabytes(size: int) -> str:
+    """A limit in MB as settings give it: ``50 MB``, ``0.5 MB``."""
+    return f"{size / MB:g} MB"
 
 
 def _range_start(response: requests.Response) -> int:

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from callviewer.record import RecordError
 from callviewer.redaction import redact_text
-from callviewer.store import Store
+from callviewer.store import Store, StoreError
 from callviewer.store.calls import WriteCounts
 from callviewer.sync import envelopes, formats
 from callviewer.sync.base import Origin
@@ -103,6 +103,21 @@ class ImportReport:
             self.warnings.append(notice)
 
 
+class ImportStopped(StoreError):
+    """The database refused a batch (a full disk, a read-only file): the sentence, and the
+    report of the batches committed before it."""
+
+    def __init__(self, sentence: str, report: ImportReport) -> None:
+        super().__init__(sentence)
+        self.report = report
+
+    @property
+    def committed(self) -> int:
+        """Records committed before the import stopped."""
+        c = self.report.counts
+        return c.new + c.updated + c.unchanged + c.waiting
+
+
 # Called after each committed batch with (files read, records read so far, current file).
 Progress = Callable[[int, int, Path], None]
 
@@ -120,6 +135,7 @@ def import_paths(
     batch is one transaction, so the database never holds half a record and
     a canceled or interrupted import can simply be run again.
     """
+    store.check_writable()  # a damaged database: refused before anything is read
     forced = formats.by_name(format_name) if format_name else None
     report = ImportReport()
     seen = 0
@@ -129,7 +145,10 @@ def import_paths(
             if "audio" in record:
                 _archive_audio(store.recordings_dir, record, str(path), report)
         if batch:
-            report.counts.add(store.write_records(batch))
+            try:
+                report.counts.add(store.write_records(batch))
+            except StoreError as exc:  # disk full, read-only: what was committed stays
+                raise ImportStopped(str(exc), report) from exc
             seen += len(batch)
         if progress:
             progress(report.files, seen, path)
@@ -173,7 +192,8 @@ def _archive_audio(archive: Path, record: dict, file: str, report: ImportReport)
 def _batches(paths: Iterable[Path], forced: ModuleType | None,
              report: ImportReport) -> Iterator[tuple[int, Path, list[dict]]]:
     """(files so far, file, up to BATCH_SIZE records); each file ends with a batch, maybe empty."""
-    for files, path in enumerate(find_files(Path(p) for p in paths), start=1):
+    empty: list[Path] = []
+    for files, path in enumerate(find_files((Path(p) for p in paths), empty), start=1):
         batch: list[dict] = []
         for record in _records(path, forced, report):
             batch.append(record)
@@ -181,6 +201,9 @@ def _batches(paths: Iterable[Path], forced: ModuleType | None,
                 yield files, path, batch
                 batch = []
         yield files, path, batch
+    report.unreadable.extend(
+        f"No JSON files found in {folder} (.json, .ndjson or .jsonl); nothing was imported "
+        "from it." for folder in empty)
 
 
 def _records(path: Path, forced: ModuleType | None, report: ImportReport) -> Iterator[dict]:

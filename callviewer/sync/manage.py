@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
+from callviewer.redaction import redact_url
 from callviewer.sync.connection import settings_for
 from callviewer.sync.tokens import delete_token, save_token
 
@@ -33,11 +35,40 @@ def add_connection(store, name: str, *, url: str | None = None, folder: Path | N
         kind = API
         url = (url or "").strip()
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"The address {url!r} must start with http:// or https://.")
+            raise ValueError(f"The address {redact_url(url)!r} must start with http:// or "
+                             "https://.")
+        _refuse_credentials(url)
         given["url"] = url.rstrip("/")
     settings_for(kind, given)  # ValueError for a setting the kind lacks
     row = store.add_connection(name, kind, given)
     return row, save_token(row["secret_key"], token) if token else None
+
+
+def credentials_in(url: str) -> str | None:
+    """What credential a URL carries (a user name, a password, a token in its query), or None."""
+    from callviewer.record import is_credential_key
+
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return "a malformed user name or port"
+    if password:
+        return "a user name and password"
+    if user:
+        return "a user name"
+    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+             if is_credential_key(name) or name.lower() in ("key", "sig")]
+    return f"a credential in its query ({', '.join(names)})" if names else None
+
+
+def _refuse_credentials(url: str) -> None:
+    """A base address is stored and shown: a secret in it would be kept in clear."""
+    found = credentials_in(url)
+    if found:
+        raise ValueError(f"The address {redact_url(url)} carries {found}, which would be "
+                         "stored in clear: give the address without it and the token with "
+                         "--token-stdin.")
 
 
 def remove_connection(store, name: str) -> dict:

@@ -7,6 +7,10 @@ cursor past it, recordings are downloaded right after the page that brought
 them, and cancel is honoured between pages and downloads (and within waits
 and downloads), so a canceled or killed sync is simply run again.
 
+A connection that fails (its source, or a file of the archive that cannot be
+written) is reported with a sentence and the run goes on to the next; a
+database that fails ends the run there, every sentence masked (redact_text).
+
 In a team database one desktop syncs a connection at a time (`Store.sync_turns`,
 held for the whole run, downloads and the size cap included); the others leave
 it alone and report the connection's shared state instead.
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from callviewer.redaction import install_log_redaction
+from callviewer.redaction import install_log_redaction, redact_text
 from callviewer.store import Store, StoreError, now_micros
 from callviewer.store import connections as status
 from callviewer.sync import archive
@@ -113,19 +117,27 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
                 raise StoreError(f"There is no connection named {name!r}.")
         store.delete_stale_recordings()
         live: dict[int, Connection] = {}
+        store_failed = False
         try:
             for row in rows:
                 if cancel.is_set():
                     report.canceled = True
                     break
-                row = _take_turn(store, take_turn, row, fresh_for, report)
-                if row is None:
-                    continue
-                report.synced_here += 1
-                connection = _sync_one(store, row, full, report, progress, cancel)
+                try:
+                    row = _take_turn(store, take_turn, row, fresh_for, report)
+                    if row is None:
+                        continue
+                    report.synced_here += 1
+                    connection = _sync_one(store, row, full, report, progress, cancel)
+                except StoreError as exc:
+                    # The database itself failed (full, locked, damaged): so would the rest.
+                    log.info("%s: the database failed: %s", row["name"], exc)
+                    report.failures[row["name"]] = redact_text(str(exc))
+                    store_failed = True
+                    break
                 if connection is not None:
                     live[row["id"]] = connection
-            if not report.canceled and store.archive_cap() is not None:
+            if not report.canceled and not store_failed and store.archive_cap() is not None:
                 _cap(store, live, report)
         finally:
             for connection in live.values():
@@ -199,6 +211,9 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
         _failed(store, row, report, exc)
         connection.close()
         return None
+    except StoreError:
+        connection.close()
+        raise
     after = (report.counts.new, report.counts.updated, report.counts.unchanged,
              report.rejected, report.downloaded)
     summary = dict(zip(("new", "updated", "unchanged", "rejected", "recordings"),
@@ -222,7 +237,7 @@ def _download(store: Store, connection: Connection, connection_id: int, report: 
             report.downloaded += 1
             report.downloaded_bytes += outcome.size
         elif outcome.error:
-            report.recording_errors.append(outcome.error)
+            report.recording_errors.append(redact_text(outcome.error))
 
 
 def _cap(store: Store, live: dict[int, Connection], report: SyncReport) -> None:
@@ -239,6 +254,7 @@ def _failed(store: Store, row: dict, report: SyncReport, exc: SyncFailed) -> Non
         log.info("%s: %s", row["name"], exc)
     else:
         sentence = str(exc)
+    sentence = redact_text(sentence)
     report.failures[row["name"]] = sentence
     store.set_sync_status(row["id"], status=exc.status, error=sentence)
 

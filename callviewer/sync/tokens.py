@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import orjson
 import platformdirs
 
+from callviewer.atomic import write_bytes
 from callviewer.redaction import register_secret
 
 SERVICE = "callviewer"
@@ -109,17 +108,6 @@ def _file_write(key: str, token: str | None) -> Path:
     else:
         tokens[key] = token
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # mkstemp makes the file readable by its owner only (0600) before a byte is written;
-    # it is then renamed over the old file.
-    handle, temporary = tempfile.mkstemp(prefix=".tokens-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(orjson.dumps(tokens, option=orjson.OPT_INDENT_2))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    # Readable by its owner only (0600) from before its first byte; renamed over the old file.
+    write_bytes(path, orjson.dumps(tokens, option=orjson.OPT_INDENT_2), mode=0o600)
     return path

@@ -76,6 +76,7 @@ from callviewer.sync.base import (
     Origin,
     describe,
     extras_of,
+    resolve_recording,
     rfc2822_time,
     signature_keys,
     text,
@@ -220,7 +221,9 @@ def _recording(obj: dict, sid: str, origin: Origin) -> dict:
     if found:
         record.update(recording=found, has_recording=True)
     elif status == "completed":
-        record.update(recording=_media_url(obj, sid), has_recording=True)
+        # Through resolve_recording: an address from the API is a recording only if http(s).
+        record.update(recording=resolve_recording(_media_url(obj, sid), Origin()),
+                      has_recording=True)
     elif status in _RECORDING_GONE:
         record.update(recording=None, has_recording=False)
     record["extras"] = {RECORDING_EXTRAS: extras_of(obj, {"call_sid"})}

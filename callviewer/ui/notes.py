@@ -171,8 +171,16 @@ class NotesPanel(QWidget):
         if note["updated_at"] != note["created_at"]:
             when += " · edited"
         top = QHBoxLayout()
-        top.addWidget(plain_label(f"{note['author']} · {when}", muted=True), 1)
-        if note["author"] == self._author():  # each person edits and deletes their own
+        who = note["author"]
+        if note.get("display_name"):  # a team member's role, and the name they chose
+            who = f"{note['display_name']} ({who})"
+        if note.get("hidden_by"):  # an administrator's view of a note they hid
+            when += f" · hidden by {note['hidden_by']}"
+        top.addWidget(plain_label(f"{who} · {when}", muted=True), 1)
+        # Each person edits and deletes their own: on a team database with a role of one's
+        # own, the notes of that role (the server refuses the rest); else the name set.
+        mine = self._store.identity or self._author()
+        if note["author"] == mine and not note.get("hidden_by"):
             edit, delete = QPushButton("Edit"), QPushButton("Delete")
             edit.setAccessibleName(f"Edit the note by {note['author']}")
             delete.setAccessibleName(f"Delete the note by {note['author']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -61,16 +62,23 @@ class PreferencesDialog(QDialog):
         super().__init__(parent)
         self.settings = settings
         self.setWindowTitle("Preferences")
+        self.store = store
+        # On a team database where this person has a role of their own, the server says
+        # who wrote a note (the role); the name here is only shown beside it.
+        role = getattr(store, "identity", None)
         self.author = QLineEdit(str(settings.value(AUTHOR_KEY, "") or ""))
-        self.author.setPlaceholderText(login_name())
-        self.author.setAccessibleName("Note author")
+        self.author.setPlaceholderText(role or login_name())
+        self.author.setAccessibleName("Display name" if role else "Note author")
         self.author.setClearButtonEnabled(True)
-        hint = QLabel("Shown on the notes you write. Empty: your login name.")
+        hint = QLabel(f"Shown beside your database user, {role}, on your notes; the team "
+                      "database itself records the user." if role else
+                      "Shown on the notes you write. Empty: your login name.")
+        hint.setTextFormat(Qt.TextFormat.PlainText)
         hint.setWordWrap(True)
         hint.setEnabled(False)
         general = QWidget()
         form = QFormLayout(general)
-        form.addRow("Note &author:", self.author)
+        form.addRow("Display &name:" if role else "Note &author:", self.author)
         form.addRow("", hint)
         self.tabs = QTabWidget()
         self.tabs.addTab(general, "&General")
@@ -79,7 +87,8 @@ class PreferencesDialog(QDialog):
             self.tabs.addTab(self.sync_page, "&Sync")
         from callviewer.ui.team_page import TeamDatabasePage
 
-        self.team_page = TeamDatabasePage(settings, store.where if store is not None else None)
+        self.team_page = TeamDatabasePage(settings, store.where if store is not None else None,
+                                          identity=role)
         self.tabs.addTab(self.team_page, "&Team database")
         pages = {GENERAL_TAB: general, SYNC_TAB: self.sync_page, TEAM_TAB: self.team_page}
         self.tabs.setCurrentWidget(pages.get(tab) or general)
@@ -107,6 +116,7 @@ class PreferencesDialog(QDialog):
             self.tabs.setCurrentWidget(self.team_page)
             return
         self.settings.setValue(AUTHOR_KEY, self.author.text().strip())
+        self._keep_display_name()
         if self.sync_page is not None:
             self.sync_page.save()
         changed = self.team_page.save()
@@ -114,6 +124,19 @@ class PreferencesDialog(QDialog):
         super().accept()
         if changed:
             self.restart_question = offer_restart(self.parentWidget(), changed)
+
+
+    def _keep_display_name(self) -> None:
+        """On a team database, the name beside one's role for colleagues to see; a server
+        out of reach keeps it in the settings only (saved again next time)."""
+        from callviewer.store import StoreError
+
+        if getattr(self.store, "identity", None) is None:
+            return
+        try:
+            self.store.set_display_name(self.author.text().strip())
+        except StoreError as exc:
+            logging.getLogger(__name__).warning("Display name not saved: %s", exc)
 
 
 class SyncPage(QWidget):

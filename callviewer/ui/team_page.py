@@ -109,7 +109,7 @@ class TeamDatabasePage(QWidget):
     tested = Signal(bool, str)  # from the test's thread: reached, and the sentence to show
 
     def __init__(self, settings: QSettings, in_use: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, identity: str | None = None) -> None:
         super().__init__(parent)
         self.settings, self.in_use = settings, in_use
         self.kept_url = str(settings.value(TEAM_DB_KEY, "") or "")
@@ -134,7 +134,10 @@ class TeamDatabasePage(QWidget):
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         self.result.setAccessibleName("Connection test")
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        hint = QLabel("The password is kept in the system keyring, never in the settings.")
+        hint = QLabel("The password is kept in the system keyring, never in the settings. "
+                      "Each person has a user of their own (callviewer team add-user): the "
+                      "database records it on their notes; the name in General is only "
+                      "shown beside it.")
         hint.setWordWrap(True)
         hint.setEnabled(False)
         self.form = QWidget()
@@ -152,7 +155,13 @@ class TeamDatabasePage(QWidget):
         test_row.addStretch()
         form.addRow("", test_row)
         form.addRow("", self.result)
+        # Who this desktop is to the team database in use, as its server says.
+        self.identity = QLabel(f"You write as the database user {identity}." if identity
+                               else "")
+        self.identity.setTextFormat(Qt.TextFormat.PlainText)
+        self.identity.setVisible(bool(identity))
         layout = QVBoxLayout(self)
+        layout.addWidget(self.identity)
         layout.addWidget(self.own_file)
         layout.addWidget(self.team)
         layout.addWidget(self.form)

@@ -167,6 +167,7 @@ class _Heard(QObject):
 
     changed = Signal(object)  # {"calls": ids or None, "sync": bool}
     reachable = Signal(bool)
+    damaged = Signal(str)  # the sentence: the database is open read-only
 
 
 class MainWindow(QMainWindow):
@@ -253,6 +254,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._connect_store()
         self._watch_team(store)
+        self._watch_damage(store)
         self.setAcceptDrops(True)
         self.detail.set_highlight_terms(self.model.spec.search.split())
         self.detail.show_call(self.current_call_id())
@@ -438,6 +440,26 @@ class MainWindow(QMainWindow):
         heard.changed.connect(self._heard_change)
         heard.reachable.connect(self._heard_reachable)
         self._stop_watching = store.watch(heard.changed.emit, heard.reachable.emit)
+
+    def _watch_damage(self, store: Store) -> None:
+        """Say so above the list when the SQLite file is found damaged (it is open
+        read-only from then on): by the quick check, run off this thread, or later."""
+        self.read_only_banner = QLabel(wordWrap=True)
+        self.read_only_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.read_only_banner.setAccessibleName("Database damaged, read-only")
+        self.read_only_banner.setStyleSheet("QLabel { background: palette(highlight); "
+                                            "color: palette(highlighted-text); padding: 4px; }")
+        self.read_only_banner.hide()
+        self._layout.insertWidget(0, self.read_only_banner)
+        heard = _Heard(self)
+        heard.damaged.connect(self._show_read_only)
+        store.on_damaged(heard.damaged.emit)
+        store.verify_in_background()
+
+    def _show_read_only(self, sentence: str) -> None:
+        self.read_only_banner.setText(sentence)
+        self.read_only_banner.show()
+        self.setWindowTitle("Call Viewer — read-only")
 
     def _heard_change(self, change: dict) -> None:
         """Gather a burst of changes (a sync's pages) into one refresh."""
@@ -681,11 +703,12 @@ class MainWindow(QMainWindow):
         """Write the listed calls to `target` as CSV; returns how many."""
         from PySide6.QtWidgets import QMessageBox
 
+        from callviewer.atomic import replacing
         from callviewer.store.export import write_csv
 
         call_ids = self.model.listed_ids()
-        try:
-            with target.open("w", newline="", encoding="utf-8") as out:
+        try:  # whole or not at all: a full disk leaves an earlier export as it was
+            with replacing(target, text=True) as out:
                 return write_csv(self.store.export(call_ids=call_ids), out)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed",

@@ -55,8 +55,11 @@ def test_demo_then_info_then_export_prints_canonical_records(tmp_path):
     for record in records:
         assert tuple(record) == FIELDS
         assert record["started_at"] is None or record["started_at"].endswith("Z")
+    # Every record read again changes nothing (a Twilio Recording is a record, not a call).
+    new, updated = (int(loaded.stdout.split()[i]) for i in (0, 2))
+    assert new == len(records)
     again = run("demo", db=db)
-    assert again.stdout.startswith(f"0 new, 0 updated, {len(records)} unchanged, 0 rejected")
+    assert again.stdout.startswith(f"0 new, 0 updated, {new + updated} unchanged, 0 rejected")
 
 
 def test_db_is_honoured_before_and_after_the_command(tmp_path):

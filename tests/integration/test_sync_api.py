@@ -111,14 +111,14 @@ def test_429_waits_as_retry_after_says_in_seconds_and_as_a_date(db, api):
     assert_store_matches(db, api)
 
 
-def test_a_malformed_page_is_rejected_with_its_reason_and_listed_again_next_time(db, api):
+def test_a_malformed_page_fails_the_connection_and_is_listed_again_next_time(db, api):
     api.seed(250)
     connect(db, api)
     api.fault("list", "malformed", times=1)
     report = run_sync(str(db))
-    assert report.exit_code == 1 and report.rejected == 1
-    assert "main list page 1: page not read: the JSON ends too early" in str(report.rejects[0])
-    # The later pages were read; the cursor stayed, so the next sync reads the first again.
+    assert report.exit_code == 2 and report.counts.new == 0
+    assert "answered list page 1 with JSON that ends too early" in report.failures["main"]
+    # The walk stopped there, the cursor before the page: the next sync reads it again.
     report = run_sync(str(db))
     assert (report.rejected, report.failures) == (0, {})
     assert_store_matches(db, api)

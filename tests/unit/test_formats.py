@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from callviewer.record import FIELDS, INTERNAL_FIELDS, RecordError
+from callviewer.recording_refs import refusal
 from callviewer.sync import agent_platform, formats, twilio, vapi, voipbin, wavekat
 from callviewer.sync.base import Origin, extras_of, resolve_recording
 
@@ -247,12 +248,15 @@ def test_resolve_recording_keeps_urls_and_finds_local_files(tmp_path):
     url = "https://audio.example/a.mp3?sig=1"
     assert resolve_recording(url, origin) == url
     assert resolve_recording("audio/a b.mp3", origin) == str(mp3)
-    assert resolve_recording(str(mp3), NOWHERE) == str(mp3)
+    assert resolve_recording(str(mp3), origin) == str(mp3)
     assert resolve_recording(mp3.as_uri(), origin) == str(mp3)
-    assert resolve_recording("audio/missing.mp3", origin) == "audio/missing.mp3"
-    assert resolve_recording("../outside.mp3", origin) == "../outside.mp3"  # never escapes
-    assert resolve_recording("audio/a b.mp3", NOWHERE) == "audio/a b.mp3"
     assert resolve_recording(None, origin) is None
+    assert resolve_recording("audio/missing.mp3", origin) == str(folder / "audio" / "missing.mp3")
+    # Anything else is handed on as not a recording, with the reason (issue 21).
+    for value, where in ((str(mp3), NOWHERE), ("audio/a b.mp3", NOWHERE),
+                         ("../outside.mp3", origin),
+                         (str(tmp_path / "outside.mp3"), origin)):
+        assert refusal(resolve_recording(value, where)), value
 
 
 def test_extras_of_keeps_unmapped_keys_and_the_rest_of_partly_mapped_objects():
@@ -804,4 +808,4 @@ def test_demo_style_relative_paths_do_not_escape(tmp_path):
     (tmp_path / "private.mp3").write_bytes(b"ID3")
     record = agent_platform.parse(agent_detail(audio_file_url="../private.mp3"),
                                   Origin(folder=Path(folder)))
-    assert record["recording"] == "../private.mp3"
+    assert refusal(record["recording"]).endswith("is outside the folder of the imported file")

@@ -18,6 +18,16 @@ all share one second falls back to page=2, 3, ...; a server that ignores
 followed instead (``cursor=…``). The reconciliation pass lists the last 30
 days with ``include_deleted=true``; so does the first sync, over everything.
 
+Every walk ends. A page that cannot be read (HTML, cut-off or invalid JSON, an
+empty body, another content type, JSON that is not a page, an answer over
+``max_response_mb``) fails the connection with a sentence naming the page and
+what came back, and the cursor stays before it, so the next sync asks for
+that page again. So does a loop: a page with the same calls as an earlier
+one while paging by number or by link (a server that ignores the page
+parameter), a request the walk already made (a ``next`` that points back),
+or more than ``max_pages`` pages in one sync. An item larger than
+``max_record_mb`` is rejected, the rest of its page kept.
+
 List items lack the detail fields: every call new to the store, changed
 (a later ``updated_at``) or never read in detail is fetched in detail.
 Records are read by callviewer/sync/agent_platform.py, the same parser as
@@ -26,6 +36,7 @@ files of the format.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,7 +50,15 @@ from callviewer.sync import agent_platform
 from callviewer.sync.base import Origin
 from callviewer.sync.connection import Known, Page, RecordingUnavailable
 from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
-from callviewer.sync.http import HttpClient, HttpStatus, SyncFailed, status_failure
+from callviewer.sync.http import (
+    Answer,
+    HttpClient,
+    HttpStatus,
+    SyncFailed,
+    TooLarge,
+    megabytes,
+    status_failure,
+)
 from callviewer.sync.importer import Reject, source_id_of
 
 KIND = "calls-api"
@@ -63,7 +82,11 @@ DEFAULTS = {
     "overlap_minutes": 120,
     "reconcile_days": 30,
     "reconcile_every_hours": 24.0,
+    "max_record_mb": 16.0,  # the largest single call record (a list item or a detail)
+    "max_pages": 10_000,  # list pages one sync reads at most; the next goes on from there
 }
+MB = 1_000_000
+JSON_TYPES = ("application/json", "text/json")
 
 
 def open(name: str, settings: dict, token: str | None,
@@ -86,6 +109,7 @@ class CallsApi:
         self.base = settings["url"].rstrip("/")
         self.http = HttpClient(settings, token, cancel)
         self.reconcile_every = float(settings["reconcile_every_hours"]) * 3600
+        self.max_record = int(float(settings["max_record_mb"]) * MB)
 
     def close(self) -> None:
         self.http.close()
@@ -94,13 +118,15 @@ class CallsApi:
 
     def changes(self, cursor: dict | None, full: bool, known: Known) -> Iterator[Page]:
         state = dict(cursor or {})
+        guard = _LoopGuard(self.name, int(self.settings["max_pages"]),
+                           int(self.settings["first_page"]))
         if state.get("pass"):
             resumed_full = state["pass"]["full"]
-            yield from self._walk(state, known)
+            yield from self._walk(state, known, guard)
             if resumed_full or not full:
                 return
         state["pass"] = self._new_pass(state.get("since"), full)
-        yield from self._walk(state, known)
+        yield from self._walk(state, known, guard)
 
     def _new_pass(self, since: str | None, full: bool) -> dict:
         now = datetime.now(UTC)
@@ -114,42 +140,58 @@ class CallsApi:
         upper = format_time(now_micros + SECOND)
         return {"full": bool(full or since is None), "from": format_time(start), "to": upper,
                 "upper": upper, "page": int(self.settings["first_page"]), "next": None,
-                "by_number": False, "lossy": False, "number": 0}
+                "by_number": False, "number": 0}
 
-    def _walk(self, state: dict, known: Known) -> Iterator[Page]:
+    def _walk(self, state: dict, known: Known, guard: _LoopGuard) -> Iterator[Page]:
+        """The pass's pages from where the cursor stands; SyncFailed (nothing yielded for
+        it, so the cursor stays before it) for a page that cannot be read or a loop."""
+        guard.start_pass()
         while state.get("pass"):
             run = dict(state["pass"])
             run["number"] += 1
             url, params = self._list_request(run)
-            where = f"{self.name} list page {run['number']}"
-            response = self.http.get(url, params=params, auth=True)
-            if response.status_code != 200:
-                raise status_failure(response)
-            body, problem = _json(response.content)
-            items = body.get(self.settings["data_key"]) if isinstance(body, dict) else None
-            if not isinstance(items, list):
-                # A page that cannot be read: say so, go on, and keep the cursor where it
-                # was at the end, so that the next sync lists this stretch again.
-                reason = problem or f"no '{self.settings['data_key']}' list in the answer"
-                run["lossy"] = True
-                run["page"] += 1
-                state["pass"] = run
-                yield Page([], [Reject(where, "", None, None, f"page not read: {reason}")],
-                           cursor=_copy(state))
-                continue
-            records, rejects = self._read_items(items, where, known)
+            label = f"list page {run['number']}"
+            where = f"{self.name} {label}"
+            guard.before(url, params, label)
+            body, items, size = self._read_page(url, params, label)
+            guard.after(items, label, run, _host(url))
+            # Only a page larger than one record's limit can hold an item over it.
+            records, rejects = self._read_items(items, where, known,
+                                                measure=size > self.max_record)
             done = self._advance(run, body, records, len(items))
             page = Page(records, rejects, listed=len(items),
                         total=body.get("total") if isinstance(body.get("total"), int) else None)
             if done:
-                if not run["lossy"]:
+                # "lossy": a page an older version skipped; this stretch is listed again.
+                if not run.get("lossy"):
                     state["since"] = run["to"]
-                page.full_done = run["full"] and not run["lossy"]
+                page.full_done = run["full"] and not run.get("lossy")
                 state["pass"] = None
             else:
                 state["pass"] = run
             page.cursor = _copy(state)
             yield page
+
+    def _read_page(self, url: str, params: dict | None,
+                   label: str) -> tuple[dict, list, int]:
+        """The list page's answer, its items and its size; SyncFailed naming the page and
+        what came back when it is not a page of calls."""
+        answer = self.http.fetch(url, params=params, auth=True, label=label)
+        if answer.response.status_code != 200:
+            raise status_failure(answer.response)
+        body, problem = _json_answer(answer)
+        items = body.get(self.settings["data_key"]) if isinstance(body, dict) else None
+        if problem is None and not isinstance(items, list):
+            problem = (f"JSON that is not a page of calls (no '{self.settings['data_key']}' "
+                       "list); check the connection's address and its data_key setting")
+        if problem is not None:
+            raise SyncFailed(_sentence(f"The calls API at {_host(answer.response.url or url)} "
+                                       f"answered {label} with {problem}"))
+        return body, items, len(answer.content)
+
+    def _too_large(self) -> str:
+        return (f"larger than the limit of {megabytes(self.max_record)} for one record "
+                "(the max_record_mb setting)")
 
     def _list_request(self, run: dict) -> tuple[str, dict | None]:
         s = self.settings
@@ -193,11 +235,15 @@ class CallsApi:
             run["page"] += 1
         return False
 
-    def _read_items(self, items: list, where: str,
-                    known: Known) -> tuple[list[dict], list[Reject]]:
+    def _read_items(self, items: list, where: str, known: Known,
+                    measure: bool = False) -> tuple[list[dict], list[Reject]]:
         listed: list[tuple[int, dict]] = []
         rejects: list[Reject] = []
         for index, item in enumerate(items, 1):
+            if measure and len(orjson.dumps(item)) > self.max_record:
+                rejects.append(Reject(where, f"item {index}", source_id_of(item), None,
+                                      self._too_large()))
+                continue
             try:
                 if not isinstance(item, dict):
                     raise RecordError("record", f"expected a JSON object, got "
@@ -232,12 +278,16 @@ class CallsApi:
     def _detail_or_problem(self, source_id: str) -> tuple[dict | None, tuple | None]:
         """(record, None), or (None, (field, reason)) for a detail that cannot be used."""
         path = self.settings["detail_path"].replace("{id}", quote(source_id, safe=""))
-        response = self.http.get(self.base + path, auth=True)
-        if response.status_code == 404:
+        try:
+            answer = self.http.fetch(self.base + path, auth=True, limit=self.max_record,
+                                     label=f"the details of call {source_id}")
+        except TooLarge:
+            return None, (None, self._too_large())
+        if answer.response.status_code == 404:
             return None, (None, "not found (404)")
-        if response.status_code != 200:
-            raise status_failure(response)
-        body, problem = _json(response.content)
+        if answer.response.status_code != 200:
+            raise status_failure(answer.response)
+        body, problem = _json_answer(answer)
         if problem is not None:
             return None, (None, f"not read: {problem}")
         if isinstance(body, dict) and isinstance(body.get(self.settings["data_key"]), dict):
@@ -273,14 +323,86 @@ def _needs_detail(record: dict, stored: tuple | None) -> bool:
     return record["updated_at"] > updated_at
 
 
-def _json(content: bytes) -> tuple[object, str | None]:
-    """(the decoded body, None), or (None, why it is not JSON)."""
+def _json_answer(answer: Answer) -> tuple[object, str | None]:
+    """(the decoded body, None), or (None, what came back instead of JSON, for a sentence
+    "… answered list page 2 with <it>")."""
+    content = answer.content
+    media = answer.response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    start = bytes(content[:64]).lstrip().lower()
+    if not start:
+        return None, "an empty body, not JSON; the next sync asks for it again"
+    if "html" in media or start.startswith((b"<!doctype html", b"<html")):
+        return None, "an HTML page, not JSON — is the address the API's?"
+    if media and media not in JSON_TYPES and not media.endswith("+json"):
+        return None, f"{media[:60]}, not JSON — is the address the API's?"
     try:
         return orjson.loads(content), None
     except orjson.JSONDecodeError as exc:
         if exc.msg.startswith("unexpected end of data"):
-            return None, "the JSON ends too early (truncated)"
-        return None, f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            return None, "JSON that ends too early (cut off); the next sync asks for it again"
+        return None, (f"something that is not JSON ({exc.msg} at line {exc.lineno}, column "
+                      f"{exc.colno}); the next sync asks for it again")
+
+
+def _sentence(text: str) -> str:
+    """`text` ended as a sentence (a question keeps its question mark)."""
+    return text if text.endswith(("?", ".")) else text + "."
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.rsplit("@", 1)[-1]
+    except ValueError:
+        return "its address"
+
+
+def _digest(value: object) -> bytes:
+    return hashlib.blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS),
+                           digest_size=16).digest()
+
+
+class _LoopGuard:
+    """Ends a walk that would never end: a request it made before (a `next` pointing back),
+    the same calls again while paging by number or link (a server that ignores the page
+    asked for), or more than max_pages pages in one sync."""
+
+    def __init__(self, name: str, max_pages: int, first_page: int) -> None:
+        self.name, self.max_pages, self.first_page = name, max_pages, first_page
+        self.count = 0
+        self.requests: dict[bytes, str] = {}  # digest of a request -> the page it was
+        self.pages: dict[bytes, str] = {}  # digest of a page's ids -> the first page so
+
+    def start_pass(self) -> None:
+        """Forget the pages seen: a new pass lists the overlap again, rightly."""
+        self.requests.clear()
+        self.pages.clear()
+
+    def before(self, url: str, params: dict | None, label: str) -> None:
+        """Check a request about to be made."""
+        if self.count >= self.max_pages:
+            raise SyncFailed(f"The sync of {self.name} stopped after {self.max_pages:,} list "
+                             "pages (the max_pages setting); the next sync goes on from "
+                             "there.")
+        self.count += 1
+        key = _digest({"url": url, "params": params})
+        if key in self.requests:
+            raise SyncFailed(f"The calls API at {_host(url)} sent {label} back to an address "
+                             f"it had already given for {self.requests[key]} (a loop); the "
+                             "sync stopped there.")
+        self.requests[key] = label
+
+    def after(self, items: list, label: str, run: dict, host: str) -> None:
+        """Check a page's calls, `run` as it was when the page was asked for."""
+        key = _digest([item.get("id", item) if isinstance(item, dict) else item
+                       for item in items])
+        # Moving `to` down, the same calls again only mean the server ignores `to`
+        # (_advance then pages by number); by number or by link they mean a loop.
+        numbering = bool(run["by_number"] or run["next"] or run["page"] != self.first_page)
+        if numbering and key in self.pages:
+            raise SyncFailed(f"The calls API at {host} answered {label} with the same calls "
+                             f"as {self.pages[key]} — it seems to ignore the page asked "
+                             "for; the sync stopped there.")
+        self.pages.setdefault(key, label)
 
 
 def _micros(stamp: str) -> int:

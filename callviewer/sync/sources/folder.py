@@ -34,7 +34,9 @@ from callviewer.sync.containers import (
     Item,
     UnreadableFile,
     find_files,
+    not_regular,
     read_items,
+    special_kind,
 )
 from callviewer.sync.errors import SyncFailed
 from callviewer.sync.importer import BATCH_SIZE, Notice, Reject, records_of
@@ -91,6 +93,10 @@ class WatchedFolder:
                 stat = path.stat()
             except OSError:
                 continue  # gone since the listing
+            kind = special_kind(stat.st_mode)
+            if kind is not None:  # a FIFO would block the sync, /dev/zero never end it
+                yield Page([], [Reject(str(path), "", None, None, not_regular(path, kind))])
+                continue
             before = imported.get(name)
             if not full and before and before[:2] == (stat.st_size, stat.st_mtime_ns):
                 continue
@@ -178,6 +184,10 @@ class WatchedFolder:
         except FileNotFoundError:
             raise SyncFailed(f"The recording {source.name} is not in the watched folder yet; "
                              "it is copied when it appears.") from None
+        kind = special_kind(stat.st_mode)
+        if kind is not None:
+            raise SyncFailed(f"The recording {source} is {kind}, not a regular file; "
+                             "it is not copied.")
         if time.time() - stat.st_mtime < float(self.settings["settle_seconds"]):
             raise SyncFailed(f"The recording {source.name} is still being written; "
                              "it is copied on a later sync.")
