@@ -22,7 +22,7 @@ from callviewer.dbfile import DEFAULT_FILENAME, HEAD, resolve_url, shown_address
 from callviewer.recording_state import ARCHIVED
 from callviewer.store import calls as call_writes
 from callviewer.store import connections as sync_connections
-from callviewer.store import live, shared_archive, team_roles, turns
+from callviewer.store import live, shared_archive, sync_seen, team_roles, turns
 from callviewer.store import notes as note_writes
 from callviewer.store import recordings as archive
 from callviewer.store.database import (
@@ -564,20 +564,30 @@ class Store:
 
     def commit_page(self, connection_id: int, records: list[dict],
                     cursor: dict | EllipsisType | None = ...,
-                    files: Iterable[tuple[str, int, int, str]] = ()) -> call_writes.WriteCounts:
+                    files: Iterable[tuple[str, int, int, str]] = (),
+                    seen: tuple[str, list[str], int] | None = None,
+                    whole_history: bool = False) -> call_writes.WriteCounts:
         """One page of a sync, whole or not at all: its records, where the source serves
-        their recordings, the cursor past it (``...``: left as it is) and (a folder) the
-        fingerprints of its files."""
+        their recordings, the cursor past it (``...``: left as it is), (a folder) the
+        fingerprints of its files, and (an API) the calls it listed: `seen` is (source,
+        ids, full pass number or 0). `whole_history`: the page ended a full pass, so the
+        connection's calls it no longer listed are marked deleted at the source."""
         with self.writing() as conn:
-            counts = call_writes.write_records(conn, records, now_micros()) if records \
+            now = now_micros()
+            if seen is not None:  # first: a record's own deleted_at below has the last word
+                sync_seen.note(conn, connection_id, seen[0], seen[1], seen[2], seen[2] > 0)
+            counts = call_writes.write_records(conn, records, now) if records \
                 else call_writes.WriteCounts()
+            if whole_history and seen is not None:
+                gone = sync_seen.mark_absent(conn, connection_id, seen[0], seen[2], now)
+                counts.updated += len(gone)
             references = {key: record["recording"] for record in records
                           if "recording" in record
                           for key in [(record["source"], record["source_id"])]}
             if references:
-                ids = call_writes.ids_of(conn, references)
-                archive.note_sources(conn, {ids[key]: ref for key, ref in references.items()},
-                                     connection_id)
+                ids = call_writes.ids_of(conn, references)  # a part waiting has no call yet
+                archive.note_sources(conn, {ids[key]: ref for key, ref in references.items()
+                                            if key in ids}, connection_id)
             if counts.purged_archives:
                 archive.let_go(conn, counts.purged_archives)
             if counts.new or counts.updated:

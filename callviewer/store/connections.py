@@ -45,7 +45,8 @@ def listed(conn: Connection) -> list[dict]:
 def _listed(conn: Connection, where: Any) -> list[dict]:
     query = (select(sync_connections, sync_state.c.cursor, sync_state.c.status,
                     sync_state.c.error, sync_state.c.last_attempt_at, sync_state.c.last_sync_at,
-                    sync_state.c.last_full_at, sync_state.c.last_summary)
+                    sync_state.c.last_full_at, sync_state.c.last_whole_at,
+                    sync_state.c.last_summary)
              .join(sync_state, sync_state.c.connection_id == sync_connections.c.id)
              .order_by(sync_connections.c.name))
     if where is not None:

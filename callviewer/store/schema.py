@@ -167,6 +167,7 @@ sync_state = Table(
     Column("last_attempt_at", BigInteger),
     Column("last_sync_at", BigInteger),
     Column("last_full_at", BigInteger),
+    Column("last_whole_at", BigInteger),  # a walk of the whole history ended (0011)
     Column("last_summary", Text),
 )
 
@@ -235,4 +236,17 @@ pending_attachments = Table(
     Column("record", Text, nullable=False),
     Column("received_at", BigInteger, nullable=False),
     UniqueConstraint("source", "source_id", "digest", name="ux_pending_attachments_key"),
+)
+
+# Which calls each connection brought, and the last full pass that listed them (migration
+# 0011; store/sync_seen.py); `marked`: marked deleted at the source by a full pass.
+sync_seen = Table(
+    "sync_seen",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("sync_connections.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("source_id", Text, primary_key=True),
+    Column("pass_number", Integer, nullable=False, server_default="0"),
+    Column("marked", Boolean, nullable=False, server_default="0"),
 )

@@ -1,5 +1,6 @@
 """`callviewer sync …`: add, list, remove and run sync connections from the command line.
 
+    callviewer sync add NAME --api KIND [--url BASE] [--token-stdin] [--set KEY=VALUE]...
     callviewer sync add NAME --url BASE_URL [--token-stdin] [--set KEY=VALUE]... [--db DB]
     callviewer sync add NAME --folder PATH [--set KEY=VALUE]... [--db DB]
     callviewer sync list | remove NAME | run [NAME] [--full] [--db DB]
@@ -22,14 +23,20 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
     actions = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
 
     add = actions.add_parser("add", parents=[common], help="add a connection",
-                             description="Add a calls API (--url) or a watched folder "
-                                         "(--folder) under a name.")
+                             description="Add a vendor's calls API (--api KIND, its address "
+                                         "changed with --url), the agent platform's calls API "
+                                         "(--url alone) or a watched folder (--folder) under "
+                                         "a name.")
     add.add_argument("name", metavar="NAME")
-    where = add.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", metavar="BASE_URL", help="the calls API's base address")
+    add.add_argument("--api", metavar="KIND",
+                     help="vapi, twilio, voipbin, retell, elevenlabs, bland, call-module or "
+                          "agent-platform")
+    where = add.add_mutually_exclusive_group()
+    where.add_argument("--url", metavar="BASE_URL", help="the API's base address (a vendor's "
+                                                          "default with --api)")
     where.add_argument("--folder", type=Path, metavar="PATH", help="a folder of exports")
     add.add_argument("--token-stdin", action="store_true",
-                     help="read the API token from standard input")
+                     help="read the API's secret from standard input (Twilio: SID:SECRET)")
     add.add_argument("--set", dest="settings", action="append", default=[],
                      metavar="KEY=VALUE", help="change one of the connection's defaults "
                                                "(see the README)")
@@ -44,7 +51,8 @@ def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentPa
                                          "connection failed.")
     run.add_argument("name", nargs="?", metavar="NAME")
     run.add_argument("--full", action="store_true",
-                     help="also reconcile the last 30 days (deletions, purges, done flags)")
+                     help="walk each source's whole history: deletions, purges and done "
+                          "flags of calls of any age arrive")
 
 
 def run(store, args: argparse.Namespace) -> int:
@@ -55,7 +63,7 @@ def run(store, args: argparse.Namespace) -> int:
 
 def _add(store, args: argparse.Namespace) -> int:
     from callviewer.store import StoreError
-    from callviewer.sync.connection import parse_setting
+    from callviewer.sync.connection import API_KINDS, parse_setting
     from callviewer.sync.manage import FOLDER, add_connection
 
     token = None
@@ -64,18 +72,26 @@ def _add(store, args: argparse.Namespace) -> int:
         if not token:
             print("callviewer: No token was given on standard input.", file=sys.stderr)
             return 2
-    kind = FOLDER if args.folder is not None else "calls-api"
+    if args.folder is None and args.url is None and args.api is None:
+        print("callviewer: Say where the calls come from: --api KIND, --url BASE_URL or "
+              "--folder PATH.", file=sys.stderr)
+        return 2
+    if args.folder is not None and args.api is not None:
+        print("callviewer: --api and --folder do not go together.", file=sys.stderr)
+        return 2
     try:
+        kind = FOLDER if args.folder is not None else \
+            API_KINDS.get((args.api or "agent-platform").lower(), args.api)
         settings = dict(parse_setting(kind, text) for text in args.settings)
         row, kept = add_connection(store, args.name, url=args.url, folder=args.folder,
-                                   token=token, settings=settings)
+                                   token=token, settings=settings, api=args.api)
     except (ValueError, StoreError) as exc:
         print(f"callviewer: {exc}", file=sys.stderr)
         return 2
     print(f"Added the {row['kind']} connection {row['name']} ({_where(row)}).")
     if kept:
         print(kept)
-    elif row["kind"] == "calls-api":
+    elif row["kind"] != "folder":
         print("No token was given: the API is called without one (add one with "
               "--token-stdin).")
     return 0

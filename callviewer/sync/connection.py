@@ -23,7 +23,17 @@ from callviewer.sync.importer import Reject
 KINDS = {
     "calls-api": "callviewer.sync.sources.agent_platform_api",
     "folder": "callviewer.sync.sources.folder",
+    "vapi": "callviewer.sync.sources.vapi_api",
+    "twilio": "callviewer.sync.sources.twilio_rest_api",
+    "voipbin": "callviewer.sync.sources.voipbin_api",
+    "retell": "callviewer.sync.sources.retell_api",
+    "elevenlabs": "callviewer.sync.sources.elevenlabs_api",
+    "bland": "callviewer.sync.sources.bland_api",
+    "call-module": "callviewer.sync.sources.call_module_api",
 }
+# The names `sync add --api` takes: the vendors' APIs, and the agent platform's.
+API_KINDS = {"agent-platform": "calls-api",
+             **{kind: kind for kind in KINDS if kind not in ("calls-api", "folder")}}
 
 
 
@@ -51,6 +61,14 @@ class Page:
     total: int | None = None  # items the whole pass will list, when the source says
     waiting: list[str] = field(default_factory=list)  # files still being written
     full_done: bool = False  # this page completed a reconciliation pass
+    # The calls this page listed (their source and ids), for the store to know which calls
+    # each connection brought; `pass_number`: the full pass (0: an incremental one).
+    source: str | None = None
+    seen: list[str] = field(default_factory=list)
+    pass_number: int = 0
+    # This page completed a walk of the source's whole history: the connection's calls it
+    # did not list are gone from the source (store/sync_seen.py).
+    whole_history: bool = False
 
 
 class RecordingUnavailable(Exception):
@@ -61,16 +79,24 @@ class RecordingUnavailable(Exception):
         self.code = code
 
 
+# `changes(…, full=RECENT)`: the source's own reconciliation window, not its whole history.
+RECENT = "recent"
+
+
 class Connection(Protocol):
     """What the runner needs from a source."""
 
     name: str
     kind: str
-    # Seconds between reconciliation passes (None: the source has none).
+    # Seconds between reconciliation passes of a window of its own (None: the source has
+    # none), and between walks of the whole history (None: never by themselves).
     reconcile_every: float | None
+    full_every: float | None
 
-    def changes(self, cursor: dict | None, full: bool, known: Known) -> Iterator[Page]:
-        """The calls changed since `cursor`, page by page; `full` adds the reconciliation."""
+    def changes(self, cursor: dict | None, full: bool | str, known: Known) -> Iterator[Page]:
+        """The calls changed since `cursor`, page by page; `full` True walks the whole
+        history (deletions, purges and done flags of any call), RECENT the source's
+        reconciliation window."""
         ...
 
     def fetch_detail(self, source_id: str) -> dict | None:

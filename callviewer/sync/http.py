@@ -41,7 +41,7 @@ from urllib3.util.retry import Retry
 from callviewer.redaction import install_log_redaction, redact_text, register_secret
 from callviewer.sync.errors import Canceled, Offline, SyncFailed, TokenRefused, TooLarge
 
-__all__ = ["Answer", "Canceled", "HttpClient", "HttpStatus", "Offline", "SyncFailed",
+__all__ = ["Answer", "Canceled", "Credentials", "HttpClient", "HttpStatus", "Offline", "SyncFailed",
            "TokenRefused", "TooLarge"]
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,38 @@ class Answer:
 
     response: requests.Response
     content: bytes | bytearray
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How a source's API is told who is asking: headers, query parameters, or HTTP basic
+    authentication, sent only with requests made with ``auth=True`` (never to a link)."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    basic: tuple[str, str] | None = None
+
+    @classmethod
+    def bearer(cls, token: str | None) -> Credentials:
+        """``Authorization: Bearer TOKEN`` (most APIs)."""
+        return cls(headers=(("Authorization", f"Bearer {token}"),) if token else ())
+
+    @classmethod
+    def header(cls, name: str, value: str | None) -> Credentials:
+        """The secret as it is in a header of its own (``xi-api-key``, Bland's
+        ``authorization``, a session ``Cookie``)."""
+        return cls(headers=((name, value),) if value else ())
+
+    @classmethod
+    def query(cls, name: str, value: str | None) -> Credentials:
+        """The secret as a query parameter (VoIPBIN's ``token``)."""
+        return cls(params=((name, value),) if value else ())
+
+    @classmethod
+    def user_and_password(cls, secret: str | None) -> Credentials:
+        """HTTP basic authentication from ``USER:PASSWORD`` (Twilio's SID and secret)."""
+        user, _, password = (secret or "").partition(":")
+        return cls(basic=(user, password)) if user and password else cls()
 
 
 class _SchemeRefused(requests.exceptions.InvalidSchema):
@@ -140,16 +172,22 @@ class HttpClient:
     """
 
     def __init__(self, settings: dict, token: str | None,
-                 cancel: threading.Event | None) -> None:
+                 cancel: threading.Event | None, credentials: Credentials | None = None) -> None:
         install_log_redaction()
         register_secret(token)
+        for part in (token or "").split(":"):
+            register_secret(part)  # SID:SECRET: each half is a secret of its own
         self.cancel = cancel
-        self.token = token
+        self.credentials = credentials if credentials is not None else \
+            Credentials.bearer(token)
         self.timeout = (float(settings["connect_timeout"]), float(settings["read_timeout"]))
         self.retry = CancellableRetry(
             total=int(settings["retries"]), connect=int(settings["retries"]),
             read=int(settings["retries"]), status=int(settings["retries"]), other=0,
-            redirect=5, status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
+            redirect=5, status_forcelist=RETRY_STATUSES,
+            # POST too: the list requests some APIs take as POST (Retell's) only read.
+            # A request that changes something is sent once (`send_once`).
+            allowed_methods=frozenset({"GET", "POST"}),
             backoff_factor=float(settings["backoff_factor"]),
             backoff_max=float(settings["backoff_max"]),
             backoff_jitter=float(settings["backoff_jitter"]),
@@ -171,37 +209,61 @@ class HttpClient:
         self.session.close()
 
     def get(self, url: str, params: dict | None = None, headers: dict | None = None,
-            stream: bool = False, what: str = "The calls API",
-            auth: bool = False) -> requests.Response:
-        """GET with retries; the final response whatever its status (errors are the caller's).
+            stream: bool = False, what: str = "The calls API", auth: bool = False,
+            method: str = "GET", json: Any = None) -> requests.Response:
+        """GET (or `method`) with retries; the final response whatever its status (errors
+        are the caller's).
 
         Raises Offline, SyncFailed (timeouts, broken connections after the retries)
         or Canceled. A body that breaks off is fetched again (not when streaming).
         """
         retry = self.retry
-        sent_headers = dict(headers or {})
-        if auth and self.token:
-            sent_headers["Authorization"] = f"Bearer {self.token}"
+        sent_headers, sent_params, basic = self._authorized(headers, params, auth)
         while True:
             if self.cancel is not None and self.cancel.is_set():
                 raise Canceled()
             try:
-                return self.session.get(url, params=params, headers=sent_headers,
-                                        timeout=self.timeout, stream=stream)
+                return self.session.request(method, url, params=sent_params,
+                                            headers=sent_headers, json=json, auth=basic,
+                                            timeout=self.timeout, stream=stream)
             except requests.exceptions.ChunkedEncodingError as exc:
                 problem = exc  # the body broke off after the headers: Retry cannot see it
             except requests.exceptions.RequestException as exc:
                 raise self._failure(exc, url, what, self.session.max_redirects) from None
             try:
-                retry = retry.increment("GET", url, error=ProtocolError(str(problem)))
+                retry = retry.increment(method, url, error=ProtocolError(str(problem)))
             except MaxRetryError:
                 raise SyncFailed(f"{_host(url, what)} kept breaking off its answer; "
                                  "the sync will try again later.") from None
             retry.sleep()
 
+    def _authorized(self, headers: dict | None, params: dict | None,
+                    auth: bool) -> tuple[dict, dict | None, tuple[str, str] | None]:
+        """The headers, parameters and basic credentials of a request (with the API's
+        credentials when `auth`)."""
+        sent_headers = dict(headers or {})
+        if not auth:
+            return sent_headers, params, None
+        sent_headers.update(self.credentials.headers)
+        sent_params = {**(params or {}), **dict(self.credentials.params)} \
+            if self.credentials.params else params
+        return sent_headers, sent_params, self.credentials.basic
+
+    def send_once(self, method: str, url: str, json: Any = None,
+                  what: str = "The calls API") -> requests.Response:
+        """One request with the API's credentials, never retried: it changes something at
+        the source (a re-run of an analysis must not run twice)."""
+        headers, params, basic = self._authorized(None, None, True)
+        try:
+            return requests.request(method, url, json=json, headers={
+                "User-Agent": USER_AGENT, **headers}, params=params, auth=basic,
+                timeout=self.timeout, allow_redirects=False)
+        except requests.exceptions.RequestException as exc:
+            raise self._failure(exc, url, what, 0) from None
+
     def fetch(self, url: str, params: dict | None = None, auth: bool = False,
               what: str = "The calls API", label: str = "a request",
-              limit: int | None = None) -> Answer:
+              limit: int | None = None, method: str = "GET", json: Any = None) -> Answer:
         """GET a whole body of at most `limit` bytes (default: max_response_mb), read as it
         streams; an error status comes back with its body unread (errors are the caller's).
 
@@ -211,7 +273,8 @@ class HttpClient:
         limit = self.max_response if limit is None else limit
         retry = self.retry
         while True:
-            response = self.get(url, params=params, stream=True, what=what, auth=auth)
+            response = self.get(url, params=params, stream=True, what=what, auth=auth,
+                                method=method, json=json)
             with response:
                 if response.status_code != 200:
                     return Answer(response, b"")
@@ -253,7 +316,8 @@ class HttpClient:
                 raise _too_large(where, label, limit)
             body += chunk
 
-    def download(self, url: str, part: Path, what: str = "The recording's server") -> None:
+    def download(self, url: str, part: Path, what: str = "The recording's server",
+                 auth: bool = False) -> None:
         """Bring `url`'s body into `part`, continuing what it holds (a Range request).
 
         A body that breaks off is resumed through the Retry object; a final error
@@ -266,7 +330,9 @@ class HttpClient:
             headers = {"Accept-Encoding": "identity"}
             if have:
                 headers["Range"] = f"bytes={have}-"
-            response = self.get(url, headers=headers, stream=True, what=what, auth=False)
+            # `auth`: a link of the API's own (Twilio's media, ElevenLabs' audio); a signed
+            # link never gets the credentials.
+            response = self.get(url, headers=headers, stream=True, what=what, auth=auth)
             with response:
                 if response.status_code == 416 and have:
                     return  # what we hold is the whole recording

@@ -6,20 +6,24 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from callviewer.redaction import redact_url
-from callviewer.sync.connection import settings_for
+from callviewer.sync.connection import API_KINDS, module_for, settings_for
 from callviewer.sync.tokens import delete_token, save_token
 
 API, FOLDER = "calls-api", "folder"
+# Kinds whose secret is two parts, read from standard input as one line.
+NEEDS_TWO_SECRETS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN (or API_KEY_SID:API_KEY_SECRET)"}
 
 
 def add_connection(store, name: str, *, url: str | None = None, folder: Path | None = None,
                    token: str | None = None, settings: dict | None = None,
-                   ) -> tuple[dict, str | None]:
-    """Add a calls API (`url`, `token`) or a watched folder under `name`.
+                   api: str | None = None) -> tuple[dict, str | None]:
+    """Add a calls API (`api`: a vendor's kind, connection.API_KINDS, the agent platform's
+    without it; `url`: its base address, the vendor's default without it; `token`) or a
+    watched folder under `name`.
 
     Returns the connection's row and, when a token was given, the sentence saying
-    where it was kept. ValueError with a sentence for a bad name, address or folder;
-    StoreError for a name already taken.
+    where it was kept. ValueError with a sentence for a bad name, kind, address or
+    folder; StoreError for a name already taken.
     """
     name = name.strip()
     if not name:
@@ -32,8 +36,13 @@ def add_connection(store, name: str, *, url: str | None = None, folder: Path | N
             raise ValueError(f"The folder {resolved} does not exist.")
         given["folder"] = str(resolved)
     else:
-        kind = API
-        url = (url or "").strip()
+        kind = API if api is None else API_KINDS.get(api.strip().lower(), "")
+        if not kind:
+            raise ValueError(f"Unknown API {api!r}; use one of: {', '.join(API_KINDS)}.")
+        if token is not None and kind in NEEDS_TWO_SECRETS and ":" not in token:
+            raise ValueError(f"A {api} connection needs two secrets: give them on standard "
+                             f"input as {NEEDS_TWO_SECRETS[kind]}.")
+        url = (url or module_for(kind).DEFAULTS.get("url") or "").strip()
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"The address {redact_url(url)!r} must start with http:// or "
                              "https://.")

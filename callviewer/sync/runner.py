@@ -28,7 +28,7 @@ from callviewer.redaction import install_log_redaction, redact_text
 from callviewer.store import Store, StoreError, now_micros
 from callviewer.store import connections as status
 from callviewer.sync import archive
-from callviewer.sync.connection import Connection, open_connection
+from callviewer.sync.connection import RECENT, Connection, open_connection
 from callviewer.sync.errors import Canceled, Offline, SyncFailed
 from callviewer.sync.importer import ImportReport
 from callviewer.sync.tokens import load_token
@@ -178,9 +178,12 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
     except (SyncFailed, ValueError) as exc:
         _failed(store, row, report, SyncFailed(str(exc)))
         return None
-    every = connection.reconcile_every
-    full = full or (every is not None and (
-        row["last_full_at"] is None or started - row["last_full_at"] > every * 1_000_000))
+    # A walk of the whole history when asked (--full) or due (every full_every seconds); a
+    # source with a reconciliation window of its own (the agent platform's last 30 days)
+    # walks that when it is due; else only what changed.
+    whole = full or _due(getattr(connection, "full_every", None), row["last_whole_at"], started)
+    recent = _due(connection.reconcile_every, row["last_full_at"], started)
+    full = True if whole else RECENT if recent else False
     before = (report.counts.new, report.counts.updated, report.counts.unchanged,
               report.rejected, report.downloaded)
     known = _Known(store, connection_id)
@@ -188,8 +191,10 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
     listed = 0
     try:
         for page in connection.changes(row["cursor"], full, known):
+            seen = (page.source, page.seen, page.pass_number) if page.source else None
             counts = store.commit_page(connection_id, page.records,
-                                       ... if page.cursor is None else page.cursor, page.files)
+                                       ... if page.cursor is None else page.cursor, page.files,
+                                       seen, page.whole_history)
             report.counts.add(counts)
             for reject in page.rejects:
                 report.reject(reject)
@@ -197,6 +202,8 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
             report.files += len(page.files)
             if page.full_done:
                 store.set_sync_status(connection_id, last_full_at=started)
+            if page.whole_history:
+                store.set_sync_status(connection_id, last_whole_at=started)
             listed += page.listed
             _tell(progress, listed, page.total, f"{row['name']}: {listed:,} calls read")
             _download(store, connection, connection_id, report, progress, cancel, tried)
@@ -221,6 +228,11 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
     store.set_sync_status(connection_id, status=status.OK, error=None, last_sync_at=started,
                           last_summary=summary)
     return connection
+
+
+def _due(every: float | None, last: int | None, now: int) -> bool:
+    """Whether a pass made every `every` seconds (None: never) is due, the last at `last`."""
+    return every is not None and (last is None or now - last > every * 1_000_000)
 
 
 def _download(store: Store, connection: Connection, connection_id: int, report: SyncReport,

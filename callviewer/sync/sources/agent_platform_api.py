@@ -16,7 +16,10 @@ calls created or deleted meanwhile never shift a page (a page of calls that
 all share one second falls back to page=2, 3, ...; a server that ignores
 ``to`` is paged by number). A ``next`` URL or ``next_cursor`` in an answer is
 followed instead (``cursor=…``). The reconciliation pass lists the last 30
-days with ``include_deleted=true``; so does the first sync, over everything.
+days with ``include_deleted=true``, daily; a full pass (the first sync, ``sync
+run --full``, and every ``full_every_days``) lists the whole history so, and
+when it ends, a call of this connection it no longer listed is marked deleted
+at the source (store/sync_seen.py): a purge or deletion of any age arrives.
 
 Every walk ends. A page that cannot be read (HTML, cut-off or invalid JSON, an
 empty body, another content type, JSON that is not a page, an answer over
@@ -36,7 +39,6 @@ files of the format.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -48,10 +50,9 @@ import orjson
 from callviewer.record import RecordError, format_time
 from callviewer.sync import agent_platform
 from callviewer.sync.base import Origin
-from callviewer.sync.connection import Known, Page, RecordingUnavailable
+from callviewer.sync.connection import RECENT, Known, Page, RecordingUnavailable
 from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
 from callviewer.sync.http import (
-    Answer,
     HttpClient,
     HttpStatus,
     SyncFailed,
@@ -60,6 +61,14 @@ from callviewer.sync.http import (
     status_failure,
 )
 from callviewer.sync.importer import Reject, source_id_of
+from callviewer.sync.sources.paging import (
+    LoopGuard,
+    copy_state,
+    host_of,
+    json_answer,
+    needs_detail,
+    sentence,
+)
 
 KIND = "calls-api"
 SOURCE = agent_platform.NAME
@@ -82,11 +91,11 @@ DEFAULTS = {
     "overlap_minutes": 120,
     "reconcile_days": 30,
     "reconcile_every_hours": 24.0,
+    "full_every_days": 7.0,  # a walk of the whole history (purges and deletions of any age)
     "max_record_mb": 16.0,  # the largest single call record (a list item or a detail)
     "max_pages": 10_000,  # list pages one sync reads at most; the next goes on from there
 }
 MB = 1_000_000
-JSON_TYPES = ("application/json", "text/json")
 
 
 def open(name: str, settings: dict, token: str | None,
@@ -109,6 +118,7 @@ class CallsApi:
         self.base = settings["url"].rstrip("/")
         self.http = HttpClient(settings, token, cancel)
         self.reconcile_every = float(settings["reconcile_every_hours"]) * 3600
+        self.full_every = float(settings["full_every_days"]) * 86_400
         self.max_record = int(float(settings["max_record_mb"]) * MB)
 
     def close(self) -> None:
@@ -118,31 +128,36 @@ class CallsApi:
 
     def changes(self, cursor: dict | None, full: bool, known: Known) -> Iterator[Page]:
         state = dict(cursor or {})
-        guard = _LoopGuard(self.name, int(self.settings["max_pages"]),
-                           int(self.settings["first_page"]))
+        guard = LoopGuard(self.name, int(self.settings["max_pages"]))
         if state.get("pass"):
-            resumed_full = state["pass"]["full"]
+            # Resumed: it does when it was of the kind asked for (a whole-history pass does
+            # for any; a reconciliation for one, not for a whole pass).
+            enough = state["pass"].get("whole") if full is True else state["pass"]["full"]
             yield from self._walk(state, known, guard)
-            if resumed_full or not full:
+            if enough or not full:
                 return
-        state["pass"] = self._new_pass(state.get("since"), full)
+        state["pass"] = self._new_pass(state.get("since"), full, state.get("passes", 0))
         yield from self._walk(state, known, guard)
 
-    def _new_pass(self, since: str | None, full: bool) -> dict:
+    def _new_pass(self, since: str | None, full: bool | str, passes: int) -> dict:
+        """A pass: the whole history (`full` True, or the first sync), the reconciliation
+        window (RECENT), or what changed since the last pass less the overlap."""
         now = datetime.now(UTC)
         now_micros = int(now.timestamp()) * SECOND
+        whole = full is True or since is None
         start = None
-        if since is not None:
+        if not whole:
             start = _micros(since) - int(self.settings["overlap_minutes"] * 60 * SECOND)
-            if full:
+            if full == RECENT:
                 start = min(start, now_micros - int(self.settings["reconcile_days"] * 86_400)
                             * SECOND)
         upper = format_time(now_micros + SECOND)
-        return {"full": bool(full or since is None), "from": format_time(start), "to": upper,
-                "upper": upper, "page": int(self.settings["first_page"]), "next": None,
-                "by_number": False, "number": 0}
+        return {"full": bool(full) or whole, "whole": whole,
+                "pass_number": passes + 1 if whole else 0, "from": format_time(start),
+                "to": upper, "upper": upper, "page": int(self.settings["first_page"]),
+                "next": None, "by_number": False, "number": 0}
 
-    def _walk(self, state: dict, known: Known, guard: _LoopGuard) -> Iterator[Page]:
+    def _walk(self, state: dict, known: Known, guard: LoopGuard) -> Iterator[Page]:
         """The pass's pages from where the cursor stands; SyncFailed (nothing yielded for
         it, so the cursor stays before it) for a page that cannot be read or a loop."""
         guard.start_pass()
@@ -154,22 +169,32 @@ class CallsApi:
             where = f"{self.name} {label}"
             guard.before(url, params, label)
             body, items, size = self._read_page(url, params, label)
-            guard.after(items, label, run, _host(url))
+            # Moving `to` down, the same calls again only mean the server ignores `to`
+            # (_advance then pages by number); by number or by link they mean a loop.
+            numbering = bool(run["by_number"] or run["next"]
+                             or run["page"] != int(self.settings["first_page"]))
+            guard.after([item.get("id", item) if isinstance(item, dict) else item
+                         for item in items], label, host_of(url), numbering)
             # Only a page larger than one record's limit can hold an item over it.
             records, rejects = self._read_items(items, where, known,
                                                 measure=size > self.max_record)
             done = self._advance(run, body, records, len(items))
             page = Page(records, rejects, listed=len(items),
                         total=body.get("total") if isinstance(body.get("total"), int) else None)
+            page.source, page.pass_number = SOURCE, run.get("pass_number", 0)
+            page.seen = [record["source_id"] for record in records]
             if done:
                 # "lossy": a page an older version skipped; this stretch is listed again.
                 if not run.get("lossy"):
                     state["since"] = run["to"]
                 page.full_done = run["full"] and not run.get("lossy")
+                page.whole_history = bool(run.get("whole")) and not run.get("lossy")
+                if page.whole_history:
+                    state["passes"] = run["pass_number"]
                 state["pass"] = None
             else:
                 state["pass"] = run
-            page.cursor = _copy(state)
+            page.cursor = copy_state(state)
             yield page
 
     def _read_page(self, url: str, params: dict | None,
@@ -179,13 +204,13 @@ class CallsApi:
         answer = self.http.fetch(url, params=params, auth=True, label=label)
         if answer.response.status_code != 200:
             raise status_failure(answer.response)
-        body, problem = _json_answer(answer)
+        body, problem = json_answer(answer)
         items = body.get(self.settings["data_key"]) if isinstance(body, dict) else None
         if problem is None and not isinstance(items, list):
             problem = (f"JSON that is not a page of calls (no '{self.settings['data_key']}' "
                        "list); check the connection's address and its data_key setting")
         if problem is not None:
-            raise SyncFailed(_sentence(f"The calls API at {_host(answer.response.url or url)} "
+            raise SyncFailed(sentence(f"The calls API at {host_of(answer.response.url or url)} "
                                        f"answered {label} with {problem}"))
         return body, items, len(answer.content)
 
@@ -255,7 +280,7 @@ class CallsApi:
         stored = known.versions(SOURCE, [record["source_id"] for _, record in listed])
         records = []
         for index, record in listed:
-            if _needs_detail(record, stored.get(record["source_id"])):
+            if needs_detail(record, stored.get(record["source_id"])):
                 detail, problem = self._detail_or_problem(record["source_id"])
                 if detail is not None:
                     record = detail
@@ -287,7 +312,7 @@ class CallsApi:
             return None, (None, "not found (404)")
         if answer.response.status_code != 200:
             raise status_failure(answer.response)
-        body, problem = _json_answer(answer)
+        body, problem = json_answer(answer)
         if problem is not None:
             return None, (None, f"not read: {problem}")
         if isinstance(body, dict) and isinstance(body.get(self.settings["data_key"]), dict):
@@ -313,104 +338,7 @@ class CallsApi:
             return answer.status_code in (200, 206)
 
 
-def _needs_detail(record: dict, stored: tuple | None) -> bool:
-    """New, changed since stored (by updated_at), or never read in detail."""
-    if stored is None:
-        return True
-    updated_at, progress = stored
-    if progress == 0 or record.get("updated_at") is None or updated_at is None:
-        return True
-    return record["updated_at"] > updated_at
-
-
-def _json_answer(answer: Answer) -> tuple[object, str | None]:
-    """(the decoded body, None), or (None, what came back instead of JSON, for a sentence
-    "… answered list page 2 with <it>")."""
-    content = answer.content
-    media = answer.response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    start = bytes(content[:64]).lstrip().lower()
-    if not start:
-        return None, "an empty body, not JSON; the next sync asks for it again"
-    if "html" in media or start.startswith((b"<!doctype html", b"<html")):
-        return None, "an HTML page, not JSON — is the address the API's?"
-    if media and media not in JSON_TYPES and not media.endswith("+json"):
-        return None, f"{media[:60]}, not JSON — is the address the API's?"
-    try:
-        return orjson.loads(content), None
-    except orjson.JSONDecodeError as exc:
-        if exc.msg.startswith("unexpected end of data"):
-            return None, "JSON that ends too early (cut off); the next sync asks for it again"
-        return None, (f"something that is not JSON ({exc.msg} at line {exc.lineno}, column "
-                      f"{exc.colno}); the next sync asks for it again")
-
-
-def _sentence(text: str) -> str:
-    """`text` ended as a sentence (a question keeps its question mark)."""
-    return text if text.endswith(("?", ".")) else text + "."
-
-
-def _host(url: str) -> str:
-    try:
-        return urlsplit(url).netloc.rsplit("@", 1)[-1]
-    except ValueError:
-        return "its address"
-
-
-def _digest(value: object) -> bytes:
-    return hashlib.blake2b(orjson.dumps(value, option=orjson.OPT_SORT_KEYS),
-                           digest_size=16).digest()
-
-
-class _LoopGuard:
-    """Ends a walk that would never end: a request it made before (a `next` pointing back),
-    the same calls again while paging by number or link (a server that ignores the page
-    asked for), or more than max_pages pages in one sync."""
-
-    def __init__(self, name: str, max_pages: int, first_page: int) -> None:
-        self.name, self.max_pages, self.first_page = name, max_pages, first_page
-        self.count = 0
-        self.requests: dict[bytes, str] = {}  # digest of a request -> the page it was
-        self.pages: dict[bytes, str] = {}  # digest of a page's ids -> the first page so
-
-    def start_pass(self) -> None:
-        """Forget the pages seen: a new pass lists the overlap again, rightly."""
-        self.requests.clear()
-        self.pages.clear()
-
-    def before(self, url: str, params: dict | None, label: str) -> None:
-        """Check a request about to be made."""
-        if self.count >= self.max_pages:
-            raise SyncFailed(f"The sync of {self.name} stopped after {self.max_pages:,} list "
-                             "pages (the max_pages setting); the next sync goes on from "
-                             "there.")
-        self.count += 1
-        key = _digest({"url": url, "params": params})
-        if key in self.requests:
-            raise SyncFailed(f"The calls API at {_host(url)} sent {label} back to an address "
-                             f"it had already given for {self.requests[key]} (a loop); the "
-                             "sync stopped there.")
-        self.requests[key] = label
-
-    def after(self, items: list, label: str, run: dict, host: str) -> None:
-        """Check a page's calls, `run` as it was when the page was asked for."""
-        key = _digest([item.get("id", item) if isinstance(item, dict) else item
-                       for item in items])
-        # Moving `to` down, the same calls again only mean the server ignores `to`
-        # (_advance then pages by number); by number or by link they mean a loop.
-        numbering = bool(run["by_number"] or run["next"] or run["page"] != self.first_page)
-        if numbering and key in self.pages:
-            raise SyncFailed(f"The calls API at {host} answered {label} with the same calls "
-                             f"as {self.pages[key]} — it seems to ignore the page asked "
-                             "for; the sync stopped there.")
-        self.pages.setdefault(key, label)
-
-
 def _micros(stamp: str) -> int:
     from callviewer.record import parse_time
 
     return parse_time(stamp, "cursor")
-
-
-def _copy(state: dict) -> dict:
-    return orjson.loads(orjson.dumps(state))
-
