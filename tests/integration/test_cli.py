@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from records import wavekat, write_ndjson
 
 from callviewer.dbfile import HEAD
 from callviewer.record import FIELDS
@@ -26,20 +27,6 @@ def run(*args: str, db: Path | None = None, **kwargs) -> subprocess.CompletedPro
     if db is not None:
         command += ["--db", str(db)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, **kwargs)
-
-
-def wavekat(source_id: str, **fields) -> dict:
-    return {"sourceId": source_id, "accountId": "acc-1", "direction": "inbound",
-            "party": "+15550100123", "ringAt": "2026-11-02T09:00:00Z",
-            "answerAt": "2026-11-02T09:00:05Z", "endAt": "2026-11-02T09:03:05Z",
-            "durationMs": 180000, "disposition": "answered", "endReason": "remote_hangup",
-            "schemaVersion": 1, **fields}
-
-
-def write_ndjson(path: Path, lines: list) -> Path:
-    path.write_bytes(b"".join(
-        (line if isinstance(line, bytes) else orjson.dumps(line)) + b"\n" for line in lines))
-    return path
 
 
 def test_demo_then_info_then_export_prints_canonical_records(tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from records import wavekat, write_ndjson
 
 from callviewer.dbfile import HEAD
 from callviewer.store import Store
@@ -33,19 +34,6 @@ def run(*args: str, db: Path | str | None = None, **kwargs) -> subprocess.Comple
         command += ["--db", str(db)]
     return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
                           cwd=REPO, **kwargs)
-
-
-def wavekat(source_id: str, **fields) -> dict:
-    return {"sourceId": source_id, "accountId": "acc-1", "direction": "inbound",
-            "party": "+15550100123", "ringAt": "2026-11-02T09:00:00Z",
-            "answerAt": "2026-11-02T09:00:05Z", "endAt": "2026-11-02T09:03:05Z",
-            "durationMs": 180000, "disposition": "answered", "endReason": "remote_hangup",
-            "schemaVersion": 1, **fields}
-
-
-def write_ndjson(path: Path, records: list[dict]) -> Path:
-    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
-    return path
 
 
 def padded_db(tmp_path: Path, calls: int = 2000) -> Path:

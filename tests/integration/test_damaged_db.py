@@ -11,9 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import orjson
 import pytest
 from PySide6.QtCore import Qt
+from records import wavekat, write_ndjson
 from sqlalchemy.exc import DBAPIError
 
 from callviewer.store import NEW_NOTE, Store, StoreError
@@ -24,19 +24,6 @@ CALLS = 3000
 DAMAGE = 8192
 SENTENCE = "is damaged; it is open read-only. Restore it from a backup, or export what can " \
            "be read with `callviewer export` and import that into a new database."
-
-
-def wavekat(source_id: str, **fields) -> dict:
-    return {"sourceId": source_id, "accountId": "acc-1", "direction": "inbound",
-            "party": "+15550100123", "ringAt": "2026-11-02T09:00:00Z",
-            "answerAt": "2026-11-02T09:00:05Z", "endAt": "2026-11-02T09:03:05Z",
-            "durationMs": 180000, "disposition": "answered", "endReason": "remote_hangup",
-            "schemaVersion": 1, **fields}
-
-
-def write_ndjson(path: Path, records: list[dict]) -> Path:
-    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
-    return path
 
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess:

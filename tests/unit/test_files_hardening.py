@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from records import wavekat
 
 from callviewer import atomic, jsontext
 from callviewer.store import Store
@@ -27,14 +28,6 @@ from callviewer.sync.importer import import_paths
 BIG = 123456789012345678901234567890  # far past 2**64
 JUST_PAST = 2**64  # the first integer orjson rounds
 NEGATIVE = -(2**63) - 1
-
-
-def wavekat(source_id: str, **fields) -> dict:
-    return {"sourceId": source_id, "accountId": "acc-1", "direction": "inbound",
-            "party": "+15550100123", "ringAt": "2026-11-02T09:00:00Z",
-            "answerAt": "2026-11-02T09:00:05Z", "endAt": "2026-11-02T09:03:05Z",
-            "durationMs": 180000, "disposition": "answered", "endReason": "remote_hangup",
-            "schemaVersion": 1, **fields}
 
 
 def _big_line(source_id: str) -> bytes:

@@ -1,0 +1,23 @@
+"""Call records the tests write to files: one wavekat record's shape, and NDJSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+
+def wavekat(source_id: str, **fields) -> dict:
+    """An answered inbound wavekat VoiceCallRecord, `fields` changed."""
+    return {"sourceId": source_id, "accountId": "acc-1", "direction": "inbound",
+            "party": "+15550100123", "ringAt": "2026-11-02T09:00:00Z",
+            "answerAt": "2026-11-02T09:00:05Z", "endAt": "2026-11-02T09:03:05Z",
+            "durationMs": 180000, "disposition": "answered", "endReason": "remote_hangup",
+            "schemaVersion": 1, **fields}
+
+
+def write_ndjson(path: Path, lines: list) -> Path:
+    """Write records (or raw lines as bytes) a line each; returns the path."""
+    path.write_bytes(b"".join(
+        (line if isinstance(line, bytes) else orjson.dumps(line)) + b"\n" for line in lines))
+    return path
