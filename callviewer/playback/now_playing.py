@@ -2,15 +2,16 @@
 
 Every view (the list's play column, the detail's player, the player bar)
 reads this object and calls its methods; none keeps a copy of any of it.
-Each piece of state has its own change signal.
+Each piece of state has its own change signal. What plays the sound is a
+backend passed in (playback/player.py: VLC in the app, a fake in tests).
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -18,30 +19,44 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
+from callviewer.playback.player import (
+    UNDECODABLE,
+    Player,
+    PlayerEvent,
+    PlayerUnavailable,
+    not_found,
+)
 from callviewer.recording_refs import refusal
 
 log = logging.getLogger(__name__)
 
-STOPPED, LOADING, PLAYING, PAUSED, ERROR = "stopped", "loading", "playing", "paused", "error"
+
+class PlayState(enum.StrEnum):
+    """The one state of NowPlaying. (A StrEnum: views put its value in words.)"""
+
+    STOPPED = "stopped"
+    LOADING = "loading"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    ERROR = "error"
+
+
+STOPPED, LOADING, PLAYING, PAUSED, ERROR = PlayState
 RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 POLL_MS = 50
 # How long a start keeps its news to itself: see `_hold`.
 FRAME_MS = 16
 NO_RECORDING = "This call has no recording."
-UNDECODABLE = "The recording could not be decoded."
 EXPIRED = "This recording link has expired — sync again to refresh it."
 EXPIRED_STATUSES = (403, 404, 410)
-
-
-def not_found(path: str) -> str:
-    return f"Recording file not found: {path}"
+__all__ = ["ERROR", "EXPIRED", "LOADING", "NO_RECORDING", "PAUSED", "PLAYING", "RATES",
+           "STOPPED", "UNDECODABLE", "NowPlaying", "PlayState", "not_found", "not_playable"]
 
 
 def not_playable(mrl: str) -> str | None:
-    """Why a reference is not handed to VLC, or None: only an http(s) URL, a local file: URL
-    or an absolute path to a file plays; a relative path would be read from wherever the
-    app was started (recording_refs.py)."""
+    """Why a reference is not handed to the player, or None: only an http(s) URL, a local
+    file: URL or an absolute path to a file plays; a relative path would be read from
+    wherever the app was started (recording_refs.py)."""
     problem = refusal(mrl)
     if problem is not None:
         return f"This is not a recording: {problem}."
@@ -56,11 +71,11 @@ class NowPlaying(QObject):
     `recording_of(call_id)` gives the call's recording (a file path or URL, or
     None), or a function that fetches it first (a team database's archive), which
     runs on a thread of its own while the call is loading; the store is not
-    imported here.
+    imported here. `player` plays the sound (playback/player.py); NowPlaying owns it.
     """
 
     call_changed = Signal(object)  # call id or None
-    state_changed = Signal(str)
+    state_changed = Signal(object)  # PlayState
     position_changed = Signal(int)  # ms
     duration_changed = Signal(int)  # ms, 0 when unknown
     rate_changed = Signal(float)
@@ -70,17 +85,20 @@ class NowPlaying(QObject):
     _fetched = Signal(int, object, str)  # (start, mrl or None, problem), from a fetch
 
     def __init__(self, recording_of: Callable[[int], str | Callable[[], str | None] | None],
-                 parent: QObject | None = None) -> None:
+                 player: Player, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._recording_of = recording_of
-        self._player = VlcPlayer(self)
-        self._player.event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._player = player
+        if isinstance(player, QObject) and player.parent() is None:
+            player.setParent(self)
+        # The backend delivers its news on this thread, after the call that caused it.
+        self._player.event.connect(self._on_event)
         self._probed.connect(self._on_probed, Qt.ConnectionType.QueuedConnection)
         self._fetched.connect(self._on_fetched, Qt.ConnectionType.QueuedConnection)
         self._poll = QTimer(self, interval=POLL_MS)
-        self._poll.timeout.connect(self._tick)
+        self._poll.timeout.connect(self.poll)
         self.call_id: int | None = None
-        self.state = STOPPED
+        self.state = PlayState.STOPPED
         self.position = 0
         self.duration = 0
         self.rate = 1.0
@@ -89,16 +107,17 @@ class NowPlaying(QObject):
         self._mrl: str | None = None
         self._starts = 0  # counts play()'s new starts: a fetch answers the one it began for
         self._start_at: int | None = None  # where to go once playing starts
-        self._reached = 0  # the furthest position VLC reported for this media
-        self._vlc_time = (0, 0.0)  # (VLC's last reported time, when we saw it change)
+        self._reached = 0  # the furthest position the player reported for this media
         self._held: dict[str, object] | None = None  # signal name -> latest value
         self._release_timer = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._release_timer.timeout.connect(self._release)
+        player.set_rate(self.rate)
+        player.set_volume(self.volume)
 
     # --- telling --------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Create VLC now, quietly (the window calls this after its first paint)."""
+        """Start the player now, quietly (the window calls this after its first paint)."""
         with contextlib.suppress(PlayerUnavailable):  # said when the person presses Play
             self._player.prepare()
 
@@ -109,7 +128,7 @@ class NowPlaying(QObject):
             if at_ms is not None:
                 self.seek(at_ms)
             if self.state == PAUSED:
-                self._player.resume()
+                self._player.play()
                 self._set_state(PLAYING)
                 self._poll.start()
             return
@@ -118,7 +137,7 @@ class NowPlaying(QObject):
             return
         self._start_at = at_ms
         if self.state in (PLAYING, PAUSED, LOADING):
-            self._player.stop()  # else VLC is stopped already: stopping again costs 0.2 ms
+            self._player.stop()  # else it is stopped already: stopping VLC again costs 0.2 ms
         self._poll.stop()
         self._reached = 0
         self._starts += 1
@@ -137,14 +156,15 @@ class NowPlaying(QObject):
         problem = NO_RECORDING if not mrl else not_playable(mrl)
         if problem is None:
             try:
-                self._player.open(mrl, self.rate, self.volume)
+                self._player.load(mrl)
+                self._player.play()
             except PlayerUnavailable as exc:
                 problem = str(exc)
         if problem is None:
             self._hold()
         self._begin(call_id)
         if problem is None:
-            self._set_state(LOADING)  # VLC's news is queued: it cannot come before this
+            self._set_state(LOADING)  # the player's news is queued: it cannot come before this
         else:
             self._fail(problem)
 
@@ -180,7 +200,6 @@ class NowPlaying(QObject):
         top = self.duration or ms
         ms = max(0, min(int(ms), max(top - 1, 0)))
         self._player.seek(ms)
-        self._vlc_time = (ms, time.monotonic())
         self._set_position(ms)
 
     def seek_by(self, delta_ms: int) -> None:
@@ -206,37 +225,50 @@ class NowPlaying(QObject):
             self.volume_changed.emit(volume)
 
     def release(self) -> None:
-        """Stop and free VLC (at exit)."""
+        """Stop and free the player (at exit): the views hear that playing stopped."""
         self._release()
-        self._poll.stop()
-        self._player.release()
+        self.stop()
+        self._player.close()
 
-    # --- VLC's news ----------------------------------------------------------------
+    @property
+    def polling(self) -> bool:
+        """Whether the position is being polled (while playing)."""
+        return self._poll.isActive()
 
-    def _on_event(self, name: str) -> None:
-        self._handle(name)
-        if self.state != LOADING:  # VLC's length comes first: still loading, still held
+    def poll(self) -> None:
+        """Read the player's position now: the poll timer's tick, which a test may call
+        rather than wait for the timer."""
+        reported = self._player.time_ms()
+        self._reached = max(self._reached, reported)
+        if self.duration:
+            reported = min(reported, self.duration)
+        self._set_position(max(reported, 0))
+
+    # --- the player's news --------------------------------------------------------------
+
+    def _on_event(self, news: PlayerEvent, sentence: str = "") -> None:
+        self._handle(news, sentence)
+        if self.state != LOADING:  # the length may come first: still loading, still held
             self._release()
 
-    def _handle(self, name: str) -> None:
-        if name == "playing":
+    def _handle(self, news: PlayerEvent, sentence: str) -> None:
+        if news is PlayerEvent.PLAYING:
             if self.state in (LOADING, PLAYING, PAUSED):
-                self._vlc_time = (self._player.time_ms(), time.monotonic())
                 self._set_duration(self._player.length_ms())
                 self._set_state(PLAYING)
                 self._poll.start()
                 if self._start_at:
                     self.seek(self._start_at)
                 self._start_at = None
-        elif name == "length":
+        elif news is PlayerEvent.OPENED:
             self._set_duration(self._player.length_ms())
-        elif name == "paused":
+        elif news is PlayerEvent.PAUSED:
             if self.state == PLAYING:
                 self._set_state(PAUSED)
-        elif name == "ended":
+        elif news is PlayerEvent.ENDED:
             self._ended()
-        elif name == "error":
-            self._failed()
+        elif news is PlayerEvent.FAILED:
+            self._failed(sentence)
 
     def _ended(self) -> None:
         self._poll.stop()
@@ -249,7 +281,7 @@ class NowPlaying(QObject):
         self._set_position(0)
         self._set_state(STOPPED)
 
-    def _failed(self) -> None:
+    def _failed(self, sentence: str) -> None:
         self._poll.stop()
         mrl = self._mrl or ""
         if mrl.startswith(("http://", "https://")):
@@ -259,10 +291,10 @@ class NowPlaying(QObject):
         elif "://" not in mrl and not Path(mrl).is_file():
             self._fail(not_found(mrl))
         else:
-            self._fail(UNDECODABLE)
+            self._fail(sentence or UNDECODABLE)
 
     def _probe(self, mrl: str) -> None:
-        """Ask the server why VLC could not play the link (a thread of its own)."""
+        """Ask the server why the player could not play the link (a thread of its own)."""
         request = urllib.request.Request(mrl, headers={"Range": "bytes=0-0"})
         try:
             with urllib.request.urlopen(request, timeout=10):
@@ -295,20 +327,6 @@ class NowPlaying(QObject):
         else:
             self._open(self.call_id, mrl)
 
-    def _tick(self) -> None:
-        """Move the position smoothly: VLC updates its time only every few hundred ms."""
-        reported, since = self._vlc_time
-        now_reported = self._player.time_ms()
-        now = time.monotonic()
-        if now_reported != reported:
-            self._vlc_time = (now_reported, now)
-            reported, since = now_reported, now
-        self._reached = max(self._reached, reported)
-        estimate = reported + int((now - since) * 1000 * self.rate)
-        if self.duration:
-            estimate = min(estimate, self.duration)
-        self._set_position(max(estimate, 0))
-
     # --- state ---------------------------------------------------------------------------
 
     def _begin(self, call_id: int) -> None:
@@ -329,7 +347,7 @@ class NowPlaying(QObject):
             self._announce("call_changed", call_id)
             self._set_duration(0)
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: PlayState) -> None:
         if state != self.state:
             self.state = state
             self._announce("state_changed", state)
@@ -352,7 +370,7 @@ class NowPlaying(QObject):
     # --- telling the views ------------------------------------------------------------
 
     def _hold(self) -> None:
-        """Keep the news of a start until VLC has started (or failed) or for one frame,
+        """Keep the news of a start until the player has started (or failed) or for one frame,
         whichever is first.
 
         VLC starts a file in about 2 ms on its own threads; the views' repaint for

@@ -1,10 +1,10 @@
-"""The one libVLC media player, behind Qt signals.
+"""The libVLC player backend (playback/player.py's `Player`).
 
-Created on first use, so that start-up does not pay for VLC (100–260 ms).
-libVLC calls its event callbacks on a thread of its own: they only emit
-`event`, which Qt queues to the thread that owns this object; nothing calls
-libVLC from inside a callback. Extra VLC options come from the environment
-variable ``CALLVIEWER_VLC_ARGS`` (tests use ``--aout=dummy``).
+libVLC is loaded and its instance created on first use, so that start-up does
+not pay for VLC (100–260 ms). libVLC calls its event callbacks on a thread of
+its own: they only emit, and Qt queues the news to the thread that owns this
+object; nothing calls libVLC from inside a callback. Extra VLC options come from
+the environment variable ``CALLVIEWER_VLC_ARGS`` (tests use ``--aout=dummy``).
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import time
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+
+from callviewer.playback.player import UNDECODABLE, PlayerEvent, PlayerUnavailable
+
+__all__ = ["ARGS_VARIABLE", "BASE_ARGS", "PlayerUnavailable", "VlcPlayer", "install_hint",
+           "vlc_version"]
 
 ARGS_VARIABLE = "CALLVIEWER_VLC_ARGS"
 BASE_ARGS = ("--no-video", "--quiet", "--no-xlib")
-
-
-class PlayerUnavailable(RuntimeError):
-    """libVLC is not on this machine; the message says how to install it."""
 
 
 def install_hint() -> str:
@@ -49,17 +51,29 @@ def vlc_version() -> str:
 
 
 class VlcPlayer(QObject):
-    """One media player; `event` carries "playing", "paused", "ended", "error", "length"."""
+    """One libVLC media player."""
 
-    event = Signal(str)
+    event = Signal(object, str)  # (PlayerEvent, sentence)
+    _reported = Signal(object, int)  # (PlayerEvent, generation), from VLC's thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._vlc = None
         self._instance = None
-        self._player = None
+        self._player = None  # the libVLC media player (selftest.py reads its clock)
+        self._rate = 1.0
+        self._volume = 100
+        self._started = False  # play() resumes rather than starts
+        self._running = False  # VLC's clock moves: time_ms() interpolates
+        self._clock = (0, 0.0)  # (VLC's last reported time, when we saw it change)
+        # News from before the latest load/stop/close is dropped: VLC may have queued it.
+        self._generation = 0
+        self._closed = False
+        self._reported.connect(self._relay, Qt.ConnectionType.QueuedConnection)
 
     def _ensure(self):
+        if self._closed:
+            raise PlayerUnavailable("The player has been closed.")
         if self._player is not None:
             return self._player
         vlc = _load_vlc()
@@ -72,69 +86,116 @@ class VlcPlayer(QObject):
                 if extra else install_hint())
         player = instance.media_player_new()
         events = player.event_manager()
-        for kind, name in ((vlc.EventType.MediaPlayerPlaying, "playing"),
-                           (vlc.EventType.MediaPlayerPaused, "paused"),
-                           (vlc.EventType.MediaPlayerEndReached, "ended"),
-                           (vlc.EventType.MediaPlayerEncounteredError, "error"),
-                           (vlc.EventType.MediaPlayerLengthChanged, "length")):
-            events.event_attach(kind, self._callback(name))
+        for kind, news in ((vlc.EventType.MediaPlayerPlaying, PlayerEvent.PLAYING),
+                           (vlc.EventType.MediaPlayerPaused, PlayerEvent.PAUSED),
+                           (vlc.EventType.MediaPlayerEndReached, PlayerEvent.ENDED),
+                           (vlc.EventType.MediaPlayerEncounteredError, PlayerEvent.FAILED),
+                           (vlc.EventType.MediaPlayerLengthChanged, PlayerEvent.OPENED)):
+            events.event_attach(kind, self._callback(news))
         self._vlc, self._instance, self._player = vlc, instance, player
         return player
 
-    def _callback(self, name: str):
-        emit = self.event.emit
+    def _callback(self, news: PlayerEvent):
+        emit = self._reported.emit
 
         def on_event(_event) -> None:  # VLC's thread: hand over, touch nothing
-            emit(name)
+            emit(news, self._generation)
 
         return on_event
+
+    def _relay(self, news: PlayerEvent, generation: int) -> None:
+        if generation != self._generation or self._closed:
+            return  # about a media stopped or replaced since
+        if news is PlayerEvent.PLAYING:
+            self._running = True
+            self._clock = (self._vlc_time(), time.monotonic())
+        elif news in (PlayerEvent.PAUSED, PlayerEvent.ENDED, PlayerEvent.FAILED):
+            self._running = False
+        # VLC gives no reason for an error; NowPlaying looks for a better one.
+        self.event.emit(news, UNDECODABLE if news is PlayerEvent.FAILED else "")
+
+    def _forget(self) -> None:
+        """What happened so far is old news."""
+        self._generation += 1
+        self._started = self._running = False
+        self._clock = (0, time.monotonic())
 
     def prepare(self) -> None:
         """Create the instance now (after the first paint, before the first Space)."""
         self._ensure()
 
-    def open(self, mrl: str, rate: float, volume: int) -> None:
-        """Load a file path or URL and start playing it."""
+    def load(self, reference: str) -> None:
+        """Take a file path or URL (stopping what played)."""
         player = self._ensure()
-        media = self._instance.media_new(mrl) if "://" in mrl \
-            else self._instance.media_new_path(mrl)
+        media = self._instance.media_new(reference) if "://" in reference \
+            else self._instance.media_new_path(reference)
         player.set_media(media)
-        player.audio_set_volume(volume)
-        if rate != player.get_rate():  # set while VLC starts, it slows the start
-            player.set_rate(rate)
-        player.play()
+        self._forget()
 
-    def resume(self) -> None:
-        self._player.set_pause(0)
+    def play(self) -> None:
+        if self._player is None:
+            return
+        if self._started:
+            self._player.set_pause(0)
+            self._running = True
+            self._clock = (self._vlc_time(), time.monotonic())
+            return
+        self._started = True
+        self._player.audio_set_volume(self._volume)
+        if self._rate != self._player.get_rate():  # set while VLC starts, it slows the start
+            self._player.set_rate(self._rate)
+        self._player.play()
 
     def pause(self) -> None:
-        self._player.set_pause(1)
+        if self._player is not None:
+            self._player.set_pause(1)
+            self._running = False
 
     def stop(self) -> None:
         if self._player is not None:
             self._player.stop()
+            self._forget()
+
+    def _vlc_time(self) -> int:
+        return max(self._player.get_time(), 0) if self._player is not None else 0
 
     def time_ms(self) -> int:
-        return max(self._player.get_time(), 0) if self._player is not None else 0
+        """VLC's time, moved on smoothly while playing: VLC updates its own only every few
+        hundred ms. Without a known length (a corrupt file) it is VLC's own."""
+        reported, since = self._clock
+        now_reported, now = self._vlc_time(), time.monotonic()
+        if now_reported != reported:
+            self._clock = (now_reported, now)
+            reported, since = now_reported, now
+        length = self.length_ms()
+        if not self._running or length <= 0:
+            return reported
+        return min(reported + int((now - since) * 1000 * self._rate), length)
 
     def length_ms(self) -> int:
         return max(self._player.get_length(), 0) if self._player is not None else 0
 
     def seek(self, ms: int) -> None:
-        self._player.set_time(int(ms))
+        if self._player is not None:
+            self._player.set_time(int(ms))
+            self._clock = (int(ms), time.monotonic())
 
     def set_rate(self, rate: float) -> None:
+        self._rate = rate
         if self._player is not None:
             self._player.set_rate(rate)
 
     def set_volume(self, volume: int) -> None:
+        self._volume = volume
         if self._player is not None:
             self._player.audio_set_volume(volume)
 
-    def release(self) -> None:
+    def close(self) -> None:
+        """Stop and free VLC; no news comes after this."""
+        self._closed = True
         if self._player is not None:
             self._player.stop()
             self._player.release()
             self._instance.release()
             self._player = self._instance = None
-
+        self._forget()

@@ -48,6 +48,7 @@ from callviewer.store.local_drafts import LocalDrafts
 from callviewer.store.migrate import SchemaTooNewError, current_revision, ensure_schema
 from callviewer.store.notes import NEW_NOTE
 from callviewer.store.schema import calls, recordings, store_settings
+from callviewer.store.schema import sync_seen as seen_calls
 
 __all__ = ["NEW_NOTE", "DamagedError", "SchemaTooNewError", "Store", "StoreError"]
 
@@ -488,6 +489,22 @@ class Store:
             row = conn.execute(select(calls.c.customer_name, calls.c.customer_number,
                                       calls.c.from_number).where(calls.c.id == call_id)).first()
         return dict(row._mapping) if row is not None else None
+
+    def call_connections(self, call_id: int) -> list[int]:
+        """The ids of the sync connections a call came from: those that listed it, and the
+        one its recording comes through."""
+        with self.reading() as conn:
+            key = conn.execute(select(calls.c.source, calls.c.source_id)
+                               .where(calls.c.id == call_id)).first()
+            if key is None:
+                return []
+            listed = conn.execute(select(seen_calls.c.connection_id).where(
+                seen_calls.c.source == key.source,
+                seen_calls.c.source_id == key.source_id)).scalars().all()
+            via = conn.execute(select(recordings.c.connection_id).where(
+                recordings.c.call_id == call_id,
+                recordings.c.connection_id.is_not(None))).scalars().all()
+        return sorted({*listed, *via})
 
     def call_id(self, source: str, source_id: str) -> int | None:
         """The local id of a call by its source key."""

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import getpass
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from callviewer.store import connections as status
-from callviewer.ui.forms import ask
+from callviewer.ui.connection_dialog import kind_label
 from callviewer.ui.syncing import INTERVAL_KEY, sync_interval
 
 AUTHOR_KEY = "notes/author"
@@ -156,10 +154,9 @@ class SyncPage(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.add_api_button = QPushButton("Add calls &API…")
-        self.add_api_button.clicked.connect(self.add_api)
-        self.add_folder_button = QPushButton("Add watched &folder…")
-        self.add_folder_button.clicked.connect(self.add_folder)
+        self.add_button = QPushButton("&Add connection…")
+        self.add_button.clicked.connect(self.add_connection)
+        self.add_dialog = None  # the open "Add connection" dialog
         self.remove_button = QPushButton("&Remove")
         self.remove_button.clicked.connect(self.remove_selected)
         self.message = QLabel(wordWrap=True)
@@ -178,7 +175,7 @@ class SyncPage(QWidget):
         self.cap.setValue(cap // MB if cap else 0)
         self.cap.valueChanged.connect(self._show_archive)
         buttons = QHBoxLayout()
-        for button in (self.add_api_button, self.add_folder_button, self.remove_button):
+        for button in (self.add_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch()
         form = QFormLayout()
@@ -200,7 +197,7 @@ class SyncPage(QWidget):
         self.table.setRowCount(len(rows))
         for at, row in enumerate(rows):
             settings = row["settings"]
-            values = (row["name"], "Calls API" if row["kind"] == "calls-api" else "Folder",
+            values = (row["name"], kind_label(row["kind"]),
                       settings.get("url") or settings.get("folder") or "",
                       local_clock(row["last_sync_at"]) if row["last_sync_at"] else "Never",
                       row["error"] or STATUS_WORDS.get(row["status"], row["status"]))
@@ -223,21 +220,23 @@ class SyncPage(QWidget):
             text += " A recording the source no longer has is never removed."
         self.archive.setText(text)
 
-    def add_api(self) -> None:
-        name, url, token = QLineEdit(), QLineEdit(), QLineEdit()
-        url.setPlaceholderText("https://api.example.com/v1")
-        token.setEchoMode(QLineEdit.EchoMode.Password)
-        token.setPlaceholderText("a token with the calls:read scope")
-        for edit, what in ((name, "Name"), (url, "Base address"), (token, "API token")):
-            edit.setAccessibleName(what)
-        if ask(self, "Add a calls API", [("&Name:", name), ("&Base address:", url),
-                                         ("API &token:", token)]):
-            self._add(name.text(), url=url.text(), token=token.text().strip() or None)
+    def add_connection(self) -> None:
+        """Open "Add connection" (the vendor, its fields, Test connection); once it has
+        added one, say so and show it."""
+        from callviewer.ui.connection_dialog import AddConnectionDialog
 
-    def add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder to watch")
-        if folder:
-            self._add(Path(folder).name, folder=Path(folder))
+        self.add_dialog = AddConnectionDialog(self.store, self)
+        self.add_dialog.accepted.connect(self._show_added)
+        self.add_dialog.open()
+
+    def _show_added(self) -> None:
+        row, kept = self.add_dialog.added, self.add_dialog.kept
+        self._say_added(row["name"], kept)
+
+    def _say_added(self, name: str, kept: str | None) -> None:
+        self.message.setText(f"Added {name}. {kept or ''} It syncs on F5 and "
+                             "every few minutes.".replace("  ", " "))
+        self.show_connections()
 
     def _add(self, name: str, **where) -> None:
         from callviewer.store import StoreError
@@ -248,9 +247,7 @@ class SyncPage(QWidget):
         except (ValueError, StoreError) as exc:
             self.message.setText(str(exc))
             return
-        self.message.setText(f"Added {row['name']}. {kept or ''} It syncs on F5 and "
-                             "every few minutes.".replace("  ", " "))
-        self.show_connections()
+        self._say_added(row["name"], kept)
 
     def remove_selected(self) -> None:
         from callviewer.sync.manage import remove_connection

@@ -233,13 +233,14 @@ class MainWindow(QMainWindow):
     def attach(self, store: Store) -> None:
         """Add what needs the store: the detail, the player bar, sync and the commands."""
         from callviewer.playback.now_playing import NowPlaying
+        from callviewer.playback.vlc_player import VlcPlayer
         from callviewer.ui.detail import DetailView
         from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
         from callviewer.ui.syncing import SyncController, SyncStatus
 
         self.store = store
         self.filters.search.setClearButtonEnabled(True)  # loading its icon is 6 ms of paint
-        self.now_playing = NowPlaying(self._recording_of, self)
+        self.now_playing = NowPlaying(self._recording_of, VlcPlayer(), self)
         self.detail = DetailView(store, self.now_playing, author=self.author)
         self.splitter.replaceWidget(1, self.detail).deleteLater()
         self.player_bar = PlayerBar(self.now_playing,
@@ -314,6 +315,9 @@ class MainWindow(QMainWindow):
         call.addSeparator()
         self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
         self._action(call, "&New note", self.new_note, "Ctrl+N")
+        from callviewer.ui.rerun import RerunAnalysis
+
+        self.rerun = RerunAnalysis(self, call)  # Re-run analysis (a call module's calls)
         help_menu = self._menus["&Help"]
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(help_menu, "&About Call Viewer", self.show_about)
@@ -783,6 +787,7 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             self._stop_watching()
             self.syncing.wait()
+            self.rerun.wait()
             self.now_playing.release()
         self.model.close()
         super().closeEvent(event)

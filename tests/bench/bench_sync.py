@@ -1,6 +1,6 @@
 """Sync throughput from a calls API on loopback, against importing the same records from a file.
 
-    python tests/bench/bench_sync.py [--calls 1000]
+    python tests/bench/bench_sync.py [--calls 1000] [--connectors [KIND ...]]
 
 Seeds the test suite's fake calls API (tests/integration/fake_calls_api.py)
 with N calls, each with a ~70 KB MP3, and times `run_sync` into a fresh
@@ -9,6 +9,11 @@ verified and archived. In the same run it times `import_paths` on an NDJSON
 file of the same detail records (the raw import rate: parsing, upsert,
 search index; no network, no audio) and a sync of calls without recordings,
 and counts the HTTP requests the server saw per call synced.
+
+With ``--connectors``, the same for each vendor's connector against its test
+suite's fake (tests/integration/test_connector_*.py): calls/s of a first sync
+with recordings, HTTP requests per call, and the raw import of the same
+records (the fake's call objects as an NDJSON file) in the same run.
 """
 
 from __future__ import annotations
@@ -62,10 +67,76 @@ def timed_import(folder: Path, calls: int) -> float:
     return elapsed
 
 
+# kind -> (test module, its fake's class, how the fake's add takes the call's time)
+CONNECTORS = {
+    "vapi": ("test_connector_vapi", "FakeVapi", "datetime"),
+    "twilio": ("test_connector_twilio", "FakeTwilio", "datetime"),
+    "voipbin": ("test_connector_voipbin", "FakeVoipbin", "datetime"),
+    "retell": ("test_connector_retell", "FakeRetell", "datetime"),
+    "elevenlabs": ("test_connector_elevenlabs", "FakeElevenLabs", "epoch"),
+    "bland": ("test_connector_bland", "FakeBland", "datetime"),
+    "call-module": ("test_connector_call_module", "FakeCallModule", "datetime"),
+}
+
+
+def timed_connector(folder: Path, kind: str, calls: int) -> tuple[float, int, int, int, float]:
+    """(sync seconds, calls stored, recordings downloaded, requests, raw import seconds)."""
+    import importlib
+    from datetime import UTC, datetime, timedelta
+
+    from connectors import user_env
+
+    module_name, fake_name, clock = CONNECTORS[kind]
+    module = importlib.import_module(module_name)
+    here = folder / kind
+    here.mkdir()
+    env = user_env(here)
+    os.environ.update({key: env[key] for key in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")})
+    with getattr(module, fake_name)() as fake:
+        now = datetime.now(UTC).replace(microsecond=0)
+        for n in range(calls):
+            moment = now - timedelta(minutes=n + 1)
+            fake.add(n, int(moment.timestamp()) if clock == "epoch" else moment)
+        db = here / "sync.sqlite3"
+        module.add(db, env, fake, "--set", "page_size=100")
+        started = time.perf_counter()
+        report = run_sync(str(db))
+        elapsed = time.perf_counter() - started
+        assert not report.failures, report.failures
+        requests = len(fake.seen)
+        source = here / "records.ndjson"
+        held = getattr(fake, "calls", None) or fake.conversations  # ElevenLabs' name
+        source.write_bytes(b"".join(orjson.dumps(call) + b"\n" for call in held.values()))
+    with Store(str(here / "import.sqlite3")) as store:
+        began = time.perf_counter()
+        imported = import_paths(store, [source])
+        raw = time.perf_counter() - began
+    assert imported.counts.new == calls, imported.summary_line()
+    return elapsed, report.counts.new, report.downloaded, requests, raw
+
+
+def connectors_table(folder: Path, kinds: list[str], calls: int) -> None:
+    print(f"calls per connector: {calls:,} (first sync: list, details where the API needs "
+          "them, every recording archived)")
+    print(f"{'connector':<12}{'sync calls/s':>14}{'requests/call':>15}{'recordings':>12}"
+          f"{'raw import/s':>14}{'ratio':>8}")
+    for kind in kinds:
+        elapsed, stored, downloaded, requests, raw = timed_connector(folder, kind, calls)
+        rate, raw_rate = stored / elapsed, calls / raw
+        print(f"{kind:<12}{rate:>14,.0f}{requests / max(stored, 1):>15.2f}{downloaded:>12,}"
+              f"{raw_rate:>14,.0f}{rate / raw_rate:>8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--connectors", nargs="*", metavar="KIND",
+                        help="each vendor connector (all without a KIND) against its fake")
     args = parser.parse_args()
+    if args.connectors is not None:
+        with tempfile.TemporaryDirectory() as temporary:
+            connectors_table(Path(temporary), args.connectors or list(CONNECTORS), args.calls)
+        return
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         os.environ["XDG_CONFIG_HOME"] = str(folder / "config")

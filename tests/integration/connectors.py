@@ -3,10 +3,12 @@ compared with a fake's calls, field by field, through the format's own parser.""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import orjson
 
@@ -28,19 +30,51 @@ def user_env(tmp_path: Path) -> dict:
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
-def sync(*args: str, db: Path, env: dict, stdin: str | None = None,
-         timeout: float = 120) -> subprocess.CompletedProcess:
-    """`callviewer sync ARGS… --db DB`, as a script runs it."""
-    return subprocess.run([sys.executable, "-m", "callviewer", "sync", *args, "--db", str(db)],
-                          capture_output=True, text=True, timeout=timeout, env=env, input=stdin)
+def sync(*args: str, db: Path, env: dict, stdin: str | None = None) -> CompletedProcess:
+    """`callviewer sync ARGS… --db DB`, as a script runs it (in this process: the command
+    line's own `main`, its streams and environment its own for the call; a test that kills
+    a sync starts a real process instead)."""
+    return command("sync", *args, "--db", str(db), env=env, stdin=stdin)
 
 
 def exported(db: Path, env: dict) -> dict[str, dict]:
     """The store's calls (deleted ones too) as `callviewer export` prints them, by source id."""
-    done = subprocess.run([sys.executable, "-m", "callviewer", "export", "--include-deleted",
-                           "--db", str(db)], capture_output=True, timeout=120, env=env)
+    done = command("export", "--include-deleted", "--db", str(db), env=env)
     assert done.returncode == 0, done.stderr
     return {record["source_id"]: record for record in orjson.loads(done.stdout)}
+
+
+def command(*argv: str, env: dict, stdin: str | None = None) -> CompletedProcess:
+    """`callviewer ARGV…` through `callviewer.cli.main`, with `env` as the environment and
+    `stdin` as standard input; what it printed and its exit status."""
+    from callviewer.cli import main
+
+    out, err, saved_env = _stream(), _stream(), dict(os.environ)
+    saved = sys.stdin, sys.stdout, sys.stderr
+    handlers = list(logging.getLogger().handlers)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.stdin, sys.stdout, sys.stderr = _stream((stdin or "").encode()), out, err
+    try:
+        status = main(list(argv))
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdin, sys.stdout, sys.stderr = saved
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for handler in logging.getLogger().handlers:
+            if handler not in handlers:  # basicConfig's, bound to this call's stream
+                logging.getLogger().removeHandler(handler)
+    return CompletedProcess(list(argv), status, out.buffer.getvalue().decode(),
+                            err.buffer.getvalue().decode())
+
+
+def _stream(content: bytes = b"") -> io.TextIOWrapper:
+    """A text stream with a bytes buffer beneath, as a process's standard streams have."""
+    return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", write_through=True)
 
 
 def assert_store_equals(db: Path, env: dict, module, calls: list[dict],

@@ -167,6 +167,9 @@ def _sign(key: str, expires: int) -> str:
 def _handler_for(fake: FakeVendor) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go as two writes: without TCP_NODELAY every answer waits ~40 ms
+        # for the client's delayed ACK (Nagle), which no real server makes a client wait.
+        disable_nagle_algorithm = True
 
         def log_message(self, *_args: object) -> None:
             pass

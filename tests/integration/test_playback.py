@@ -23,6 +23,7 @@ from callviewer.playback.now_playing import (
     UNDECODABLE,
     NowPlaying,
 )
+from callviewer.playback.vlc_player import VlcPlayer
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def recordings(tmp_path):
 
 @pytest.fixture
 def now(qapp, recordings):
-    playing = NowPlaying(recordings.get)
+    playing = NowPlaying(recordings.get, VlcPlayer())
     yield playing
     playing.release()
 
@@ -109,7 +110,7 @@ def test_a_fetch_that_fails_is_said_and_one_overtaken_by_another_call_is_dropped
         raise ConnectionError(unreachable)
 
     playing = NowPlaying({1: slow_fetch, 2: failing_fetch,
-                          3: str(demo_dir() / "ap-1002.mp3")}.get)
+                          3: str(demo_dir() / "ap-1002.mp3")}.get, VlcPlayer())
     try:
         playing.play(1)
         assert (playing.call_id, playing.state) == (1, LOADING)
@@ -129,7 +130,7 @@ def test_a_fetch_that_fails_is_said_and_one_overtaken_by_another_call_is_dropped
 def test_an_expired_signed_link_says_to_sync_again(qtbot, now, httpserver, status):
     httpserver.expect_request("/rec/ap-1001.mp3").respond_with_data("denied", status=status)
     url = httpserver.url_for("/rec/ap-1001.mp3") + "?X-Amz-Signature=abc"
-    playing = NowPlaying({7: url}.get)
+    playing = NowPlaying({7: url}.get, VlcPlayer())
     try:
         playing.play(7)
         qtbot.waitUntil(lambda: playing.state == ERROR, timeout=10_000)
@@ -141,7 +142,7 @@ def test_an_expired_signed_link_says_to_sync_again(qtbot, now, httpserver, statu
 def test_a_link_that_works_plays(qtbot, httpserver):
     data = (demo_dir() / "ap-1001.mp3").read_bytes()
     httpserver.expect_request("/rec/ok.mp3").respond_with_data(data, content_type="audio/mpeg")
-    playing = NowPlaying({8: httpserver.url_for("/rec/ok.mp3")}.get)
+    playing = NowPlaying({8: httpserver.url_for("/rec/ok.mp3")}.get, VlcPlayer())
     try:
         playing.play(8)
         qtbot.waitUntil(lambda: playing.state == PLAYING, timeout=10_000)
@@ -154,7 +155,8 @@ def test_without_libvlc_playing_says_how_to_install_it(tmp_path):
             "from PySide6.QtCore import QCoreApplication\n"
             "app = QCoreApplication([])\n"
             "from callviewer.playback.now_playing import NowPlaying\n"
-            f"now = NowPlaying({{1: {str(demo_dir() / 'ap-1001.mp3')!r}}}.get)\n"
+            "from callviewer.playback.vlc_player import VlcPlayer\n"
+            f"now = NowPlaying({{1: {str(demo_dir() / 'ap-1001.mp3')!r}}}.get, VlcPlayer())\n"
             "now.play(1)\n"
             "print(now.state, now.error)\n")
     env = {**os.environ, "PYTHON_VLC_LIB_PATH": str(tmp_path / "no-libvlc.so"),
@@ -167,7 +169,7 @@ def test_without_libvlc_playing_says_how_to_install_it(tmp_path):
 
 
 def test_options_vlc_refuses_are_named_not_taken_for_a_missing_vlc(qapp, monkeypatch):
-    from callviewer.playback.vlc_player import PlayerUnavailable, VlcPlayer
+    from callviewer.playback.vlc_player import PlayerUnavailable
 
     monkeypatch.setenv("CALLVIEWER_VLC_ARGS", "--no-such-option")
     with pytest.raises(PlayerUnavailable, match=r"VLC would not start with the options in "

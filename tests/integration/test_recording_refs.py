@@ -16,6 +16,7 @@ from fake_calls_api import FAST, TOKEN, FakeCallsApi, add_connection
 
 from callviewer.paths import demo_dir
 from callviewer.playback.now_playing import ERROR, NowPlaying
+from callviewer.playback.vlc_player import VlcPlayer
 from callviewer.recording_refs import refusal
 from callviewer.store import Store
 from callviewer.sync.runner import run_sync
@@ -136,7 +137,7 @@ def test_the_player_refuses_what_an_older_database_stored_as_a_recording(qapp, q
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "passwd").write_bytes((demo_dir() / "ap-1001.mp3").read_bytes())
     monkeypatch.chdir(tmp_path / "etc")  # ../../etc/passwd would reach a playable file
-    playing = NowPlaying({7: reference}.get)
+    playing = NowPlaying({7: reference}.get, VlcPlayer())
     try:
         with qtbot.waitSignal(playing.state_changed, check_params_cb=lambda s: s == ERROR,
                               timeout=5000):

@@ -254,6 +254,7 @@ def test_a_call_arriving_during_a_sync_is_there_after_the_next(db, api):
 
 def test_a_recording_the_source_deletes_after_archiving_stays_and_plays(db, api, qtbot):
     from callviewer.playback.now_playing import PLAYING, NowPlaying
+    from callviewer.playback.vlc_player import VlcPlayer
 
     ids = api.seed(4)
     connect(db, api)
@@ -265,7 +266,7 @@ def test_a_recording_the_source_deletes_after_archiving_stays_and_plays(db, api,
     with Store(str(db)) as store:
         call_id = store.call_id("agent-platform", ids[1])
         assert store.recording_info(call_id)["source_gone"] is True
-        playing = NowPlaying(store.recording)
+        playing = NowPlaying(store.recording, VlcPlayer())
         try:
             playing.play(call_id)
             qtbot.waitUntil(lambda: playing.state == PLAYING, timeout=10_000)

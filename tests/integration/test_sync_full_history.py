@@ -50,7 +50,7 @@ def test_the_weekly_walk_of_the_whole_history_runs_by_itself(tmp_path):
         ids = api.seed(30, start=datetime.now(UTC) - timedelta(days=200), spacing_s=86_400,
                        with_audio=0)
         # A walk of the whole history at every sync (the setting is in days).
-        db, env = added(tmp_path, api, "--set", "full_every_days=0.00001")
+        db, env = added(tmp_path, api, "--set", "full_every_days=0")
         assert sync("run", db=db, env=env).returncode == 0
         api.purge(ids[-1])
         assert sync("run", db=db, env=env).returncode == 0

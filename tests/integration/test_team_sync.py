@@ -154,6 +154,7 @@ def test_a_desktop_plays_the_teams_recording_and_shows_the_teams_sync(
     from PySide6.QtCore import QSettings
 
     from callviewer.playback.now_playing import PLAYING, NowPlaying
+    from callviewer.playback.vlc_player import VlcPlayer
     from callviewer.ui.syncing import SyncController, SyncStatus
 
     api.seed(3, with_audio=1.0)
@@ -166,7 +167,7 @@ def test_a_desktop_plays_the_teams_recording_and_shows_the_teams_sync(
         synced_at = store.connection("main")["last_sync_at"]
         source_id = next(iter(api.audio))
         call_id = store.call_id("agent-platform", source_id)
-        now_playing = NowPlaying(store.recording_source)
+        now_playing = NowPlaying(store.recording_source, VlcPlayer())
         now_playing.play(call_id)
         qtbot.waitUntil(lambda: now_playing.state == PLAYING, timeout=6000)
         played = store.recording(call_id)

@@ -69,6 +69,7 @@ from callviewer.sync.sources.paging import (
     needs_detail,
     sentence,
 )
+from callviewer.sync.sources.vendor_api import found_sentence, probe_sentence, readable
 
 KIND = "calls-api"
 SOURCE = agent_platform.NAME
@@ -289,6 +290,27 @@ class CallsApi:
                                           problem[0], problem[1]))
             records.append(record)
         return records, rejects
+
+    # --- Preferences' "Test connection" --------------------------------------------------
+
+    def probe(self) -> str:
+        """What the first list page says, in one sentence ("Connected: 1,284 calls since
+        3 Mar", or what is wrong); one request."""
+        return probe_sentence("The calls API", self._probe)
+
+    def _probe(self) -> str:
+        run = self._new_pass(None, True, 0)
+        run["number"] = 1
+        url, params = self._list_request(run)
+        body, items, _size = self._read_page(url, params, "list page 1")
+        more = body.get(self.settings["has_more_key"])
+        following = body.get("next") or body.get("next_cursor")
+        more = bool(following) or more is True or (
+            more is None and len(items) >= int(self.settings["page_size"]))
+        total = body.get("total")
+        records = readable(lambda item: agent_platform.parse(item, Origin()), items)
+        return found_sentence(records, len(items), more,
+                              total if isinstance(total, int) else None)
 
     # --- details and recordings ----------------------------------------------------------
 

@@ -23,7 +23,7 @@ a page that cannot be read fails the connection with a sentence.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from callviewer.record import RecordError, format_time, parse_time
 from callviewer.sync.base import Origin
 from callviewer.sync.connection import Known, Page, RecordingUnavailable
 from callviewer.sync.envelopes import open_value
-from callviewer.sync.errors import SyncFailed
+from callviewer.sync.errors import Canceled, SyncFailed, TokenRefused
 from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
 from callviewer.sync.http import Credentials, HttpClient, HttpStatus, status_failure
 from callviewer.sync.importer import Reject, source_id_of
@@ -61,12 +61,15 @@ COMMON_DEFAULTS = {
 
 @dataclass
 class Request:
-    """A list page's request: method, address, query parameters, JSON body."""
+    """A list page's request: method, address, query parameters, JSON body; `position`:
+    where in a list the API gives whole the page starts (never sent; the loop guard tells
+    pages apart by it)."""
 
     url: str
     params: dict | None = None
     json: Any = None
     method: str = "GET"
+    position: Any = None
 
 
 @dataclass
@@ -88,6 +91,8 @@ class VendorApi:
     WHAT: ClassVar[str] = "The calls API"  # the source in sentences: "The Vapi API"
     # True when the list's items are whole calls: no detail is asked for a listed call.
     LIST_IS_DETAIL: ClassVar[bool] = False
+    # The statuses of a call's detail that mean the source no longer has the call.
+    DETAIL_GONE: ClassVar[tuple[int, ...]] = (404,)
 
     def __init__(self, name: str, settings: dict, secret: str | None,
                  cancel: threading.Event | None) -> None:
@@ -125,6 +130,16 @@ class VendorApi:
     def detail_url(self, source_id: str) -> str | None:
         """Where a call's whole record is; None when the list's items are whole."""
         return None
+
+    def wants_detail(self, record: dict, stored: tuple | None) -> bool:
+        """Whether a listed call is read in detail, given what the store holds of it
+        ((updated_at, progress), None: nothing); default: new, changed or never detailed."""
+        return needs_detail(record, stored)
+
+    def wants_attachments(self, record: dict, stored: tuple | None) -> bool:
+        """Whether a listed call's attachments are asked for, given what the store holds of
+        it ((updated_at, progress), None: nothing); default: always."""
+        return True
 
     def recording_needs_auth(self, reference: str) -> bool:
         """Whether this recording link is the API's own, needing its credentials (a signed
@@ -172,7 +187,8 @@ class VendorApi:
             run["page_number"] += 1
             label = f"list page {run['page_number']}"
             request = self.list_request(run)
-            guard.before(request.url, {"params": request.params, "json": request.json}, label)
+            guard.before(request.url, {"params": request.params, "json": request.json,
+                                       "position": request.position}, label)
             listing = self._read_page(request, label)
             ids = [source_id_of(item) for item in listing.items]
             guard.after(ids, label, host_of(request.url), numbering=True)
@@ -218,7 +234,8 @@ class VendorApi:
         stored = known.versions(self.FORMAT.NAME, [record["source_id"] for _, record in listed])
         records: list[dict] = []
         for index, record in listed:
-            if not self.LIST_IS_DETAIL and needs_detail(record, stored.get(record["source_id"])):
+            if not self.LIST_IS_DETAIL and self.wants_detail(record,
+                                                             stored.get(record["source_id"])):
                 detail, problem = self._detail_or_problem(record["source_id"])
                 if detail is not None:
                     record = detail
@@ -226,6 +243,8 @@ class VendorApi:
                     rejects.append(Reject(where, f"item {index} detail", record["source_id"],
                                           problem[0], problem[1]))
             records.append(record)
+            if not self.wants_attachments(record, stored.get(record["source_id"])):
+                continue
             try:
                 records.extend(self.attachments(record))
             except RecordError as exc:
@@ -253,7 +272,7 @@ class VendorApi:
         if self.detail_url(source_id) is None:
             return None
         detail, problem = self._detail_or_problem(source_id)
-        if problem is not None and problem[1] == "not found (404)":
+        if problem is not None and problem[1].startswith("not found ("):
             return None
         if problem is not None:
             raise SyncFailed(f"The details of call {source_id} could not be read: {problem[1]}.")
@@ -265,8 +284,8 @@ class VendorApi:
         if url is None:
             return None, None
         answer = self.http.fetch(url, auth=True, what=self.WHAT, label=f"call {source_id}")
-        if answer.response.status_code == 404:
-            return None, (None, "not found (404)")
+        if answer.response.status_code in self.DETAIL_GONE:
+            return None, (None, f"not found ({answer.response.status_code})")
         if answer.response.status_code != 200:
             raise status_failure(answer.response, self.WHAT)
         body, problem = json_answer(answer)
@@ -291,7 +310,93 @@ class VendorApi:
                            auth=self.recording_needs_auth(reference)) as answer:
             return answer.status_code in (200, 206)
 
+    # --- Preferences' "Test connection" --------------------------------------------------
+
+    def probe(self) -> str:
+        """What the first list page says, in one sentence ("Connected: 1,284 calls since
+        3 Mar", or what is wrong). At most three requests: that page, the newest call's
+        attachments when the page shows no recording, and one byte of a recording."""
+        return probe_sentence(self.WHAT, self._probe)
+
+    def _probe(self) -> str:
+        run = self._new_pass(None, True, 0)
+        run["page_number"] = 1
+        listing = self._read_page(self.list_request(run), "list page 1")
+        records = readable(self.parse, listing.items)
+        found = found_sentence(records, len(listing.items), listing.next is not None,
+                               listing.total)
+        return found[:-1] + self._recordings_problem(records) + "."
+
+    def _recordings_problem(self, records: list[dict]) -> str:
+        """", but …" when the newest recording the page leads to cannot be fetched."""
+        links = [record["recording"] for record in records if record.get("recording")]
+        try:
+            if not links and records:
+                links = [part["recording"] for part in self.attachments(records[0])
+                         if part.get("recording")]
+            if not links or self.can_serve(links[0]):
+                return ""
+        except TokenRefused:
+            return ", but the key may not read recordings: give it access to them"
+        except (SyncFailed, RecordError, ValueError):
+            pass
+        needs_key = self.recording_needs_auth(links[0]) if links else False
+        return (", but the newest recording could not be fetched"
+                + (": check that the key may read recordings" if needs_key else ""))
+
 
 def iso_seconds(micros: int) -> str:
     """An epoch-µs time as the ISO 8601 text most APIs' filters take, to the millisecond."""
     return format_time(micros // 1000 * 1000)
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def probe_sentence(what: str, attempt: Callable[[], str]) -> str:
+    """`attempt`'s sentence, or the sentence for what went wrong: a refused key, a source
+    out of reach, an answer that is no page of calls."""
+    try:
+        return attempt()
+    except TokenRefused:
+        return f"{what} refused the key: check it and test again."
+    except Canceled:
+        return "The test was canceled."
+    except SyncFailed as exc:
+        return str(exc)
+
+
+def readable(parse: Callable[[object], dict], items: list) -> list[dict]:
+    """The items of a list page that `parse` reads, in their order (the rest left out)."""
+    records = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue  # never a call, whatever the vendor
+        try:
+            records.append(parse(item))
+        except (RecordError, TypeError, ValueError):
+            continue
+    return records
+
+
+def found_sentence(records: list[dict], listed: int, more: bool, total: int | None) -> str:
+    """What a first list page tells: "Connected: 12 calls since 3 Mar." when it is the only
+    page, else the total when the API gives it, and the newest call's day."""
+    if not listed:
+        return "Connected: there are no calls yet."
+    times = [t for t in (r.get("started_at") or r.get("created_at") for r in records)
+             if isinstance(t, int)]
+    if not more:
+        since = f" since {day(min(times))}" if times else ""
+        return f"Connected: {listed:,} call{'' if listed == 1 else 's'}{since}."
+    newest = f", the newest from {day(max(times))}" if times else ""
+    if total:
+        return f"Connected: {total:,} calls{newest}."
+    return f"Connected: calls are there{newest}."
+
+
+def day(micros: int, today: datetime | None = None) -> str:
+    """An epoch-µs time's local day: "3 Mar" this year, "3 Mar 2025" before."""
+    moment = datetime.fromtimestamp(micros / SECOND)
+    year = "" if moment.year == (today or datetime.now()).year else f" {moment.year}"
+    return f"{moment.day} {MONTHS[moment.month - 1]}{year}"
