@@ -142,7 +142,9 @@ def open_connection(row: dict, token: str | None,
                     cancel: threading.Event | None = None) -> Connection:
     """The live connection for a stored one (as Store.connection returns it)."""
     module = module_for(row["kind"])
-    return module.open(row["name"], settings_for(row["kind"], row["settings"]), token, cancel)
+    # A vendor's module names its VendorApi subclass; the others have an `open` of their own.
+    opener = getattr(module, "CONNECTION", None) or module.open
+    return opener(row["name"], settings_for(row["kind"], row["settings"]), token, cancel)
 
 
 def parse_setting(kind: str, text: str) -> tuple[str, Any]:

@@ -21,7 +21,7 @@ from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PLAYING, NowPlaying
 from callviewer.recording_state import MEANINGS
 from callviewer.store import Store
-from callviewer.ui import formatting
+from callviewer.ui import big_text, formatting
 from callviewer.ui.notes import NotesPanel, plain_label
 from callviewer.ui.player import CallPlayer
 from callviewer.ui.preferences import login_name
@@ -50,25 +50,44 @@ SECTIONS = ("Subject", "Summary", "Analysis", "Note from the source")
 
 
 class _Section(QWidget):
-    """A titled block of record text, hidden when there is none."""
+    """A titled block of record text, hidden when there is none; cut when too big to lay out,
+    with "Show all…" opening the whole text in a viewer."""
 
     def __init__(self, title: str) -> None:
         super().__init__()
+        self._text = ""
         self.title = plain_label(title)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
         self.body = plain_label("")
         self.body.setAccessibleName(title)
+        self.show_all_button = QPushButton("Show all\u2026")
+        self.show_all_button.setFlat(True)
+        self.show_all_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.show_all_button.setStyleSheet("QPushButton { color: palette(link); border: none;"
+                                           " padding: 0; text-align: left; }")
+        self.show_all_button.setAccessibleName(f"Show all of the {title.lower()}")
+        self.show_all_button.setToolTip(f"Open the whole {title.lower()} in a window of its own")
+        self.show_all_button.clicked.connect(self.show_all)
+        self.show_all_button.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.body)
+        layout.addWidget(self.show_all_button, 0, Qt.AlignmentFlag.AlignLeft)
 
     def set_text(self, text: str | None) -> None:
-        self.body.setText(formatting.paragraph(text or ""))
+        self._text = text or ""
+        # Only the part shown is looked at: the direction scan is per character too.
+        self.body.setText(formatting.paragraph(big_text.shown(self._text)))
+        self.show_all_button.setVisible(big_text.is_cut(self._text))
         self.setVisible(bool(text))
+
+    def show_all(self) -> big_text.TextViewer:
+        """Open the whole text in a non-modal viewer."""
+        return big_text.show_all(self.title.text(), self._text, self)
 
 
 class DetailView(QWidget):
@@ -238,7 +257,7 @@ class DetailView(QWidget):
 
     def _fill(self, call: dict) -> None:
         number = call["customer_number"] or call["from_number"]
-        self.name.setText(call["customer_name"] or number or "Unknown caller")
+        self.name.setText(big_text.shown(call["customer_name"] or number or "Unknown caller"))
         banners = []
         if call["deleted_at"] is not None:
             banners.append("This call was deleted at the source on "
@@ -269,6 +288,7 @@ class DetailView(QWidget):
         if call["error"]:
             values["Outcome"] += f" ({call['error']})"
         for name, text in values.items():
+            text = big_text.shown(text)
             self.fields[name].setText(text)
             self.fields[name].setToolTip(text)
             self.fields[name].setVisible(bool(text))

@@ -48,6 +48,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callviewer.ui import big_text
+
 SPEAKER_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 START_MS_ROLE = SPEAKER_ROLE + 1
 TIME_TEXT_ROLE = SPEAKER_ROLE + 2
@@ -72,6 +74,7 @@ TOOL_MARK, ARROW, NO_RESULT = "\u2699", "\u2192\u00a0", "(no result)"
 ARGUMENT_LINES, RESULT_LINES = 3, 4
 TOOL_RADIUS, TOOL_PAD_V, HEADER_GAP = 6, 5, 2
 _TOOL_CHARS = 2000  # more than a few lines can show: the rest is never laid out
+SHOW_ALL_HINT = "double-click or F2 shows all"
 
 
 def format_offset(ms: int | None) -> str:
@@ -431,7 +434,9 @@ def _lay_out(m: _Message, fonts: _Fonts, width: int, last: bool) -> _Bubble:
     if m.tool is not None:
         return _lay_out_tool(m, m.tool, fonts, width, last)
     f = _frame(m, fonts, width)
-    layout, text_w, text_h, inset = _layout_text(m.text, fonts.text_font(m.role), f.room)
+    # A huge message is laid out cut (minutes, otherwise); F2 opens it whole.
+    text = big_text.shown(m.text, SHOW_ALL_HINT)
+    layout, text_w, text_h, inset = _layout_text(text, fonts.text_font(m.role), f.room)
     w, h = text_w + 2 * PAD_H, text_h + 2 * f.pad_v
     x = {"agent": MARGIN, "customer": width - MARGIN - w}.get(m.role, (width - w) / 2)
     rect = QRectF(x, f.y, w, h)
@@ -446,7 +451,7 @@ def _lay_out(m: _Message, fonts: _Fonts, width: int, last: bool) -> _Bubble:
         time_rect = QRectF(time_x, time_y, f.time_w, fonts.small_height)
     origin = QPointF(x + PAD_H - inset, f.y + f.pad_v)
     return _Bubble(layout, rect, origin, label_rect, time_rect, _bottom(rect.bottom(), last),
-                   m.text)
+                   text)
 
 
 def _lay_out_tool(m: _Message, call: _ToolCall, fonts: _Fonts, width: int, last: bool) -> _Bubble:
@@ -511,6 +516,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self._fonts: _Fonts | None = None
         self._colours: _Colours | None = None
         self._pattern: re.Pattern[str] | None = None
+        self.viewer: big_text.TextViewer | None = None  # the last "show all" of a big message
 
     def clear_cache(self) -> None:
         """Forget sizes, layouts and fonts (after a reset, resize or font change)."""
@@ -616,10 +622,15 @@ class BubbleDelegate(QStyledItemDelegate):
             formats.append(fr)
         return formats
 
-    def createEditor(self, parent, option, index) -> QPlainTextEdit:
+    def createEditor(self, parent, option, index) -> QPlainTextEdit | None:
+        text = index.model().detail(index.row())
+        if big_text.is_cut(text):
+            # Too big for an editor over the bubble: the whole text in a viewer of its own.
+            self.viewer = big_text.show_all("Message text", text, self._view)
+            return None
         editor = QPlainTextEdit(parent, readOnly=True)
         editor.setAccessibleName("Message text")
-        editor.setPlainText(index.model().detail(index.row()))
+        editor.setPlainText(text)
         return editor
 
     def setEditorData(self, editor, index) -> None:

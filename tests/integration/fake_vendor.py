@@ -67,7 +67,7 @@ class FakeVendor:
         self.audio: dict[str, bytes] = {}  # recording key -> bytes
         self.link_ttl = 3600.0
         self.lock = threading.RLock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -158,6 +158,14 @@ class FakeVendor:
                 with self.lock:
                     return handler(seen, match)
         return Reply(404, {"error": f"no route {seen.method} {seen.path}"})
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A server that keeps a client's dropped connection to itself: the tests run the
+    command line in their own process, and its standard error is what they read."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
 
 
 def _sign(key: str, expires: int) -> str:

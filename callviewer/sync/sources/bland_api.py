@@ -92,11 +92,6 @@ DEFAULTS = {
 }
 
 
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> BlandApi:
-    """The connection for these settings."""
-    return BlandApi(name, settings, secret, cancel)
-
 
 class BlandApi(VendorApi):
     """Bland: `GET /v1/calls` pages by index, oldest first; `GET /v1/calls/{id}`."""
@@ -224,3 +219,6 @@ def _boundary(items: list) -> list | None:
     if at is None:
         return None
     return [at, [source_id_of(item) for item in items if _created(item) == at]]
+
+
+CONNECTION = BlandApi  # what sync/connection.py opens for this kind

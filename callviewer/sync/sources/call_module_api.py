@@ -57,11 +57,6 @@ DEFAULTS = {
 RERUN_ASKED = "Analysis re-run asked for; the new run arrives with the next sync."
 
 
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> CallModuleApi:
-    """The connection for these settings."""
-    return CallModuleApi(name, settings, secret, cancel)
-
 
 class CallModuleApi(VendorApi):
     """The call module: `GET /api/calls` whole, taken a page at a time; details; the MP3."""
@@ -157,3 +152,6 @@ def _order_key(item: Any) -> tuple[int, str]:
     except RecordError:
         created = 0
     return (created, str(item.get("id") or ""))
+
+
+CONNECTION = CallModuleApi  # what sync/connection.py opens for this kind

@@ -76,11 +76,6 @@ DEFAULTS = {
 STAGES = {"initiated": 1, "in-progress": 1, "processing": 2, "done": 3, "failed": 3}
 
 
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> ElevenLabsApi:
-    """The connection for these settings."""
-    return ElevenLabsApi(name, settings, secret, cancel)
-
 
 class ElevenLabsApi(VendorApi):
     """ElevenLabs: `GET /v1/convai/conversations` pages by cursor, newest first."""
@@ -152,3 +147,5 @@ class ElevenLabsApi(VendorApi):
         return reference.startswith(before) and reference.endswith(after) and \
             "/" not in reference[len(before):len(reference) - len(after)]
 
+
+CONNECTION = ElevenLabsApi  # what sync/connection.py opens for this kind

@@ -91,11 +91,6 @@ _SCRUBBED_RECORDINGS = ("scrubbed_recording_url", "scrubbed_recording_multi_chan
 ENDED = 2  # retell.py's progress of an ended call (3: with its analysis)
 
 
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> RetellApi:
-    """The connection for these settings."""
-    return RetellApi(name, settings, secret, cancel)
-
 
 class RetellApi(VendorApi):
     """Retell: list-calls pages (POST, newest first), get-call for each new call."""
@@ -169,3 +164,6 @@ def _as_listed(item: object) -> object:
             and any(key in item for key in _SCRUBBED_RECORDINGS):
         return {key: value for key, value in item.items() if key not in _SCRUBBED_RECORDINGS}
     return item
+
+
+CONNECTION = RetellApi  # what sync/connection.py opens for this kind

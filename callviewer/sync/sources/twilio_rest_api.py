@@ -87,11 +87,6 @@ DEFAULTS = {
 }
 
 
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> TwilioApi:
-    """The connection for these settings."""
-    return TwilioApi(name, settings, secret, cancel)
-
 
 class TwilioApi(VendorApi):
     """Twilio: `Calls.json` pages by next_page_uri, each new call's `Recordings.json`."""
@@ -287,3 +282,6 @@ def _account_sid(name: str, settings: dict, secret: str | None) -> str:
                          "--set account_sid=AC….")
     raise SyncFailed(f"The connection {name} has no Twilio Account SID: give ACCOUNT_SID:"
                      "AUTH_TOKEN on standard input, or set account_sid=AC….")
+
+
+CONNECTION = TwilioApi  # what sync/connection.py opens for this kind

@@ -21,7 +21,6 @@ that needs no key; it is archived as soon as the call is synced.
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import quote
 
 from callviewer.record import parse_time
@@ -47,11 +46,6 @@ DEFAULTS = {
     "updated_after_param": "updatedAtGt",
 }
 
-
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> VapiApi:
-    """The connection for these settings."""
-    return VapiApi(name, settings, secret, cancel)
 
 
 class VapiApi(VendorApi):
@@ -87,3 +81,6 @@ class VapiApi(VendorApi):
 
     def detail_url(self, source_id: str) -> str | None:
         return self.base + self.settings["detail_path"].replace("{id}", quote(source_id, safe=""))
+
+
+CONNECTION = VapiApi  # what sync/connection.py opens for this kind

@@ -72,11 +72,6 @@ DEFAULTS = {
 _ENDED = 4
 
 
-def open(name: str, settings: dict, secret: str | None,
-         cancel: threading.Event | None) -> VoipbinApi:
-    """The connection for these settings."""
-    return VoipbinApi(name, settings, secret, cancel)
-
 
 class VoipbinApi(VendorApi):
     """VoIPBIN: `GET /v1.0/calls` pages by time token, newest first."""
@@ -154,3 +149,6 @@ def _first_recording(call: dict) -> str | None:
     ids = [call.get("recording_id"), *(call.get("recording_ids") or [])]
     return next((value for value in ids if isinstance(value, str) and value.strip()
                  and value.strip() != voipbin.NO_ID), None)
+
+
+CONNECTION = VoipbinApi  # what sync/connection.py opens for this kind
