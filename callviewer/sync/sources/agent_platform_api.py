@@ -42,7 +42,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
 import orjson
@@ -50,14 +49,10 @@ import orjson
 from callviewer.record import RecordError, format_time
 from callviewer.sync import agent_platform
 from callviewer.sync.base import Origin
-from callviewer.sync.connection import RECENT, Known, Page, RecordingUnavailable
+from callviewer.sync.connection import RECENT, Known, Page
 from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
 from callviewer.sync.http import (
-    HttpClient,
-    HttpStatus,
     SyncFailed,
-    TooLarge,
-    megabytes,
     status_failure,
 )
 from callviewer.sync.importer import Reject, source_id_of
@@ -69,7 +64,7 @@ from callviewer.sync.sources.paging import (
     needs_detail,
     sentence,
 )
-from callviewer.sync.sources.vendor_api import found_sentence, probe_sentence, readable
+from callviewer.sync.sources.vendor_api import VendorApi, found_sentence, probe_sentence, readable
 
 KIND = "calls-api"
 SOURCE = agent_platform.NAME
@@ -99,31 +94,21 @@ DEFAULTS = {
 MB = 1_000_000
 
 
-def open(name: str, settings: dict, token: str | None,
-         cancel: threading.Event | None) -> CallsApi:
-    """The connection for these settings."""
-    return CallsApi(name, settings, token, cancel)
+class CallsApi(VendorApi):
+    """A calls API connection: list since a cursor, details, recordings (VendorApi's), and
+    a walk of its own: pages by moving `to` down, a reconciliation window of 30 days."""
 
-
-class CallsApi:
-    """A calls API connection: list since a cursor, details, recordings."""
-
+    KIND = KIND
+    FORMAT = agent_platform
     kind = KIND
 
     def __init__(self, name: str, settings: dict, token: str | None,
                  cancel: threading.Event | None) -> None:
-        if not str(settings.get("url") or "").startswith(("http://", "https://")):
-            raise SyncFailed(f"The connection {name} has no http:// or https:// address.")
-        self.name = name
-        self.settings = settings
-        self.base = settings["url"].rstrip("/")
-        self.http = HttpClient(settings, token, cancel)
+        super().__init__(name, settings, token, cancel)
         self.reconcile_every = float(settings["reconcile_every_hours"]) * 3600
-        self.full_every = float(settings["full_every_days"]) * 86_400
-        self.max_record = int(float(settings["max_record_mb"]) * MB)
 
-    def close(self) -> None:
-        self.http.close()
+    def detail_url(self, source_id: str) -> str | None:
+        return self.base + self.settings["detail_path"].replace("{id}", quote(source_id, safe=""))
 
     # --- listing ----------------------------------------------------------------------
 
@@ -215,10 +200,6 @@ class CallsApi:
                                        f"answered {label} with {problem}"))
         return body, items, len(answer.content)
 
-    def _too_large(self) -> str:
-        return (f"larger than the limit of {megabytes(self.max_record)} for one record "
-                "(the max_record_mb setting)")
-
     def _list_request(self, run: dict) -> tuple[str, dict | None]:
         s = self.settings
         if run["next"] and ("://" in run["next"] or run["next"].startswith("/")):
@@ -268,7 +249,7 @@ class CallsApi:
         for index, item in enumerate(items, 1):
             if measure and len(orjson.dumps(item)) > self.max_record:
                 rejects.append(Reject(where, f"item {index}", source_id_of(item), None,
-                                      self._too_large()))
+                                      self.too_large()))
                 continue
             try:
                 if not isinstance(item, dict):
@@ -308,59 +289,15 @@ class CallsApi:
         more = bool(following) or more is True or (
             more is None and len(items) >= int(self.settings["page_size"]))
         total = body.get("total")
-        records = readable(lambda item: agent_platform.parse(item, Origin()), items)
+        records = readable(self.parse, items)
         return found_sentence(records, len(items), more,
                               total if isinstance(total, int) else None)
-
-    # --- details and recordings ----------------------------------------------------------
-
-    def fetch_detail(self, source_id: str) -> dict | None:
-        detail, problem = self._detail_or_problem(source_id)
-        if problem is not None and problem[1] == "not found (404)":
-            return None
-        if problem is not None:
-            raise SyncFailed(f"The details of call {source_id} could not be read: {problem[1]}.")
-        return detail
-
-    def _detail_or_problem(self, source_id: str) -> tuple[dict | None, tuple | None]:
-        """(record, None), or (None, (field, reason)) for a detail that cannot be used."""
-        path = self.settings["detail_path"].replace("{id}", quote(source_id, safe=""))
-        try:
-            answer = self.http.fetch(self.base + path, auth=True, limit=self.max_record,
-                                     label=f"the details of call {source_id}")
-        except TooLarge:
-            return None, (None, self._too_large())
-        if answer.response.status_code == 404:
-            return None, (None, "not found (404)")
-        if answer.response.status_code != 200:
-            raise status_failure(answer.response)
-        body, problem = json_answer(answer)
-        if problem is not None:
-            return None, (None, f"not read: {problem}")
-        if isinstance(body, dict) and isinstance(body.get(self.settings["data_key"]), dict):
-            body = body[self.settings["data_key"]]  # {"data": {...}}
-        if not isinstance(body, dict):
-            return None, (None, "not read: not a JSON object")
-        try:
-            record = agent_platform.parse(body, Origin())
-        except RecordError as exc:
-            return None, (exc.field, exc.reason)
-        if record["source_id"] != source_id:
-            return None, ("id", f"is another call's ({record['source_id']})")
-        return record, None
-
-    def fetch_recording(self, reference: str, part: Path) -> None:
-        try:
-            self.http.download(reference, part)
-        except HttpStatus as exc:
-            raise RecordingUnavailable(exc.code, str(exc)) from None
-
-    def can_serve(self, reference: str) -> bool:
-        with self.http.get(reference, headers={"Range": "bytes=0-0"}, stream=True) as answer:
-            return answer.status_code in (200, 206)
 
 
 def _micros(stamp: str) -> int:
     from callviewer.record import parse_time
 
     return parse_time(stamp, "cursor")
+
+
+CONNECTION = CallsApi  # what sync/connection.py opens for this kind

@@ -30,13 +30,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
+import orjson
+
 from callviewer.record import RecordError, format_time, parse_time
 from callviewer.sync.base import Origin
 from callviewer.sync.connection import Known, Page, RecordingUnavailable
 from callviewer.sync.envelopes import open_value
 from callviewer.sync.errors import Canceled, SyncFailed, TokenRefused
 from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
-from callviewer.sync.http import Credentials, HttpClient, HttpStatus, status_failure
+from callviewer.sync.http import (
+    Credentials,
+    HttpClient,
+    HttpStatus,
+    TooLarge,
+    megabytes,
+    status_failure,
+)
 from callviewer.sync.importer import Reject, source_id_of
 from callviewer.sync.sources.paging import (
     LoopGuard,
@@ -81,6 +90,7 @@ class Listing:
     next: Any = None
     total: int | None = None
     extra: dict = field(default_factory=dict)  # anything a vendor keeps for its next request
+    size: int = 0  # the answer's bytes (set by the walk)
 
 
 class VendorApi:
@@ -192,7 +202,8 @@ class VendorApi:
             listing = self._read_page(request, label)
             ids = [source_id_of(item) for item in listing.items]
             guard.after(ids, label, host_of(request.url), numbering=True)
-            records, rejects = self._read_items(listing.items, f"{self.name} {label}", known)
+            records, rejects = self._read_items(listing.items, f"{self.name} {label}", known,
+                                                measure=listing.size > self.max_record)
             page = Page(records, rejects, listed=len(listing.items), total=listing.total)
             page.seen = [r["source_id"] for r in records if not r.get("attach_only")]
             page.pass_number = run["number"]
@@ -219,14 +230,20 @@ class VendorApi:
         if problem is not None:
             raise SyncFailed(sentence(f"{self.WHAT} at {host_of(request.url)} answered "
                                       f"{label} with {problem}"))
-        return self.read_list(body)
+        listing = self.read_list(body)
+        listing.size = len(answer.content)
+        return listing
 
-    def _read_items(self, items: list, where: str,
-                    known: Known) -> tuple[list[dict], list[Reject]]:
+    def _read_items(self, items: list, where: str, known: Known,
+                    measure: bool = False) -> tuple[list[dict], list[Reject]]:
+        """The page's records (details fetched where wanted) and its rejects; `measure`: the
+        page is larger than one record may be, so each item's size is checked."""
         listed: list[tuple[int, dict]] = []
         rejects: list[Reject] = []
         for index, item in enumerate(items, 1):
             try:
+                if measure and len(orjson.dumps(item)) > self.max_record:
+                    raise RecordError("record", f"is {self.too_large()}")
                 listed.append((index, self.parse(item)))
             except RecordError as exc:
                 rejects.append(Reject(where, f"item {index}", source_id_of(item), exc.field,
@@ -261,9 +278,6 @@ class VendorApi:
                 value = opened[1]
         if not isinstance(value, dict):
             raise RecordError("record", f"expected a JSON object, got {type(value).__name__}")
-        if len(str(value)) > self.max_record:
-            raise RecordError("record", f"is larger than {self.max_record // MB} MB (the "
-                                        "max_record_mb setting)")
         return self.FORMAT.parse(value, Origin())
 
     # --- details and recordings ----------------------------------------------------------
@@ -283,7 +297,11 @@ class VendorApi:
         url = self.detail_url(source_id)
         if url is None:
             return None, None
-        answer = self.http.fetch(url, auth=True, what=self.WHAT, label=f"call {source_id}")
+        try:
+            answer = self.http.fetch(url, auth=True, what=self.WHAT, limit=self.max_record,
+                                     label=f"the details of call {source_id}")
+        except TooLarge:
+            return None, (None, self.too_large())
         if answer.response.status_code in self.DETAIL_GONE:
             return None, (None, f"not found ({answer.response.status_code})")
         if answer.response.status_code != 200:
@@ -298,6 +316,11 @@ class VendorApi:
         if record["source_id"] != source_id:
             return None, ("id", f"is another call's ({record['source_id']})")
         return record, None
+
+    def too_large(self) -> str:
+        """Why a record over the max_record_mb setting was not read."""
+        return (f"larger than the limit of {megabytes(self.max_record)} for one record "
+                "(the max_record_mb setting)")
 
     def fetch_recording(self, reference: str, part: Path) -> None:
         try:
