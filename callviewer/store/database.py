@@ -233,13 +233,28 @@ def explain(exc: BaseException, where: str) -> StoreError:
         if code & 0xFF == sqlite3.SQLITE_NOTADB:
             return StoreError(f"The file {where} is not a Call Viewer database.")
         return DamagedError(f"The database {where} is damaged; restore it from a backup.")
+    sentence = fault_sentence(original)
+    if sentence is None:
+        return StoreError(f"The database {where} could not be used: {original}.")
+    if sentence is _READ_ONLY and _folder_read_only(where):
+        sentence = _READ_ONLY_FOLDER.format(folder=Path(where).parent, where=where)
+    return StoreError(sentence.format(where=where, detail=_last_clause(original)))
+
+
+def fault_sentence(original: BaseException) -> str | None:
+    """The sentence (with {where} and {detail} to fill) for an environment's fault, by the
+    engine's code: SQLite's result code, PostgreSQL's SQLSTATE; by libpq's words only for
+    what has no code (a connection that never reached a server). None: not the
+    environment's fault."""
+    code = getattr(original, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _SQLITE_FAULTS:
+        return _SQLITE_FAULTS[code & 0xFF]
+    state = getattr(original, "sqlstate", None)
+    if state:
+        return _SQLSTATE_FAULTS.get(state) or _SQLSTATE_FAULTS.get(state[:2])
     text = str(original).lower()
-    for needle, sentence in _ENVIRONMENT_FAULTS:
-        if needle in text:
-            if needle == "readonly" and _folder_read_only(where):  # issue 21 (files helper)
-                sentence = _READ_ONLY_FOLDER.format(folder=Path(where).parent, where=where)
-            return StoreError(sentence.format(where=where, detail=_last_clause(original)))
-    return StoreError(f"The database {where} could not be used: {original}.")
+    return next((sentence for needle, sentence in _ENVIRONMENT_FAULTS if needle in text),
+                None)
 
 
 _READ_ONLY_FOLDER = ("The folder {folder} of the database {where} is read-only (SQLite "
@@ -265,8 +280,7 @@ def is_environment_fault(exc: BaseException) -> bool:
     if damage_code(exc) is not None:
         return True
     original = exc.orig if isinstance(exc, DBAPIError) else exc
-    text = str(original).lower()
-    return any(needle in text for needle, _ in _ENVIRONMENT_FAULTS)
+    return fault_sentence(original) is not None
 
 
 # Matched in order, in the lower-cased message (a damaged SQLite file goes by its code,
@@ -274,6 +288,40 @@ def is_environment_fault(exc: BaseException) -> bool:
 # "FATAL:  "; psycopg a failed connect with "connection failed").
 _UNREACHABLE = ("The database server of {where} could not be reached; check its address "
                 "and that it is running, then try again.")
+_BUSY = "The database {where} is busy in another program; try again in a moment."
+_READ_ONLY = "The database {where} is read-only; check the file's permissions."
+_FULL = "The disk holding the database {where} is full; free some space and try again."
+_REFUSED = ("The database {where} refused the user name or password; check them and try "
+            "again.")
+# SQLite's primary result codes (a damaged file's are DAMAGE_CODES, above).
+_SQLITE_FAULTS = {
+    sqlite3.SQLITE_BUSY: _BUSY,
+    sqlite3.SQLITE_LOCKED: _BUSY,
+    sqlite3.SQLITE_READONLY: _READ_ONLY,
+    sqlite3.SQLITE_FULL: _FULL,
+    sqlite3.SQLITE_IOERR: ("The database {where} could not be written (a disk error); "
+                           "check the disk and free space."),
+    sqlite3.SQLITE_CANTOPEN: ("The database {where} could not be opened; check that its "
+                              "folder exists and is writable."),
+}
+# PostgreSQL's SQLSTATE codes, whole or by class (the first two characters).
+_SQLSTATE_FAULTS = {
+    "28P01": _REFUSED,
+    "28000": ("The database server of {where} does not accept connections from this "
+              "computer or user; ask its administrator."),
+    "3D000": ("The database {where} does not exist on its server; check its name, or ask "
+              "the server's administrator to create it."),
+    "42501": ("The database {where} does not let this user change it; ask its "
+              "administrator for access."),
+    "25006": ("The database {where} is read-only for Call Viewer (a read-only user or "
+              "server); ask its administrator."),
+    "55P03": _BUSY,
+    "53100": _FULL,
+    "08": _UNREACHABLE,  # connection exceptions
+    "57": _UNREACHABLE,  # the server shutting down, or gone
+}
+# Without a code: libpq's words for a connection that never reached a server, and
+# SQLite's for a driver that gives no result code.
 _ENVIRONMENT_FAULTS = (
     ("database is locked", "The database {where} is busy in another program; "
                            "try again in a moment."),

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 from callviewer.dbfile import HEAD, REVISIONS
 from callviewer.record import RecordError, message, validate
 from callviewer.store import SchemaTooNewError, Store, StoreError, now_micros
-from callviewer.store.database import open_engine
+from callviewer.store.database import explain, open_engine
 from callviewer.store.migrate import MIGRATIONS, backup_sqlite
 from callviewer.store.schema import calls, metadata
 from callviewer.store.search import matching
@@ -473,3 +473,37 @@ def typing_store(store_url):
 def test_any_typed_text_is_a_valid_search(typing_store, typed):
     found = search(typing_store, typed)
     assert found in ([], ["a"])
+
+
+# --- faults by code ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    (sqlite3.SQLITE_BUSY, "busy in another program"),
+    (sqlite3.SQLITE_READONLY, "is read-only"),
+    (sqlite3.SQLITE_FULL, "is full"),
+])
+def test_sqlite_faults_are_told_by_their_code_whatever_the_words(code, words):
+    # SQLite's words in another language (or a future wording): the code decides.
+    fault = sqlite3.OperationalError("le disque est plein ou la base est occupée")
+    fault.sqlite_errorcode = code
+    assert words in str(explain(fault, "calls.sqlite3"))
+    plain = sqlite3.OperationalError("le disque est plein")
+    assert "could not be used" in str(explain(plain, "calls.sqlite3"))  # no code: a bug
+
+
+def test_a_postgresql_fault_is_told_by_its_sqlstate(postgres_url):
+    # A lock not had in time: SQLSTATE 55P03, whatever the server's lc_messages say.
+    import psycopg
+
+    url = postgres_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as holder, psycopg.connect(url) as waiter:
+        holder.execute("CREATE TABLE held (id int)")
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        waiter.execute("SET lock_timeout = '100ms'")
+        with pytest.raises(psycopg.OperationalError) as error:
+            waiter.execute("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        holder.execute("ROLLBACK")
+    assert error.value.sqlstate == "55P03"
+    assert "busy in another program" in str(explain(error.value, "the team database"))
