@@ -1,7 +1,9 @@
-"""Call records the tests write to files: one wavekat record's shape, and NDJSON."""
+"""Call records the tests write to files and read back: one wavekat record's shape, NDJSON,
+fixture files copied where an import reads them, and a store's calls by source id."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import orjson
@@ -21,3 +23,14 @@ def write_ndjson(path: Path, lines: list) -> Path:
     path.write_bytes(b"".join(
         (line if isinstance(line, bytes) else orjson.dumps(line)) + b"\n" for line in lines))
     return path
+
+
+def copy_fixtures(fixtures: Path, folder: Path, *names: str) -> list[Path]:
+    """Copy fixture files into `folder` (recordings beside them are found there)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy(fixtures / name, folder / name)) for name in names]
+
+
+def exported(store) -> dict[str, dict]:
+    """A store's calls (deleted ones too) as canonical records, by source id."""
+    return {record["source_id"]: record for record in store.export(include_deleted=True)}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import records
+from records import exported
 from sqlalchemy import select
 
 from callviewer.record import RecordError
@@ -471,12 +472,7 @@ def store(tmp_path):
 
 
 def copy_fixtures(folder: Path, *names: str) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(FIXTURES / name, folder / name)) for name in names]
-
-
-def exported(store: Store) -> dict[str, dict]:
-    return {record["source_id"]: record for record in store.export(include_deleted=True)}
+    return records.copy_fixtures(FIXTURES, folder, *names)
 
 
 def imported(store: Store, *paths: Path):

@@ -8,12 +8,13 @@ is invented.
 from __future__ import annotations
 
 import copy
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
+import records
+from records import exported
 
 from callviewer.record import RecordError
 from callviewer.store import Store
@@ -390,12 +391,7 @@ def store(tmp_path):
 
 
 def copy_fixtures(folder: Path, *names: str) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(FIXTURES / name, folder / name)) for name in names]
-
-
-def exported(store: Store) -> dict[str, dict]:
-    return {record["source_id"]: record for record in store.export(include_deleted=True)}
+    return records.copy_fixtures(FIXTURES, folder, *names)
 
 
 def imported(store: Store, *paths: Path):

@@ -50,7 +50,6 @@ from callviewer.record import RecordError, format_time
 from callviewer.sync import agent_platform
 from callviewer.sync.base import Origin
 from callviewer.sync.connection import RECENT, Known, Page
-from callviewer.sync.http import DEFAULTS as HTTP_DEFAULTS
 from callviewer.sync.http import (
     SyncFailed,
     status_failure,
@@ -64,13 +63,19 @@ from callviewer.sync.sources.paging import (
     needs_detail,
     sentence,
 )
-from callviewer.sync.sources.vendor_api import VendorApi, found_sentence, probe_sentence, readable
+from callviewer.sync.sources.vendor_api import (
+    COMMON_DEFAULTS,
+    SECOND,
+    VendorApi,
+    found_sentence,
+    probe_sentence,
+    readable,
+)
 
 KIND = "calls-api"
 SOURCE = agent_platform.NAME
-SECOND = 1_000_000
 DEFAULTS = {
-    **HTTP_DEFAULTS,
+    **COMMON_DEFAULTS,  # HTTP's, the overlap, the full pass, the record and page limits
     "url": "",
     "list_path": "/calls",
     "detail_path": "/calls/{id}",
@@ -84,15 +89,9 @@ DEFAULTS = {
     "cursor_param": "cursor",
     "data_key": "data",
     "has_more_key": "has_more",
-    "overlap_minutes": 120,
     "reconcile_days": 30,
     "reconcile_every_hours": 24.0,
-    "full_every_days": 7.0,  # a walk of the whole history (purges and deletions of any age)
-    "max_record_mb": 16.0,  # the largest single call record (a list item or a detail)
-    "max_pages": 10_000,  # list pages one sync reads at most; the next goes on from there
 }
-MB = 1_000_000
-
 
 class CallsApi(VendorApi):
     """A calls API connection: list since a cursor, details, recordings (VendorApi's), and
