@@ -75,12 +75,25 @@ def _run(args: argparse.Namespace, started: float, folder: Path | None) -> int:
         instance.listen(start.hand_over)
         start.finish()
 
+    from callviewer.ui.shutdown import Shutdown
+
+    # SIGTERM, SIGINT, the session's logout and quitting: one close, which saves.
+    shutdown = Shutdown(app, start.window)
+    shutdown.install()
     FirstRows(start.window, started, then=after_first_paint)
     start.window.show()
     status = app.exec()
+    shutdown.uninstall()
     instance.close()
     start.close()
     return status
+
+
+def open_store(url: str):
+    """The Store on `url`, SQLAlchemy imported on the calling thread (a worker's)."""
+    from callviewer.store import Store
+
+    return Store(url)
 
 
 class Start:
@@ -94,9 +107,9 @@ class Start:
     """
 
     def __init__(self, db: str | None, paths: list[Path]) -> None:
-        from callviewer.dbfile import resolve_url, sqlite_path
+        from callviewer.dbfile import sqlite_path
 
-        self.url = resolve_url(db)
+        self.url = database_url(db)
         self.path = sqlite_path(self.url)
         self.store = None
         self.window = None
@@ -120,12 +133,28 @@ class Start:
         return True
 
     def finish(self) -> None:
-        """After the first paint: the store, the rest of the window, the files given."""
-        if self.store is None:
-            if not self._open_store():
-                QApplication.exit(2)
-                return
-            self.window.attach(self.store)
+        """After the first paint: the store (opened on the window's task runner, so the
+        window answers while SQLAlchemy loads), the rest of the window, the files given."""
+        if self.store is not None:
+            self._attached()
+            return
+        self.window.tasks.run(lambda: open_store(self.url), self._opened,
+                              failed=self._open_failed, name="opening the database")
+
+    def _opened(self, store) -> None:
+        self.store = store
+        self.window.attach(store)
+        self._attached()
+
+    def _open_failed(self, _sentence: str) -> None:
+        # Said by _open_store, which asks what to do (a team's database out of reach).
+        if not self._open_store():
+            QApplication.exit(2)
+            return
+        self.window.attach(self.store)
+        self._attached()
+
+    def _attached(self) -> None:
         if self._waiting:
             self.window.import_paths(self._waiting)
             self._waiting = []
@@ -175,6 +204,27 @@ class Start:
         self.window.statusBar().showMessage(
             "The team database was out of reach: these are this computer's own calls. "
             "Restart Call Viewer to open the team's.")
+
+
+def database_url(given: str | None) -> str:
+    """The database to open: `--db` if given, else $CALLVIEWER_DB, else the team database
+    chosen in Preferences (read from the window's settings here, and passed down), else
+    the file in the user data folder (callviewer/dbfile.py `resolve_url`)."""
+    from callviewer.dbfile import ENV_VAR, resolve_url
+
+    chosen = None if given or os.environ.get(ENV_VAR) else chosen_team_url()
+    return resolve_url(given, chosen)
+
+
+def chosen_team_url() -> str | None:
+    """The team database chosen in Preferences (a URL without a password), or None for
+    this computer's own file: the window's QSettings file, read without a QApplication."""
+    from PySide6.QtCore import QSettings
+
+    from callviewer.dbfile import SETTINGS_APPLICATION, SETTINGS_ORGANIZATION, TEAM_DB_KEY
+
+    value = QSettings(SETTINGS_ORGANIZATION, SETTINGS_APPLICATION).value(TEAM_DB_KEY, "")
+    return str(value or "").strip() or None
 
 
 def ask_about_team(sentence: str) -> str | None:

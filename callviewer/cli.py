@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="write to FILE instead of standard output")
     exporting.add_argument("--include-deleted", action="store_true",
                            help="also export calls deleted at the source")
+    exporting.add_argument("--search", metavar="TEXT", default="",
+                           help="only the calls the window's search finds for TEXT (words, "
+                                "and numbers however written: 555-0101, (415) 555-0101)")
+    exporting.add_argument("--review-queue", action="store_true",
+                           help="only the calls not done (the window's review queue)")
 
     commands.add_parser("demo", parents=[common], help="load the bundled demo calls")
     commands.add_parser("info", parents=[common], help="show where the database is and its counts")
@@ -76,10 +81,11 @@ def main(argv: list[str] | None = None, namespace: argparse.Namespace | None = N
     install_output_redaction()  # nor any line printed: reports, reject lines, errors
     if args.command in STANDALONE:
         return STANDALONE[args.command](args)
+    from callviewer.app import database_url  # the window's settings say the team's
     from callviewer.store import Store, StoreError
 
     try:
-        with Store(args.db) as store:
+        with Store(database_url(args.db)) as store:
             return COMMANDS[args.command](store, args)
     except StoreError as exc:
         print(f"callviewer: {exc}", file=sys.stderr)
@@ -182,7 +188,13 @@ def _export(store, args: argparse.Namespace) -> int:
 
     writer = {"csv": write_csv, "ndjson": write_json_lines}.get(args.format_name, write_json)
     text = args.format_name == "csv"
-    records = store.export(include_deleted=args.include_deleted)
+    if args.search or args.review_queue:
+        call_ids = _listed(store, args)
+        if call_ids is None:
+            return 2
+        records = store.calls.export(call_ids=call_ids)
+    else:
+        records = store.calls.export(include_deleted=args.include_deleted)
     if not args.output:
         try:
             writer(records, sys.stdout if text else sys.stdout.buffer)
@@ -195,6 +207,26 @@ def _export(store, args: argparse.Namespace) -> int:
             return 2
         return 0
     return _export_to_file(args.output, writer, records, text)
+
+
+def _listed(store, args: argparse.Namespace) -> list[int] | None:
+    """The ids of the calls the window lists for `--search` (and `--review-queue`: not
+    done), in its order, by the list's own SQL (listing.ids, as the window's export);
+    None, said on stderr, when they could not be read."""
+    from callviewer import listing
+
+    spec = listing.ListSpec(search=args.search.strip(), include_deleted=args.include_deleted,
+                            done=False if args.review_queue else None)
+    try:
+        conn = listing.connect(store.path or store.url)
+        try:
+            return listing.ids(conn, spec)
+        finally:
+            conn.close()
+    except listing.read_errors() as exc:
+        print(f"callviewer: The calls could not be read for the export: {exc}",
+              file=sys.stderr)
+        return None
 
 
 def _export_to_file(target: Path, writer, records, text: bool) -> int:
@@ -242,12 +274,12 @@ def _demo(store, args: argparse.Namespace) -> int:
 
 
 def _info(store, args: argparse.Namespace) -> int:
-    summary = store.summary()
-    print(f"Database:   {summary['database']}")
-    print(f"Schema:     {summary['schema']}")
-    print(f"Calls:      {summary['calls']:,} ({summary['deleted']} deleted at the source, "
-          f"{summary['purged']} purged, {summary['with_recording']} with a recording)")
-    for source, count in sorted(summary["by_source"].items()):
+    summary = store.calls.summary()
+    print(f"Database:   {summary.database}")
+    print(f"Schema:     {summary.schema}")
+    print(f"Calls:      {summary.calls:,} ({summary.deleted} deleted at the source, "
+          f"{summary.purged} purged, {summary.with_recording} with a recording)")
+    for source, count in sorted(summary.by_source.items()):
         print(f"  {source:<16}{count:>10,}")
     return 0
 

@@ -20,38 +20,30 @@ DEFAULT_FILENAME = "callviewer.sqlite3"
 DEFAULT_PORT = 5432
 # The team database chosen in Preferences: a URL without its password (which is kept in
 # the keyring), in the window's QSettings file (organisation and application names as
-# app.make_application sets them).
+# app.make_application sets them), read by the app (app.py `chosen_team_url`).
 TEAM_DB_KEY = "database/team_url"
 SETTINGS_ORGANIZATION = SETTINGS_APPLICATION = "callviewer"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
-             "0010", "0011")
+             "0010", "0011", "0012")
 HEAD = REVISIONS[-1]
 
 
-def resolve_url(given: str | None = None) -> str:
-    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else the team database
-    chosen in Preferences, else the file in the user data folder.
+def resolve_url(given: str | None = None, chosen: str | None = None) -> str:
+    """The database URL: ``--db`` if given, else $CALLVIEWER_DB, else `chosen` (the team
+    database chosen in Preferences, which the app reads from its settings and passes
+    in: app.py `database_url`), else the file in the user data folder.
 
     A plain path (not a URL) names an SQLite file. A PostgreSQL URL without a password
     gets the one kept in the keyring for it (`password_key`); its query options (sslmode,
     sslrootcert, connect_timeout, application_name...) pass through as given.
     """
-    value = (given or os.environ.get(ENV_VAR) or chosen_url()
+    value = (given or os.environ.get(ENV_VAR) or (chosen or "").strip()
              or str(data_dir() / DEFAULT_FILENAME))
     if "://" not in value:
         return "sqlite:///" + str(Path(value).expanduser().resolve())
     return with_kept_password(value)
-
-
-def chosen_url() -> str | None:
-    """The team database chosen in Preferences (a URL without a password), or None for
-    this computer's own file. The window's QSettings file, read without a QApplication."""
-    from PySide6.QtCore import QSettings  # loaded already in the window; the CLI's rare case
-
-    value = QSettings(SETTINGS_ORGANIZATION, SETTINGS_APPLICATION).value(TEAM_DB_KEY, "")
-    return str(value or "").strip() or None
 
 
 SUPPORTED = ("an SQLite file's path (or sqlite:///PATH) or a PostgreSQL address such as "
@@ -144,13 +136,13 @@ def with_kept_password(url: str) -> str:
     if key is None:
         return url
     from callviewer.redaction import register_secret
-    from callviewer.sync.tokens import load_token  # the keyring, lazily
+    from callviewer.secrets import load_secret  # the keyring, lazily
 
     given = urlsplit(url).password
     if given is not None:
         register_secret(unquote(given))
         return url
-    kept = load_token(key)
+    kept = load_secret(key)
     return with_password(url, kept) if kept else url
 
 

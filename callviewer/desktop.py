@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callviewer.atomic import write_bytes
+from callviewer.errors import ExpectedError
 from callviewer.paths import resource_dir
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 GUI_SCRIPT = "callviewer-gui"
 
 
-class DesktopError(Exception):
+class DesktopError(ExpectedError):
     """The launcher entry cannot be installed, in a sentence for the user."""
 
 

@@ -2,17 +2,18 @@
 
 Plain SQL on a DB-API connection (`sqlite3`, or psycopg 3 for a team's
 PostgreSQL database), so that the window can show its first rows without
-importing SQLAlchemy, and so that a list worker thread can hold a read
-connection of its own. The SQL is written once, with ``?`` parameters; on
-PostgreSQL they become ``%s``, the search is its text search
-(callviewer/textsearch.py), and NULL is asked to sort first, as on SQLite
-(its indexes are built so: migration 0006).
+importing SQLAlchemy, and so that the list's reads can run on a connection of
+their own off the window's thread. Each statement is written once, for either
+engine: a `_Query` binds each value as the text is written and puts the
+engine's own marker in its place (``?`` or psycopg's ``%s``). On PostgreSQL the
+search is its text search (callviewer/textsearch.py), and NULL is asked to sort
+first, as on SQLite (its indexes are built so: migration 0006).
 
 Every sort is ``ORDER BY column, started_at, id`` in one direction; each
 column has an index in that order (store/schema.py), so the first page of any
 sort is read from an index. Pages are addressed by offset, counted from the
 nearer end: the last page of a million calls is the first page of the
-reversed order.
+reversed order. The columns and their sorts are declared in callviewer/columns.py.
 """
 
 from __future__ import annotations
@@ -20,31 +21,29 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from callviewer.columns import COLUMNS, ROW_FIELDS
+from callviewer.textsearch import NUMBERS_TABLE, NumberRun, number_runs
 
 # Sort keys the list offers, and the column each sorts by.
-SORTS = {
-    "started": "started_at",
-    "who": "customer_name",
-    "duration": "duration_ms",
-    "outcome": "outcome",
-    "score": "score",
-    "done": "done",
-    "notes": "note_count",
-    "recording": "has_recording",
-    "direction": "direction",
-}
-
+SORTS = {column.key: column.sort for column in COLUMNS}
 # What a list row holds, in this order.
-ROW_COLUMNS = (
-    "id", "direction", "started_at", "customer_name", "customer_number", "from_number",
-    "duration_ms", "outcome", "score", "done", "note_count", "has_recording", "deleted_at",
-    "is_purged", "recording_state",
-)
+ROW_COLUMNS = ROW_FIELDS
 _SELECT = ", ".join(ROW_COLUMNS)
 _FTS = "calls_fts"  # schema.FTS_TABLE, not imported: that module loads SQLAlchemy
+_NUMBERS = NUMBERS_TABLE
+# The word index's columns but its numbers: where a number typed is also looked for as
+# words (an order number said in a transcript); the numbers are the numbers index's.
+_TEXT_COLUMNS = "{name summary transcript notes}"
+# The numbers index is asked for the last digits of a longer run (each call found is
+# checked for the whole run after): a digit trigram such as "555" of a common area code
+# is in nearly every call, and reading its list costs 10-25 ms a trigram at a million
+# calls (on either engine), while the last digits of a number tell numbers apart.
+NUMBER_WINDOW = 5
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -97,9 +96,13 @@ DENSE_SAMPLE_HITS = 12
 def connect(database: Path | str):
     """A read connection for the list: to an SQLite file (WAL lets it read while the store
     writes), or, given a PostgreSQL URL (``postgresql+psycopg://…``, password included),
-    to that database, each statement reading what is committed by then."""
+    to that database, each statement reading what is committed by then.
+
+    An SQLite connection may be used from another thread than the one that opened it
+    (check_same_thread off): the window's model reads on its task runner's READ lane, one
+    thread at a time, and only interrupt() comes from elsewhere, which SQLite allows."""
     if isinstance(database, Path):
-        conn = sqlite3.connect(database)
+        conn = sqlite3.connect(database, check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
         return conn
@@ -118,24 +121,47 @@ def read_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
 
 
+INTERRUPT_TIMEOUT_S = 5  # PostgreSQL: asking the server to cancel waits at most this
+
+
 def interrupt(conn) -> None:
-    """Stop a query running on `conn` in another thread (it raises a read error there)."""
+    """Stop a query running on `conn` in another thread (it raises a read error there).
+    On PostgreSQL this asks the server, so it may wait up to INTERRUPT_TIMEOUT_S: call it
+    off the window's thread there."""
     if isinstance(conn, sqlite3.Connection):
         conn.interrupt()
     else:
-        conn.cancel_safe()
+        conn.cancel_safe(timeout=INTERRUPT_TIMEOUT_S)
 
 
-def _on_postgresql(conn) -> bool:
+def on_postgresql(conn) -> bool:
+    """Whether `conn` is a PostgreSQL connection (None and SQLite's are not)."""
     return conn is not None and not isinstance(conn, sqlite3.Connection)
 
 
-def _run(conn, sql: str, params: Sequence = ()):
-    """Execute on either engine: the SQL's ``?`` become psycopg's ``%s`` (no literal in
-    this module's SQL holds a ``?`` or a ``%``)."""
-    if _on_postgresql(conn):
-        return conn.execute(sql.replace("?", "%s"), params)
-    return conn.execute(sql, params)
+class _Query:
+    """The parameters of one statement being written for `conn`'s engine: `bind(value)`
+    keeps the value and returns the marker to write in its place, so that the text and
+    its parameters are made in one pass and cannot part (no literal in this module's
+    SQL holds a ``?`` or a ``%``)."""
+
+    __slots__ = ("_marker", "params")
+
+    def __init__(self, conn, params: Iterable = ()) -> None:
+        self._marker = "%s" if on_postgresql(conn) else "?"
+        self.params: list = list(params)
+
+    def bind(self, value: Any) -> str:
+        self.params.append(value)
+        return self._marker
+
+    def bind_all(self, values: Iterable) -> str:
+        """Markers for each value, comma-separated (an IN list)."""
+        return ", ".join(self.bind(value) for value in values)
+
+
+def _run(conn, query: _Query, sql: str):
+    return conn.execute(sql, query.params)
 
 
 def where_clause(spec: ListSpec, conn=None, plan: bool = False,
@@ -144,60 +170,173 @@ def where_clause(spec: ListSpec, conn=None, plan: bool = False,
     engine (SQLite's when None). With `plan`, a search is planned for reading a page in
     the spec's order (`reverse`: from its other end) by how densely it matches (see
     DENSE_MATCHES and SAMPLE)."""
+    query = _Query(conn)
+    return _where(query, spec, conn, plan, reverse), query.params
+
+
+def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
+           reverse: bool = False) -> str:
+    """The WHERE clause of `spec`, its values bound to `query` (see where_clause)."""
     terms: list[str] = []
-    params: list = []
     if not spec.include_deleted:
         terms.append("deleted_at IS NULL")
     if spec.since is not None:
-        terms.append("started_at >= ?")
-        params.append(spec.since)
+        terms.append(f"started_at >= {query.bind(spec.since)}")
     if spec.until is not None:
-        terms.append("started_at < ?")
-        params.append(spec.until)
+        terms.append(f"started_at < {query.bind(spec.until)}")
     for column, chosen in (("direction", spec.directions), ("outcome", spec.outcomes),
                            ("recording_state", spec.recording_states)):
         if chosen:
-            terms.append(f"{column} IN ({', '.join('?' for _ in chosen)})")
-            params.extend(sorted(chosen))
+            terms.append(f"{column} IN ({query.bind_all(sorted(chosen))})")
     for column, wanted in (("done", spec.done), ("has_recording", spec.has_recording)):
         if wanted is not None:
-            terms.append(f"{column} = ?")
-            params.append(wanted)
-    if _on_postgresql(conn):
-        from callviewer.textsearch import tsquery
+            terms.append(f"{column} = {query.bind(wanted)}")
+    if on_postgresql(conn):
+        _search_postgresql(query, terms, spec, conn, plan, reverse)
+    else:
+        _search_sqlite(query, terms, spec, conn, plan, reverse)
+    return (" WHERE " + " AND ".join(terms)) if terms else ""
 
-        query = tsquery(spec.search)
-        if query is not None:
-            matches = f"SELECT rowid FROM {_FTS} WHERE document @@ CAST(? AS tsquery)"
-            if not plan:
-                terms.append(f"id IN ({matches})")  # the planner's choice, for counts
-            elif _sampled_hits(conn, spec, terms, params, query, reverse) >= DENSE_SAMPLE_HITS:
-                terms.append(_TESTS_EACH)
-            else:
-                terms.append(f"id = ANY(ARRAY({matches}))")
-            params.append(query)
-    elif (match := match_expression(spec.search)) is not None:
+
+# A search is its words (every one must occur: the word index) and its numbers (each run
+# of digits, textsearch.number_runs, must occur inside one of the call's numbers, or as
+# words elsewhere in the call), all of them required. Each part is read by its matches
+# when they are few, or tested call by call on the walk of the sort's index when many.
+
+
+def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
+                   reverse: bool) -> None:
+    """Add the search's terms to `terms` (see where_clause and DENSE_MATCHES)."""
+    words, numbers = number_runs(spec.search)
+    filters, values = list(terms), list(query.params)
+    if (match := match_expression(words)) is not None:
         # "+id" keeps SQLite from driving the query by the matches' rowids.
-        matches = f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH ?"
-        probe = "+id" if plan and _is_dense(conn, matches, match) else "id"
-        terms.append(f"{probe} IN ({matches})")
-        params.append(match)
-    return (" WHERE " + " AND ".join(terms)) if terms else "", params
+        probe = "+id" if plan and _is_dense(conn, _matches_sqlite, match) else "id"
+        terms.append(f"{probe} IN ({_matches_sqlite(query, match)})")
+    for run in numbers:
+        if plan and _number_is_dense(conn, spec, filters, values, run, reverse):
+            terms.append(_number_tests_sqlite(query, run))
+        else:
+            terms.append(f"id IN ({_number_matches_sqlite(query, run)})")
 
 
+def _number_is_dense(conn, spec: ListSpec, filters: list[str], values: list, run: NumberRun,
+                     reverse: bool) -> bool:
+    """SQLite: whether a number is found in DENSE_MATCHES calls. Its candidates are counted
+    first (the calls that hold its last digits, not yet checked whole: fewer means few);
+    when there are many and the number is longer, checking 5,000 of them whole costs
+    ~12 ms, so the first SAMPLE calls of the page's walk (`filters` select them, `values`
+    bound in them) are tested instead, as on PostgreSQL."""
+    if not _is_dense(conn, _number_matches_sqlite, run, "UNION ALL", False):
+        return False
+    if len(run.digits) <= NUMBER_WINDOW:
+        return True  # the candidates are the matches
+    return _sampled_hits(conn, spec, filters, values, _number_tests_sqlite, run,
+                         reverse) >= DENSE_SAMPLE_HITS
 
-def match_expression(user_text: str) -> str | None:
+
+def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
+                       reverse: bool) -> None:
+    """Add the search's terms to `terms` (see where_clause and SAMPLE)."""
+    from callviewer.textsearch import tsquery
+
+    text, numbers = number_runs(spec.search)
+    parts = [(_matches_postgresql, _tests_each, words)
+             for words in [tsquery(text)] if words is not None]
+    parts += [(_number_matches_postgresql, _number_tests_postgresql, run) for run in numbers]
+    for matches, tests, wanted in parts:
+        if not plan:
+            terms.append(f"id IN ({matches(query, wanted)})")  # the planner's choice
+        elif _sampled_hits(conn, spec, terms, query.params, tests, wanted,
+                           reverse) >= DENSE_SAMPLE_HITS:
+            terms.append(tests(query, wanted))
+        else:
+            terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))")
+
+
+def _matches_sqlite(query: _Query, match: str) -> str:
+    return f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH {query.bind(match)}"
+
+
+def _matches_postgresql(query: _Query, words: str) -> str:
+    return f"SELECT rowid FROM {_FTS} WHERE document @@ CAST({query.bind(words)} AS tsquery)"
+
+
+def _number_matches_sqlite(query: _Query, run: NumberRun, union: str = "UNION",
+                          checked: bool = True) -> str:
+    """SQLite: the calls whose numbers hold `run` (by the trigram index, asked for its
+    last NUMBER_WINDOW digits, each call found then checked for the whole run unless not
+    `checked`), or whose other text holds its words; `union` "UNION ALL" for counting
+    them fast."""
+    window = run.digits[-NUMBER_WINDOW:]
+    phrase = '"' + window + '"'  # digits: a trigram phrase, found anywhere in the digits
+    sql = f"SELECT rowid FROM {_NUMBERS} WHERE {_NUMBERS} MATCH {query.bind(phrase)}"
+    if window != run.digits and checked:
+        sql += f" AND instr(digits, {query.bind(run.digits)}) > 0"
+    if (words := _words_of_sqlite(run)) is not None:
+        sql += f" {union} {_matches_sqlite(query, words)}"
+    return sql
+
+
+def _number_tests_sqlite(query: _Query, run: NumberRun) -> str:
+    """SQLite: whether a call (of the table named calls) matches `run`, by its own row of
+    the numbers index (a rowid lookup, ~1 µs a call), or its words (as DENSE_MATCHES)."""
+    test = (f"instr((SELECT digits FROM {_NUMBERS} WHERE rowid = calls.id), "
+            f"{query.bind(run.digits)}) > 0")
+    if (words := _words_of_sqlite(run)) is not None:
+        test = f"({test} OR +id IN ({_matches_sqlite(query, words)}))"
+    return test
+
+
+def _words_of_sqlite(run: NumberRun) -> str | None:
+    """An FTS5 MATCH for the words of a number as typed, in every column but the numbers:
+    whole words (a digits prefix such as "5550*" would read the list of every number's
+    word that begins so, to keep none of them: 15 ms at a million calls)."""
+    match = match_expression(run.text, prefix=False)
+    return None if match is None else f"{_TEXT_COLUMNS} : ({match})"
+
+
+def _number_matches_postgresql(query: _Query, run: NumberRun) -> str:
+    """PostgreSQL: the calls whose numbers hold `run` (pg_trgm's index finds them for
+    LIKE, asked for the last NUMBER_WINDOW digits as on SQLite: 23 ms → 1.6 ms for a whole
+    number at a million calls; a run is digits only, nothing in it to escape), or whose
+    words hold its words."""
+    from callviewer.textsearch import tsquery
+
+    window = run.digits[-NUMBER_WINDOW:]
+    sql = f"SELECT rowid FROM {_NUMBERS} WHERE digits LIKE {query.bind(f'%{window}%')}"
+    if window != run.digits:
+        sql += f" AND strpos(digits, {query.bind(run.digits)}) > 0"
+    if (words := tsquery(run.text, prefix=False)) is not None:
+        sql += f" UNION {_matches_postgresql(query, words)}"
+    return sql
+
+
+def _number_tests_postgresql(query: _Query, run: NumberRun) -> str:
+    """PostgreSQL: whether a call (of the table or subquery named calls) matches `run`, by
+    its own rows of the two indexes (see _tests_each)."""
+    from callviewer.textsearch import tsquery
+
+    test = (f"coalesce((SELECT strpos(digits, {query.bind(run.digits)}) > 0 "
+            f"FROM {_NUMBERS} WHERE rowid = calls.id), false)")
+    if (words := tsquery(run.text, prefix=False)) is not None:
+        test = f"({test} OR coalesce({_tests_each(query, words)}, false))"
+    return test
+
+
+def match_expression(user_text: str, prefix: bool = True) -> str | None:
     """An FTS5 MATCH expression for what a person typed: every word must occur.
 
     Each word is quoted, so FTS syntax in the input (``customer-ended``, a
     lone ``"``, a trailing ``AND``) is searched for as text; the last word
-    also matches as a prefix, so results narrow while typing.
+    also matches as a prefix (unless not `prefix`), so results narrow while typing.
     """
     words = _TOKEN.findall(user_text)
     if not words:
         return None
     quoted = [f'"{word}"' for word in words]
-    quoted[-1] += "*"
+    if prefix:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
@@ -206,11 +345,9 @@ def order_clause(spec: ListSpec, reverse: bool = False, conn=None) -> str:
     smallest value on both; `reverse` reads it from the other end."""
     descending = spec.descending != reverse
     way = "DESC" if descending else "ASC"
-    if _on_postgresql(conn):
+    if on_postgresql(conn):
         way += " NULLS LAST" if descending else " NULLS FIRST"
-    column = SORTS[spec.sort]
-    keys = [column] if column == "started_at" else [column, "started_at"]
-    return " ORDER BY " + ", ".join(f"{key} {way}" for key in [*keys, "id"])
+    return " ORDER BY " + ", ".join(f"{key} {way}" for key in _key_columns(spec))
 
 
 def page(conn, spec: ListSpec, offset: int, limit: int,
@@ -221,11 +358,12 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
     """
     limit = max(0, limit if total is None else min(limit, total - offset))
     backwards = total is not None and offset > total // 2
-    where, params = where_clause(spec, conn, plan=True, reverse=backwards)
-    order = order_clause(spec, reverse=backwards, conn=conn)
     skip = max(0, total - offset - limit) if backwards else offset
-    rows = _run(conn, f"SELECT {_SELECT} FROM calls{where}{order} LIMIT ? OFFSET ?",
-                [*params, limit, skip]).fetchall()
+    query = _Query(conn)
+    where = _where(query, spec, conn, plan=True, reverse=backwards)
+    order = order_clause(spec, reverse=backwards, conn=conn)
+    rows = _run(conn, query, f"SELECT {_SELECT} FROM calls{where}{order} "
+                             f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
     if backwards:
         rows.reverse()
     return rows
@@ -233,57 +371,77 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
 
 def count(conn, spec: ListSpec) -> int:
     """How many calls the spec selects."""
-    where, params = where_clause(spec, conn)
-    return _run(conn, f"SELECT count(*) FROM calls{where}", params).fetchone()[0]
+    query = _Query(conn)
+    where = _where(query, spec, conn)
+    return _run(conn, query, f"SELECT count(*) FROM calls{where}").fetchone()[0]
 
 
 def position(conn, spec: ListSpec, call_id: int) -> int | None:
     """The row of a call in the list, or None when the spec does not select it.
 
     Counts the rows ordered before it as a sum of index range counts, each a
-    row-value comparison on the sort's index.
+    row-value comparison on the sort's index. On SQLite a search is planned as for a
+    page: a common one is tested on the calls counted, not read whole first (a number in
+    most calls took a second to find one call's row); PostgreSQL's planner chooses.
     """
-    where, params = where_clause(spec, conn)
     key_columns = _key_columns(spec)
-    found = _run(conn, f"SELECT {', '.join(key_columns)} FROM calls{where}"
-                       f"{' AND' if where else ' WHERE'} id = ?", [*params, call_id]).fetchone()
+    planned = _Query(conn)
+    # Planned once, for every count below.
+    where = _where(planned, spec, conn, plan=not on_postgresql(conn))
+    query = _Query(conn, planned.params)
+    found = _run(conn, query, f"SELECT {', '.join(key_columns)} FROM calls{where}"
+                              f"{_and(where)} id = {query.bind(call_id)}").fetchone()
     if found is None:
         return None
-    joiner = " AND" if where else " WHERE"
-    return sum(_run(conn, f"SELECT count(*) FROM calls{where}{joiner} {piece}",
-                    [*params, *piece_params]).fetchone()[0]
-               for piece, piece_params in _before(key_columns, found, spec.descending))
+    total = 0
+    for piece in _before(key_columns, found, spec.descending):
+        query = _Query(conn, planned.params)
+        condition = " AND ".join(_condition(query, *term) for term in piece)
+        total += _run(conn, query,
+                      f"SELECT count(*) FROM calls{where}{_and(where)} {condition}").fetchone()[0]
+    return total
 
 
 def ids(conn, spec: ListSpec) -> list[int]:
     """Every call id the spec selects, in list order (for export)."""
-    where, params = where_clause(spec, conn)
+    query = _Query(conn)
+    where = _where(query, spec, conn)
     order = order_clause(spec, conn=conn)
-    return [row[0] for row in _run(conn, f"SELECT id FROM calls{where}{order}", params)]
+    return [row[0] for row in _run(conn, query, f"SELECT id FROM calls{where}{order}")]
 
 
-def _is_dense(conn, matches: str, query: str) -> bool:
-    """Whether the search `matches` (SQL with one parameter) finds DENSE_MATCHES calls."""
-    found = _run(conn, f"SELECT count(*) FROM ({matches} LIMIT {DENSE_MATCHES}) AS found",
-                 [query]).fetchone()[0]
+def _and(where: str) -> str:
+    return " AND" if where else " WHERE"
+
+
+def _is_dense(conn, matches, wanted: Any, *how: str) -> bool:
+    """Whether the SQLite search `matches(query, wanted, *how)` finds DENSE_MATCHES calls."""
+    query = _Query(conn)
+    found = _run(conn, query, f"SELECT count(*) FROM ({matches(query, wanted, *how)} "
+                              f"LIMIT {DENSE_MATCHES}) AS found").fetchone()[0]
     return found >= DENSE_MATCHES
 
 
-# PostgreSQL: whether a call (of the table or subquery named calls) matches the tsquery
-# parameter, by its own index row. A scalar subquery, so the planner neither makes it a
-# join nor hashes every match first: each call the walk reaches is tested, 1 µs apiece.
-_TESTS_EACH = f"(SELECT document @@ CAST(? AS tsquery) FROM {_FTS} WHERE rowid = calls.id)"
+def _tests_each(query: _Query, words: str) -> str:
+    """PostgreSQL: whether a call (of the table or subquery named calls) matches the
+    tsquery `words`, by its own index row. A scalar subquery, so the planner neither makes
+    it a join nor hashes every match first: each call the walk reaches is tested, 1 µs
+    apiece."""
+    return (f"(SELECT document @@ CAST({query.bind(words)} AS tsquery) FROM {_FTS} "
+            "WHERE rowid = calls.id)")
 
 
-def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: list, query: str,
-                  reverse: bool) -> int:
+def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
+                  wanted: Any, reverse: bool) -> int:
     """How many of the first SAMPLE calls the page's walk reaches (those `terms` select, in
-    the spec's order or its reverse) match the tsquery."""
+    the spec's order or its reverse) pass `tests(query, wanted)` (a tsquery's words, a
+    number); `params` are the values bound in `terms`."""
+    query = _Query(conn, params)
     where = (" WHERE " + " AND ".join(terms)) if terms else ""
     walked = (f"SELECT id FROM calls{where}{order_clause(spec, reverse, conn)} "
               f"LIMIT {SAMPLE}")
-    return _run(conn, f"SELECT count(*) FROM ({walked}) AS calls WHERE {_TESTS_EACH}",
-                [*params, query]).fetchone()[0]
+    return _run(conn, query, f"SELECT count(*) FROM ({walked}) AS calls "
+                             f"WHERE {tests(query, wanted)}").fetchone()[0]
 
 
 def _key_columns(spec: ListSpec) -> list[str]:
@@ -291,23 +449,29 @@ def _key_columns(spec: ListSpec) -> list[str]:
     return ["started_at", "id"] if column == "started_at" else [column, "started_at", "id"]
 
 
-def _before(columns: Sequence[str], values: Sequence,
-            descending: bool) -> list[tuple[str, list]]:
-    """Disjoint SQL conditions, with their parameters, that together hold for the rows
-    ordered before `values` (NULL first, as order_clause has it). Each is one range of
-    the sort's index, so counting them one by one reads only the index."""
+# One condition on a column: (column, operator, value); "IS NULL" and "IS NOT NULL" take
+# no value.
+_Term = tuple[str, str, Any]
+
+
+def _condition(query: _Query, column: str, operator: str, value: Any) -> str:
+    if operator.startswith("IS "):
+        return f"{column} {operator}"
+    return f"{column} {operator} {query.bind(value)}"
+
+
+def _before(columns: Sequence[str], values: Sequence, descending: bool) -> list[list[_Term]]:
+    """Disjoint conditions (each a list of terms, all to hold) that together hold for the
+    rows ordered before `values` (NULL first, as order_clause has it). Each is one range
+    of the sort's index, so counting them one by one reads only the index."""
     column, value = columns[0], values[0]
-    pieces: list[tuple[str, list]] = []
+    pieces: list[list[_Term]] = []
     if descending:  # before = larger; NULL is the smallest
-        if value is None:
-            pieces.append((f"{column} IS NOT NULL", []))
-        else:
-            pieces.append((f"{column} > ?", [value]))
+        pieces.append([(column, "IS NOT NULL", None) if value is None
+                       else (column, ">", value)])
     elif value is not None:  # before = smaller, NULLs included
-        pieces += [(f"{column} < ?", [value]), (f"{column} IS NULL", [])]
+        pieces += [[(column, "<", value)], [(column, "IS NULL", None)]]
     if len(columns) > 1:
-        same, same_params = (f"{column} IS NULL", []) if value is None \
-            else (f"{column} = ?", [value])
-        pieces += [(f"{same} AND {piece}", [*same_params, *params])
-                   for piece, params in _before(columns[1:], values[1:], descending)]
+        same = (column, "IS NULL", None) if value is None else (column, "=", value)
+        pieces += [[same, *piece] for piece in _before(columns[1:], values[1:], descending)]
     return pieces

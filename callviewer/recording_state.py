@@ -14,7 +14,9 @@ STATES = {
     GONE: "Gone at the source",
     PURGED: "Purged",
 }
-# The list's play column: a glyph per state ("" for none).
+# The list's play column: a glyph per state ("" for none). ▶ is also the mark of a call
+# not playing; the now-playing call's marks (a speaker while it plays, two bars while
+# paused) are drawn by ui/player.py's PlayColumnDelegate, following NowPlaying.
 GLYPHS = {AT_SOURCE: "▶", ARCHIVED: "▶", LINK_EXPIRED: "⚠", GONE: "∅", PURGED: "", NONE: ""}
 # What each state means, for tooltips.
 MEANINGS = {

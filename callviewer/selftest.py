@@ -106,8 +106,7 @@ def _with_window(app, store, settings) -> None:
                            and window.windowHandle().isExposed(), WINDOW_TIMEOUT_MS):
             raise SelftestFailed(f"the window was not shown within "
                                  f"{WINDOW_TIMEOUT_MS // 1000} s.")
-        model = window.model
-        model.ensure_counted()
+        model = window.model  # its first page is read before the window shows
         if not model.rowCount():
             raise SelftestFailed("the window was shown with no calls in its list.")
         _say(f"window shown with {model.total} calls")
@@ -124,7 +123,7 @@ def _play_first_recording(window) -> None:
     model, now = window.model, window.now_playing
     for row in range(model.rowCount()):
         call_id = model.call_id(row)
-        recording = window.store.recording(call_id)
+        recording = window.store.archive.recording(call_id)
         if recording:
             break
     else:

@@ -47,3 +47,13 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "calls.sqlite3")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def tasks(qtbot):
+    """A task runner for a dialog or widget tested without its window (ui/tasks.py)."""
+    from callviewer.ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    yield runner
+    runner.shutdown(10_000)

@@ -33,4 +33,4 @@ def copy_fixtures(fixtures: Path, folder: Path, *names: str) -> list[Path]:
 
 def exported(store) -> dict[str, dict]:
     """A store's calls (deleted ones too) as canonical records, by source id."""
-    return {record["source_id"]: record for record in store.export(include_deleted=True)}
+    return {record["source_id"]: record for record in store.calls.export(include_deleted=True)}

@@ -18,15 +18,15 @@ def call(source_id="c1", **fields):
 
 def archive_one(store: Store, audio: bytes = AUDIO, source_id: str = "c1") -> int:
     """As a sync leaves it: the call with its source's link, then its download accepted."""
-    row = store.connection("main") or store.add_connection(
+    row = store.sync.connection("main") or store.sync.add_connection(
         "main", "calls-api", {"url": "https://api.example"})
-    store.commit_page(row["id"], [call(source_id, recording=f"{SIGNED}&id={source_id}",
+    store.sync.commit_page(row.id, [call(source_id, recording=f"{SIGNED}&id={source_id}",
                                        has_recording=True)])
-    call_id = store.call_id("agent-platform", source_id)
+    call_id = store.calls.id_of("agent-platform", source_id)
     path = f"agent-platform/{source_id}.mp3"
-    local = store.recordings_dir / path
+    local = store.archive.folder / path
     local.parent.mkdir(parents=True, exist_ok=True)
     local.write_bytes(audio)
-    assert store.recording_archived(call_id, path, len(audio),
+    assert store.archive.archived(call_id, path, len(audio),
                                     hashlib.sha256(audio).hexdigest())
     return call_id

@@ -11,14 +11,14 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from callviewer.errors import ExpectedError
 from callviewer.playback.player import (
     UNDECODABLE,
     Player,
@@ -43,6 +43,9 @@ class PlayState(enum.StrEnum):
 
 STOPPED, LOADING, PLAYING, PAUSED, ERROR = PlayState
 RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+# Coming back to a call left part-way starts this much before where it was left, so the
+# listener hears again the words that were cut.
+RESUME_BACK_MS = 2000
 POLL_MS = 50
 # How long a start keeps its news to itself: see `_hold`.
 FRAME_MS = 16
@@ -65,13 +68,46 @@ def not_playable(mrl: str) -> str | None:
     return None
 
 
+# Runs `work()` away from the caller and answers on the caller's thread, with `done(result)`
+# or `failed(sentence)` (ui/tasks.py's TaskRunner.run is one).
+Background = Callable[[Callable[[], object], Callable[[object], None], Callable[[str], None]],
+                      object]
+
+
+def at_once(work: Callable[[], object], done: Callable[[object], None],
+            failed: Callable[[str], None]) -> None:
+    """The Background with no thread: `work()` now; an expected error is its sentence."""
+    try:
+        result = work()
+    except ExpectedError as exc:
+        failed(str(exc))
+        return
+    done(result)
+
+
+def link_problem(mrl: str) -> str:
+    """Why the player could not play a link, as its server tells (a one-byte request)."""
+    request = urllib.request.Request(mrl, headers={"Range": "bytes=0-0"})
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            return UNDECODABLE
+    except urllib.error.HTTPError as exc:
+        return EXPIRED if exc.code in EXPIRED_STATUSES else \
+            f"The recording could not be downloaded: the server answered {exc.code}."
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return f"The recording could not be downloaded: {reason}."
+
+
 class NowPlaying(QObject):
     """What plays: one call at a time, its state, position, duration, rate, volume, error.
 
     `recording_of(call_id)` gives the call's recording (a file path or URL, or
-    None), or a function that fetches it first (a team database's archive), which
-    runs on a thread of its own while the call is loading; the store is not
-    imported here. `player` plays the sound (playback/player.py); NowPlaying owns it.
+    None), or a function that fetches it first (a team database's archive); the store
+    is not imported here. Both run through `background` while the call is loading (the
+    window's task runner; by default at once, for headless use and tests), as does
+    asking a link's server why it would not play. `player` plays the sound
+    (playback/player.py); NowPlaying owns it.
     """
 
     call_changed = Signal(object)  # call id or None
@@ -81,20 +117,18 @@ class NowPlaying(QObject):
     rate_changed = Signal(float)
     volume_changed = Signal(int)  # 0..100
     error_changed = Signal(str)  # "" when there is none
-    _probed = Signal(str, str)  # (mrl, message), from the link-checking thread
-    _fetched = Signal(int, object, str)  # (start, mrl or None, problem), from a fetch
 
     def __init__(self, recording_of: Callable[[int], str | Callable[[], str | None] | None],
-                 player: Player, parent: QObject | None = None) -> None:
+                 player: Player, parent: QObject | None = None,
+                 background: Background | None = None) -> None:
         super().__init__(parent)
         self._recording_of = recording_of
         self._player = player
+        self._background = background or at_once
         if isinstance(player, QObject) and player.parent() is None:
             player.setParent(self)
         # The backend delivers its news on this thread, after the call that caused it.
         self._player.event.connect(self._on_event)
-        self._probed.connect(self._on_probed, Qt.ConnectionType.QueuedConnection)
-        self._fetched.connect(self._on_fetched, Qt.ConnectionType.QueuedConnection)
         self._poll = QTimer(self, interval=POLL_MS)
         self._poll.timeout.connect(self.poll)
         self.call_id: int | None = None
@@ -108,6 +142,7 @@ class NowPlaying(QObject):
         self._starts = 0  # counts play()'s new starts: a fetch answers the one it began for
         self._start_at: int | None = None  # where to go once playing starts
         self._reached = 0  # the furthest position the player reported for this media
+        self._left: dict[int, int] = {}  # where each call was left, for this session
         self._held: dict[str, object] | None = None  # signal name -> latest value
         self._release_timer = QTimer(self, singleShot=True, interval=FRAME_MS)
         self._release_timer.timeout.connect(self._release)
@@ -121,9 +156,14 @@ class NowPlaying(QObject):
         with contextlib.suppress(PlayerUnavailable):  # said when the person presses Play
             self._player.prepare()
 
+    def resume_at(self, call_id: int) -> int:
+        """Where playing a call starts when no place is asked: 2 s before where it was
+        left this session, else (never played, played to its end, stopped) the start."""
+        return max(self._left.get(call_id, 0) - RESUME_BACK_MS, 0)
+
     def play(self, call_id: int, at_ms: int | None = None) -> None:
-        """Play a call's recording from where it stands (from the start when new), or
-        from `at_ms`."""
+        """Play a call's recording from where it stands, or from `at_ms`; a call coming
+        back after another played starts at `resume_at`."""
         if call_id == self.call_id and self.state in (PLAYING, PAUSED):
             if at_ms is not None:
                 self.seek(at_ms)
@@ -133,23 +173,37 @@ class NowPlaying(QObject):
                 self._poll.start()
             return
         if call_id == self.call_id and self.state == LOADING:
-            self._start_at = at_ms
+            if at_ms is not None:
+                self._start_at = at_ms
             return
-        self._start_at = at_ms
+        self._remember_left()
+        self._start_at = at_ms if at_ms is not None else self.resume_at(call_id) or None
         if self.state in (PLAYING, PAUSED, LOADING):
             self._player.stop()  # else it is stopped already: stopping VLC again costs 0.2 ms
         self._poll.stop()
         self._reached = 0
         self._starts += 1
+        start = self._starts
+        self._mrl = None
+        self._begin(call_id)
+        self._set_state(LOADING)
+        # Where the recording is (and its bytes, for a team's archive) is asked off the
+        # GUI thread: the window goes on while the database answers.
+        self._background(lambda: self._locate(call_id),
+                         lambda mrl: self._located(start, mrl),
+                         lambda problem: self._located(start, None, problem))
+
+    def _locate(self, call_id: int) -> str | None:
         found = self._recording_of(call_id)
-        if callable(found):  # the bytes come first, on a thread: the window goes on
-            self._mrl = None
-            self._begin(call_id)
-            self._set_state(LOADING)
-            threading.Thread(target=self._fetch, args=(self._starts, found), daemon=True,
-                             name="recording-fetch").start()
-            return
-        self._open(call_id, found)
+        return found() if callable(found) else found
+
+    def _located(self, start: int, mrl: str | None, problem: str = "") -> None:
+        if start != self._starts or self.state != LOADING:
+            return  # stopped, or another start since
+        if problem:
+            self._fail(problem)
+        else:
+            self._open(self.call_id, mrl)
 
     def _open(self, call_id: int, mrl: str | None) -> None:
         self._mrl = mrl
@@ -186,7 +240,9 @@ class NowPlaying(QObject):
             self._set_state(PAUSED)
 
     def stop(self) -> None:
-        """Stop and go back to the start (the call stays the now-playing call)."""
+        """Stop and go back to the start (the call stays the now-playing call, and plays
+        from the start next time)."""
+        self._left.pop(self.call_id, None)
         self._player.stop()
         self._poll.stop()
         self._set_position(0)
@@ -270,7 +326,17 @@ class NowPlaying(QObject):
         elif news is PlayerEvent.FAILED:
             self._failed(sentence)
 
+    def _remember_left(self) -> None:
+        """Keep where the now-playing call is being left, as another starts."""
+        if self.call_id is None or self.state not in (PLAYING, PAUSED):
+            return
+        if self.state == PLAYING:
+            self.poll()  # where it is now, not at the last tick
+        if self.position > 0:
+            self._left[self.call_id] = self.position
+
     def _ended(self) -> None:
+        self._left.pop(self.call_id, None)  # played to its end: next time from the start
         self._poll.stop()
         # A corrupt file plays "successfully" for no time at all (FACTS.md): undecodable.
         if self._player.length_ms() <= 0 and self._reached <= 0 and self.duration <= 0:
@@ -286,46 +352,17 @@ class NowPlaying(QObject):
         mrl = self._mrl or ""
         if mrl.startswith(("http://", "https://")):
             self._set_state(LOADING)  # until the link is checked
-            threading.Thread(target=self._probe, args=(mrl,), daemon=True,
-                             name="recording-link").start()
+            self._background(lambda: link_problem(mrl),
+                             lambda message: self._on_probed(mrl, message),
+                             lambda message: self._on_probed(mrl, message))
         elif "://" not in mrl and not Path(mrl).is_file():
             self._fail(not_found(mrl))
         else:
             self._fail(sentence or UNDECODABLE)
 
-    def _probe(self, mrl: str) -> None:
-        """Ask the server why the player could not play the link (a thread of its own)."""
-        request = urllib.request.Request(mrl, headers={"Range": "bytes=0-0"})
-        try:
-            with urllib.request.urlopen(request, timeout=10):
-                message = UNDECODABLE
-        except urllib.error.HTTPError as exc:
-            message = EXPIRED if exc.code in EXPIRED_STATUSES else \
-                f"The recording could not be downloaded: the server answered {exc.code}."
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            message = f"The recording could not be downloaded: {reason}."
-        self._probed.emit(mrl, message)
-
     def _on_probed(self, mrl: str, message: str) -> None:
         if mrl == self._mrl and self.state == LOADING:
             self._fail(message)
-
-    def _fetch(self, start: int, fetch: Callable[[], str | None]) -> None:
-        """Fetch a recording before it plays (a thread of its own)."""
-        try:
-            self._fetched.emit(start, fetch(), "")
-        except Exception as exc:  # the store's sentence (a database out of reach, say)
-            log.warning("The recording could not be fetched: %s", exc, exc_info=True)
-            self._fetched.emit(start, None, str(exc) or "The recording could not be fetched.")
-
-    def _on_fetched(self, start: int, mrl: str | None, problem: str) -> None:
-        if start != self._starts or self.state != LOADING:
-            return  # stopped, or another start since
-        if problem:
-            self._fail(problem)
-        else:
-            self._open(self.call_id, mrl)
 
     # --- state ---------------------------------------------------------------------------
 

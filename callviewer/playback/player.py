@@ -15,6 +15,8 @@ from typing import Protocol
 
 from PySide6.QtCore import SignalInstance
 
+from callviewer.errors import ExpectedError
+
 UNDECODABLE = "The recording could not be decoded."
 
 
@@ -22,7 +24,7 @@ def not_found(path: str) -> str:
     return f"Recording file not found: {path}"
 
 
-class PlayerUnavailable(RuntimeError):
+class PlayerUnavailable(ExpectedError, RuntimeError):
     """The backend cannot play on this machine; the message says what to do."""
 
 

@@ -11,10 +11,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 from callviewer.store.database import StoreError
 from callviewer.store.schema import sync_connections, sync_state, watched_files
 
-# A connection's sync status, as `sync_state.status` holds it.
-NEVER, RUNNING, OK, OFFLINE, REFUSED, FAILED, CANCELED = (
-    "never", "running", "ok", "offline", "refused", "failed", "canceled")
-
 
 def add(conn: Connection, name: str, kind: str, settings: dict, now: int) -> dict:
     """A new connection; StoreError when the name is taken."""
@@ -83,6 +79,8 @@ def save_cursor(conn: Connection, connection_id: int, cursor: dict | None) -> No
 
 def set_status(conn: Connection, connection_id: int, **values: Any) -> None:
     """Record how a sync went: status, error sentence, last_*_at times, last_summary."""
+    if values.get("status") is not None:
+        values["status"] = str(values["status"])  # a ConnectionStatus, stored as its text
     if "last_summary" in values and values["last_summary"] is not None:
         values["last_summary"] = _dump(values["last_summary"])
     conn.execute(update(sync_state).where(sync_state.c.connection_id == connection_id)

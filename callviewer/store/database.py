@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from callviewer.dbfile import address_problem, sqlite_path
+from callviewer.errors import ExpectedError
 
 BUSY_TIMEOUT_MS = 10_000
 # Execution option marking a connection whose transactions will write.
@@ -36,7 +37,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 QUICK_CHECK_ROWS = 10  # of quick_check's findings, this many go to the log
 
 
-class StoreError(Exception):
+class StoreError(ExpectedError):
     """A database problem a person can act on; str() is the sentence to show."""
 
 

@@ -21,6 +21,8 @@ import orjson
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+from callviewer.store.records import Change
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "callviewer_changes"
@@ -31,9 +33,6 @@ RETRY_MAX_S = 10.0
 # Keepalives on the watcher's connection: a silent network loss is noticed in ~20 s.
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
                "keepalives_count": 3, "connect_timeout": 5}
-
-# What a change says: {"calls": [ids] or None (many, or new calls), "sync": bool}.
-Change = dict
 
 
 def announce(conn: Connection, origin: str, call_ids: Iterable[int] | None,
@@ -53,7 +52,7 @@ class Watcher(threading.Thread):
     """Listens for the team's changes until `stop()`, on a connection of its own.
 
     `on_change(change)` runs (in this thread) for each other desktop's change, and with
-    ``{"calls": None, "sync": True}`` after a reconnection, since changes made meanwhile
+    ``Change(None, sync=True)`` after a reconnection, since changes made meanwhile
     were not heard; `on_reachable(bool)` when the database is lost or found again.
     """
 
@@ -86,7 +85,7 @@ class Watcher(threading.Thread):
                         reachable = True
                         self._on_reachable(True)
                     if heard_before:  # what changed while it was away was not heard
-                        self._on_change({"calls": None, "sync": True})
+                        self._on_change(Change(None, sync=True))
                     heard_before = True
                     self._listen(conn)
             except psycopg.Error as exc:
@@ -120,4 +119,6 @@ class Watcher(threading.Thread):
             log.warning("An unreadable change notice was ignored: %.200s", payload)
             return
         if change.get("from") != self._origin:
-            self._on_change({"calls": change.get("calls"), "sync": bool(change.get("sync"))})
+            calls = change.get("calls")
+            self._on_change(Change(None if calls is None else tuple(calls),
+                                   bool(change.get("sync"))))

@@ -5,6 +5,11 @@ whose words (callviewer/textsearch.py) make a generated ``tsvector`` column
 with a GIN index (migration 0001). Index rows are written by the code that
 changes a call, in the same transaction (an explicit write is 2–3× faster
 than a trigger), with the call's id as the rowid.
+
+Beside it, the numbers index (migration 0012, textsearch.NUMBERS_TABLE): each
+call's numbers as digits only, for finding a run of digits anywhere inside
+them. Written here too, in the same transaction; a purge (which empties the
+numbers) leaves the call no row there.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from callviewer.listing import match_expression
 from callviewer.store.database import insert_many
 from callviewer.store.schema import FTS_COLUMNS, FTS_DOCUMENT, FTS_TABLE, calls, notes
-from callviewer.textsearch import index_text, tsquery
+from callviewer.textsearch import NUMBERS_TABLE, index_text, number_digits, tsquery
 
 _DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id")
+_DELETE_NUMBERS = text(f"DELETE FROM {NUMBERS_TABLE} WHERE rowid = :id")
+# The fields of a call that hold phone numbers (record.py).
+NUMBER_FIELDS = ("customer_number", "from_number", "to_number")
 _NOT_DIGIT = re.compile(r"\D+")
 
 
@@ -31,13 +39,18 @@ def index_calls(conn: Connection, rows: list[dict], notes_by_call: dict[int, lis
     if _cuts_words(conn):
         entries = ((entry[0], *map(index_text, entry[1:])) for entry in entries)
     insert_many(conn, FTS_TABLE, ("rowid", *FTS_COLUMNS), entries)
+    numbers = [(row["id"], digits) for row in rows
+               if (digits := number_digits(row[key] for key in NUMBER_FIELDS)) is not None]
+    if numbers:
+        insert_many(conn, NUMBERS_TABLE, ("rowid", "digits"), numbers)
 
 
 def reindex_calls(conn: Connection, rows: list[dict]) -> None:
     """Replace the index rows of changed calls (their notes included)."""
-    ids = [row["id"] for row in rows]
-    conn.execute(_DELETE, [{"id": call_id} for call_id in ids])
-    index_calls(conn, rows, note_bodies(conn, ids))
+    ids = [{"id": row["id"]} for row in rows]
+    conn.execute(_DELETE, ids)
+    conn.execute(_DELETE_NUMBERS, ids)
+    index_calls(conn, rows, note_bodies(conn, [row["id"] for row in rows]))
 
 
 def reindex_notes(conn: Connection, call_id: int, source_note: str | None) -> None:

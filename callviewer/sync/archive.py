@@ -26,7 +26,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from callviewer.store import Store, StoreError
+from callviewer.store import Store, StoreError, WantedRecording
 from callviewer.store.recordings import GONE, LINK_EXPIRED
 from callviewer.sync.connection import Connection, RecordingUnavailable
 from callviewer.sync.errors import Offline, StorageFailed, SyncFailed
@@ -51,8 +51,9 @@ class Outcome:
     error: str | None = None
 
 
-def download(store: Store, connection: Connection, connection_id: int, item: dict) -> Outcome:
-    """Archive one wanted recording (from Store.wanted_recordings).
+def download(store: Store, connection: Connection, connection_id: int,
+             item: WantedRecording) -> Outcome:
+    """Archive one wanted recording (from `store.archive.wanted`).
 
     Offline, TokenRefused, StorageFailed (a file here could not be written) and
     Canceled propagate (the whole sync stops); any other failure is noted on the
@@ -61,23 +62,23 @@ def download(store: Store, connection: Connection, connection_id: int, item: dic
     try:
         return _download(store, connection, connection_id, item)
     except OSError as exc:  # the network's errors come as SyncFailed: this is a local file
-        log.info("the recording of call %s could not be saved", item["source_id"],
+        log.info("the recording of call %s could not be saved", item.source_id,
                  exc_info=exc)
-        sentence = _unwritable(item["source_id"], store.recordings_dir, exc)
+        sentence = _unwritable(item.source_id, store.archive.folder, exc)
         with suppress(StoreError):  # on a full disk the note may not fit either: no loss
-            store.recording_failed(item["id"], sentence)
+            store.archive.failed(item.call_id, sentence)
         raise StorageFailed(sentence) from None
 
 
 def _download(store: Store, connection: Connection, connection_id: int,
-              item: dict) -> Outcome:
-    call_id, source_id = item["id"], item["source_id"]
-    name = f"{_safe(item['source'])}/{_safe(source_id)}"
-    part = store.recordings_dir / f"{name}.part"
+              item: WantedRecording) -> Outcome:
+    call_id, source_id = item.call_id, item.source_id
+    name = f"{_safe(item.source)}/{_safe(source_id)}"
+    part = store.archive.folder / f"{name}.part"
     part.parent.mkdir(parents=True, exist_ok=True)
-    reference, refreshed = item["source_ref"], False
+    reference, refreshed = item.source_ref, False
     try:
-        if item["recording_state"] == LINK_EXPIRED:
+        if item.recording_state == LINK_EXPIRED:
             reference, refreshed = _refresh(store, connection, connection_id, item), True
         while reference is not None:
             try:
@@ -88,21 +89,21 @@ def _download(store: Store, connection: Connection, connection_id: int,
                     state = LINK_EXPIRED if exc.code in EXPIRED_CODES else GONE
                     part.unlink(missing_ok=True)
                     sentence = _refused(source_id, exc.code)
-                    store.recording_failed(call_id, sentence, state)
+                    store.archive.failed(call_id, sentence, state)
                     return Outcome(state=state, error=sentence)
                 reference, refreshed = _refresh(store, connection, connection_id, item), True
         if reference is None:
             part.unlink(missing_ok=True)
             sentence = f"The source no longer has the recording of call {source_id}."
-            store.recording_failed(call_id, sentence, GONE)
+            store.archive.failed(call_id, sentence, GONE)
             return Outcome(state=GONE, error=sentence)
     except Offline as exc:
-        store.recording_failed(call_id, str(exc))
+        store.archive.failed(call_id, str(exc))
         raise
     except SyncFailed as exc:
         if exc.status == "refused" or isinstance(exc, StorageFailed):
             raise
-        store.recording_failed(call_id, str(exc))
+        store.archive.failed(call_id, str(exc))
         return Outcome(error=str(exc))
     return _accept(store, call_id, source_id, part, name)
 
@@ -112,28 +113,28 @@ def _accept(store: Store, call_id: int, source_id: str, part: Path, name: str) -
     if suffix is None:
         part.unlink(missing_ok=True)
         sentence = NOT_AUDIO.format(call=source_id)
-        store.recording_failed(call_id, sentence)
+        store.archive.failed(call_id, sentence)
         return Outcome(error=sentence)
     size, digest = part.stat().st_size, _sha256(part)
     final = part.with_name(Path(name).name + suffix)
     os.replace(part, final)
     _sync_folder(final.parent)
-    if not store.recording_archived(call_id, f"{name}{suffix}", size, digest):
+    if not store.archive.archived(call_id, f"{name}{suffix}", size, digest):
         final.unlink(missing_ok=True)  # purged while it downloaded
         return Outcome()
     return Outcome(archived=True, size=size)
 
 
 def _refresh(store: Store, connection: Connection, connection_id: int,
-             item: dict) -> str | None:
+             item: WantedRecording) -> str | None:
     """A fresh link through the source's detail (stored like any synced record); None when
     the source no longer has the call or its recording."""
-    record = connection.fetch_detail(item["source_id"])
+    record = connection.fetch_detail(item.source_id)
     if record is None:
         return None
-    store.commit_page(connection_id, [record])
-    fresh = store.wanted_recordings(connection_id, [item["id"]])
-    return fresh[0]["source_ref"] if fresh else None
+    store.sync.commit_page(connection_id, [record])
+    fresh = store.archive.wanted(connection_id, [item.call_id])
+    return fresh[0].source_ref if fresh else None
 
 
 def evict_for_cap(store: Store, connections: dict[int, Connection]) -> tuple[int, int]:
@@ -142,19 +143,19 @@ def evict_for_cap(store: Store, connections: dict[int, Connection]) -> tuple[int
     Each is given up only after its source answered that it still serves it.
     """
     freed = [0, 0]
-    for row in store.eviction_plan():
-        connection = connections.get(row["connection_id"])
+    for row in store.archive.eviction_plan():
+        connection = connections.get(row.connection_id)
         if connection is None:
             continue  # its connection is not being synced now: cannot be checked
-        record = connection.fetch_detail(row["source_id"])
+        record = connection.fetch_detail(row.source_id)
         if record is not None:
-            store.commit_page(row["connection_id"], [record])
+            store.sync.commit_page(row.connection_id, [record])
         reference = record.get("recording") if record else None
         if not reference or not connection.can_serve(reference):
             continue
-        if store.recording_evicted(row["call_id"], reference):
+        if store.archive.evicted(row.call_id, reference):
             freed[0] += 1
-            freed[1] += row["size"] or 0
+            freed[1] += row.size or 0
     return freed[0], freed[1]
 
 

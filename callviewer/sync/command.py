@@ -13,6 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from callviewer.store import SyncConnection
 
 
 def add_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -88,39 +92,39 @@ def _add(store, args: argparse.Namespace) -> int:
     except (ValueError, StoreError) as exc:
         print(f"callviewer: {exc}", file=sys.stderr)
         return 2
-    print(f"Added the {row['kind']} connection {row['name']} ({_where(row)}).")
+    print(f"Added the {row.kind} connection {row.name} ({_where(row)}).")
     if kept:
         print(kept)
-    elif row["kind"] != "folder":
+    elif row.kind != "folder":
         print("No token was given: the API is called without one (add one with "
               "--token-stdin).")
     return 0
 
 
 def _list(store, args: argparse.Namespace) -> int:
-    from callviewer.sync.runner import local_clock
+    from callviewer.times import local_time
 
-    rows = store.connections()
+    rows = store.sync.connections()
     if not rows:
         print("No connections; add one with `callviewer sync add`.")
     for row in rows:
         where = _where(row)
-        synced = f"last synced {local_clock(row['last_sync_at'])}" if row["last_sync_at"] \
+        synced = f"last synced {local_time(row.last_sync_at)}" if row.last_sync_at \
             else "not synced yet"
-        print(f"{row['name']}\t{row['kind']}\t{where}\t{synced}\t{row['status']}")
-        if row["error"]:
-            print(f"  {row['error']}")
+        print(f"{row.name}\t{row.kind}\t{where}\t{synced}\t{row.status}")
+        if row.error:
+            print(f"  {row.error}")
     return 0
 
 
-def _where(row: dict) -> str | None:
+def _where(row: SyncConnection) -> str | None:
     """A connection's folder, or its address without a user, password or query: one stored
     before `sync add` refused them is shown masked, and its secrets masked wherever seen."""
     from callviewer.redaction import redact_url, register_url_secrets
 
-    url = row["settings"].get("url")
+    url = row.settings.get("url")
     if url is None:
-        return row["settings"].get("folder")
+        return row.settings.get("folder")
     register_url_secrets(url)
     return redact_url(url)
 
@@ -129,7 +133,7 @@ def _remove(store, args: argparse.Namespace) -> int:
     from callviewer.sync.manage import remove_connection
 
     row = remove_connection(store, args.name)
-    print(f"Removed the connection {row['name']}; its calls and recordings stay.")
+    print(f"Removed the connection {row.name}; its calls and recordings stay.")
     return 0
 
 

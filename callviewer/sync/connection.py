@@ -138,13 +138,14 @@ def settings_for(kind: str, given: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def open_connection(row: dict, token: str | None,
+def open_connection(name: str, kind: str, settings: dict[str, Any], token: str | None,
                     cancel: threading.Event | None = None) -> Connection:
-    """The live connection for a stored one (as Store.connection returns it)."""
-    module = module_for(row["kind"])
+    """The live connection for a stored one (`store.sync.connection(name)` gives its name,
+    kind and settings), or for one being made (Preferences' Test connection)."""
+    module = module_for(kind)
     # A vendor's module names its VendorApi subclass; the others have an `open` of their own.
     opener = getattr(module, "CONNECTION", None) or module.open
-    return opener(row["name"], settings_for(row["kind"], row["settings"]), token, cancel)
+    return opener(name, settings_for(kind, settings), token, cancel)
 
 
 def parse_setting(kind: str, text: str) -> tuple[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from callviewer.errors import ExpectedError
 
-class SyncFailed(Exception):
+
+class SyncFailed(ExpectedError):
     """A source could not be synced; str() is the sentence for a person."""
 
     status = "failed"

@@ -143,10 +143,10 @@ def import_paths(
         report.files = files
         for record in batch:
             if "audio" in record:
-                _archive_audio(store.recordings_dir, record, str(path), report)
+                _archive_audio(store.archive.folder, record, str(path), report)
         if batch:
             try:
-                report.counts.add(store.write_records(batch))
+                report.counts.add(store.calls.write_records(batch))
             except StoreError as exc:  # disk full, read-only: what was committed stays
                 raise ImportStopped(str(exc), report) from exc
             seen += len(batch)

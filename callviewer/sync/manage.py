@@ -6,8 +6,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from callviewer.redaction import redact_url
+from callviewer.secrets import delete_secret, save_secret
+from callviewer.store.records import SyncConnection
 from callviewer.sync.connection import API_KINDS, module_for, settings_for
-from callviewer.sync.tokens import delete_token, save_token
 
 API, FOLDER = "calls-api", "folder"
 # Kinds whose secret is two parts, read from standard input as one line.
@@ -16,7 +17,7 @@ NEEDS_TWO_SECRETS = {"twilio": "ACCOUNT_SID:AUTH_TOKEN (or API_KEY_SID:API_KEY_S
 
 def add_connection(store, name: str, *, url: str | None = None, folder: Path | None = None,
                    token: str | None = None, settings: dict | None = None,
-                   api: str | None = None) -> tuple[dict, str | None]:
+                   api: str | None = None) -> tuple[SyncConnection, str | None]:
     """Add a calls API (`api`: a vendor's kind, connection.API_KINDS, the agent platform's
     without it; `url`: its base address, the vendor's default without it; `token`) or a
     watched folder under `name`.
@@ -49,8 +50,8 @@ def add_connection(store, name: str, *, url: str | None = None, folder: Path | N
         _refuse_credentials(url)
         given["url"] = url.rstrip("/")
     settings_for(kind, given)  # ValueError for a setting the kind lacks
-    row = store.add_connection(name, kind, given)
-    return row, save_token(row["secret_key"], token) if token else None
+    row = store.sync.add_connection(name, kind, given)
+    return row, save_secret(row.secret_key, token) if token else None
 
 
 def credentials_in(url: str) -> str | None:
@@ -80,8 +81,8 @@ def _refuse_credentials(url: str) -> None:
                          "--token-stdin.")
 
 
-def remove_connection(store, name: str) -> dict:
+def remove_connection(store, name: str) -> SyncConnection:
     """Remove a connection and its token; its calls and recordings stay."""
-    row = store.remove_connection(name)
-    delete_token(row["secret_key"])
+    row = store.sync.remove_connection(name)
+    delete_secret(row.secret_key)
     return row

@@ -11,7 +11,7 @@ A connection that fails (its source, or a file of the archive that cannot be
 written) is reported with a sentence and the run goes on to the next; a
 database that fails ends the run there, every sentence masked (redact_text).
 
-In a team database one desktop syncs a connection at a time (`Store.sync_turns`,
+In a team database one desktop syncs a connection at a time (`store.sync.turns`,
 held for the whole run, downloads and the size cap included); the others leave
 it alone and report the connection's shared state instead.
 """
@@ -22,16 +22,16 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from callviewer.redaction import install_log_redaction, redact_text
-from callviewer.store import Store, StoreError, now_micros
-from callviewer.store import connections as status
+from callviewer.secrets import load_secret
+from callviewer.store import ConnectionStatus as status
+from callviewer.store import Store, StoreError, SyncConnection, now_micros
 from callviewer.sync import archive
 from callviewer.sync.connection import RECENT, Connection, open_connection
 from callviewer.sync.errors import Canceled, Offline, SyncFailed
 from callviewer.sync.importer import ImportReport
-from callviewer.sync.tokens import load_token
+from callviewer.times import local_time
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class SyncReport(ImportReport):
     elsewhere: dict[str, int | None] = field(default_factory=dict)
     fresh: dict[str, int | None] = field(default_factory=dict)
     synced_here: int = 0  # connections this run synced (or tried to)
+    connections: int = 0  # connections there were to sync
 
     @property
     def exit_code(self) -> int:
@@ -69,31 +70,6 @@ class SyncReport(ImportReport):
             return "No recordings downloaded."
         return (f"Downloaded {self.downloaded} recording{'s' * (self.downloaded != 1)} "
                 f"({_size(self.downloaded_bytes)}).")
-
-    def status_line(self) -> str:
-        """The status bar's sentence: ``Synced 10:42 · 37 new, 5 updated, 3 recordings``."""
-        when = local_clock(self.finished_at or now_micros())
-        parts = [f"{self.counts.new} new", f"{self.counts.updated} updated"]
-        if self.downloaded:
-            parts.append(f"{self.downloaded} recording{'s' * (self.downloaded != 1)}")
-        if self.rejected:
-            parts.append(f"{self.rejected} rejected")
-        if not self.synced_here and (self.elsewhere or self.fresh) and not self.canceled:
-            return self._shared_line()
-        head = "Sync canceled" if self.canceled else "Synced"
-        line = f"{head} {when} · {', '.join(parts)}"
-        if self.elsewhere:
-            line += " · " + ", ".join(self.elsewhere) + ": another desktop is syncing it"
-        if self.failures:
-            line += " · " + " ".join(f"{name}: {why}" for name, why in self.failures.items())
-        return line
-
-    def _shared_line(self) -> str:
-        """Nothing synced by this run: the team's shared state, as the database has it,
-        ``Synced 10:42 · another desktop is syncing now``."""
-        times = [when for when in (self.elsewhere | self.fresh).values() if when]
-        line = f"Synced {local_clock(min(times))}" if times else "Not synced yet"
-        return line + (" · another desktop is syncing now" if self.elsewhere else "")
 
 
 def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
@@ -109,13 +85,14 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
     install_log_redaction()
     cancel = cancel or threading.Event()
     report = SyncReport()
-    with Store(db) as store, store.sync_turns() as take_turn:
-        rows = store.connections()
+    with Store(db) as store, store.sync.turns() as take_turn:
+        rows = store.sync.connections()
         if name is not None:
-            rows = [row for row in rows if row["name"] == name]
+            rows = [row for row in rows if row.name == name]
             if not rows:
                 raise StoreError(f"There is no connection named {name!r}.")
-        store.delete_stale_recordings()
+        report.connections = len(rows)
+        store.archive.delete_stale()
         live: dict[int, Connection] = {}
         store_failed = False
         try:
@@ -131,13 +108,13 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
                     connection = _sync_one(store, row, full, report, progress, cancel)
                 except StoreError as exc:
                     # The database itself failed (full, locked, damaged): so would the rest.
-                    log.info("%s: the database failed: %s", row["name"], exc)
-                    report.failures[row["name"]] = redact_text(str(exc))
+                    log.info("%s: the database failed: %s", row.name, exc)
+                    report.failures[row.name] = redact_text(str(exc))
                     store_failed = True
                     break
                 if connection is not None:
-                    live[row["id"]] = connection
-            if not report.canceled and not store_failed and store.archive_cap() is not None:
+                    live[row.id] = connection
+            if not report.canceled and not store_failed and store.archive.cap() is not None:
                 _cap(store, live, report)
         finally:
             for connection in live.values():
@@ -147,42 +124,42 @@ def run_sync(db: str | None = None, name: str | None = None, full: bool = False,
     return report
 
 
-def _take_turn(store: Store, take_turn: Callable[[int], bool], row: dict,
-               fresh_for: float | None, report: SyncReport) -> dict | None:
+def _take_turn(store: Store, take_turn: Callable[[int], bool], row: SyncConnection,
+               fresh_for: float | None, report: SyncReport) -> SyncConnection | None:
     """The connection as it stands once this run holds its turn (held until the run ends);
     None when it is another desktop's, or was synced less than `fresh_for` seconds ago."""
-    if not take_turn(row["id"]):
-        log.info("%s: another desktop is syncing it", row["name"])
-        report.elsewhere[row["name"]] = row["last_sync_at"]
+    if not take_turn(row.id):
+        log.info("%s: another desktop is syncing it", row.name)
+        report.elsewhere[row.name] = row.last_sync_at
         return None
     # Read again under the turn: the desktop before us may have moved the cursor since.
-    row = next((found for found in store.connections() if found["id"] == row["id"]), None)
+    row = next((found for found in store.sync.connections() if found.id == row.id), None)
     if row is None:
         return None
-    if fresh_for is not None and row["last_sync_at"] is not None \
-            and now_micros() - row["last_sync_at"] < fresh_for * 1_000_000:
-        report.fresh[row["name"]] = row["last_sync_at"]
+    if fresh_for is not None and row.last_sync_at is not None \
+            and now_micros() - row.last_sync_at < fresh_for * 1_000_000:
+        report.fresh[row.name] = row.last_sync_at
         return None
     return row
 
 
-def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
+def _sync_one(store: Store, row: SyncConnection, full: bool, report: SyncReport,
               progress: Progress | None, cancel: threading.Event) -> Connection | None:
     """Sync one connection into the report; the connection if it is still usable."""
     started = now_micros()
-    connection_id = row["id"]
-    store.set_sync_status(connection_id, last_attempt_at=started)
+    connection_id = row.id
+    store.sync.set_status(connection_id, last_attempt_at=started)
     try:
-        token = load_token(row["secret_key"]) if row["kind"] != "folder" else None
-        connection = open_connection(row, token, cancel)
+        token = load_secret(row.secret_key) if row.kind != "folder" else None
+        connection = open_connection(row.name, row.kind, row.settings, token, cancel)
     except (SyncFailed, ValueError) as exc:
         _failed(store, row, report, SyncFailed(str(exc)))
         return None
     # A walk of the whole history when asked (--full) or due (every full_every seconds); a
     # source with a reconciliation window of its own (the agent platform's last 30 days)
     # walks that when it is due; else only what changed.
-    whole = full or _due(getattr(connection, "full_every", None), row["last_whole_at"], started)
-    recent = _due(connection.reconcile_every, row["last_full_at"], started)
+    whole = full or _due(getattr(connection, "full_every", None), row.last_whole_at, started)
+    recent = _due(connection.reconcile_every, row.last_full_at, started)
     full = True if whole else RECENT if recent else False
     before = (report.counts.new, report.counts.updated, report.counts.unchanged,
               report.rejected, report.downloaded)
@@ -190,9 +167,9 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
     tried: set[int] = set()
     listed = 0
     try:
-        for page in connection.changes(row["cursor"], full, known):
+        for page in connection.changes(row.cursor, full, known):
             seen = (page.source, page.seen, page.pass_number) if page.source else None
-            counts = store.commit_page(connection_id, page.records,
+            counts = store.sync.commit_page(connection_id, page.records,
                                        ... if page.cursor is None else page.cursor, page.files,
                                        seen, page.whole_history)
             report.counts.add(counts)
@@ -201,18 +178,18 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
             report.waiting.extend(page.waiting)
             report.files += len(page.files)
             if page.full_done:
-                store.set_sync_status(connection_id, last_full_at=started)
+                store.sync.set_status(connection_id, last_full_at=started)
             if page.whole_history:
-                store.set_sync_status(connection_id, last_whole_at=started)
+                store.sync.set_status(connection_id, last_whole_at=started)
             listed += page.listed
-            _tell(progress, listed, page.total, f"{row['name']}: {listed:,} calls read")
+            _tell(progress, listed, page.total, f"{row.name}: {listed:,} calls read")
             _download(store, connection, connection_id, report, progress, cancel, tried)
             if cancel.is_set():
                 raise Canceled()
         _download(store, connection, connection_id, report, progress, cancel, tried)
     except Canceled:
         report.canceled = True
-        store.set_sync_status(connection_id, status=status.CANCELED)
+        store.sync.set_status(connection_id, status=status.CANCELED)
         return connection
     except SyncFailed as exc:
         _failed(store, row, report, exc)
@@ -225,7 +202,7 @@ def _sync_one(store: Store, row: dict, full: bool, report: SyncReport,
              report.rejected, report.downloaded)
     summary = dict(zip(("new", "updated", "unchanged", "rejected", "recordings"),
                        (b - a for a, b in zip(before, after, strict=True)), strict=True))
-    store.set_sync_status(connection_id, status=status.OK, error=None, last_sync_at=started,
+    store.sync.set_status(connection_id, status=status.OK, error=None, last_sync_at=started,
                           last_summary=summary)
     return connection
 
@@ -238,12 +215,13 @@ def _due(every: float | None, last: int | None, now: int) -> bool:
 def _download(store: Store, connection: Connection, connection_id: int, report: SyncReport,
               progress: Progress | None, cancel: threading.Event, tried: set[int]) -> None:
     """Download the connection's wanted recordings not yet tried in this run."""
-    wanted = [item for item in store.wanted_recordings(connection_id) if item["id"] not in tried]
+    wanted = [item for item in store.archive.wanted(connection_id)
+              if item.call_id not in tried]
     for done, item in enumerate(wanted):
         if cancel.is_set():
             raise Canceled()
         _tell(progress, done, len(wanted), f"Downloading recordings: {done + 1} of {len(wanted)}")
-        tried.add(item["id"])
+        tried.add(item.call_id)
         outcome = archive.download(store, connection, connection_id, item)
         if outcome.archived:
             report.downloaded += 1
@@ -259,29 +237,21 @@ def _cap(store: Store, live: dict[int, Connection], report: SyncReport) -> None:
         log.info("The archive's size cap was not applied: %s", exc)
 
 
-def _failed(store: Store, row: dict, report: SyncReport, exc: SyncFailed) -> None:
+def _failed(store: Store, row: SyncConnection, report: SyncReport, exc: SyncFailed) -> None:
     if isinstance(exc, Offline):
-        sentence = f"Offline — last synced {local_clock(row['last_sync_at'])}" \
-            if row["last_sync_at"] else "Offline — not synced yet"
-        log.info("%s: %s", row["name"], exc)
+        sentence = f"Offline — last synced {local_time(row.last_sync_at)}" \
+            if row.last_sync_at else "Offline — not synced yet"
+        log.info("%s: %s", row.name, exc)
     else:
         sentence = str(exc)
     sentence = redact_text(sentence)
-    report.failures[row["name"]] = sentence
-    store.set_sync_status(row["id"], status=exc.status, error=sentence)
+    report.failures[row.name] = sentence
+    store.sync.set_status(row.id, status=exc.status, error=sentence)
 
 
 def _tell(progress: Progress | None, done: int, total: int | None, message: str) -> None:
     if progress is not None:
         progress(done, total, message)
-
-
-def local_clock(micros: int) -> str:
-    """HH:MM today, else the date too, in local time."""
-    moment = datetime.fromtimestamp(micros / 1_000_000)
-    if moment.date() == datetime.now().date():
-        return moment.strftime("%H:%M")
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _size(size: int) -> str:
@@ -300,7 +270,7 @@ class _Known:
         self.connection_id = connection_id
 
     def versions(self, source: str, source_ids: list[str]) -> dict[str, tuple]:
-        return self.store.source_versions(source, source_ids)
+        return self.store.sync.versions(source, source_ids)
 
     def files(self) -> dict[str, tuple[int, int, str]]:
-        return self.store.file_fingerprints(self.connection_id)
+        return self.store.sync.fingerprints(self.connection_id)

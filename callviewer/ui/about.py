@@ -54,6 +54,10 @@ class AboutDialog(QDialog):
                 self.folders[name] = button
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        # Opened to be read and closed: Close has the keyboard (Enter, Space; Esc anywhere),
+        # not the first "Open folder".
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        self.close_button.setDefault(True)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(plain_label("Browse, play and annotate phone calls answered by people and "
@@ -61,6 +65,7 @@ class AboutDialog(QDialog):
         layout.addSpacing(8)
         layout.addLayout(grid)
         layout.addWidget(buttons)
+        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)  # once in the dialog
         self.resize(620, self.sizeHint().height())
 
 

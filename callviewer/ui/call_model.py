@@ -2,93 +2,83 @@
 
 No Python list of all rows and no proxy model: sorting, filtering and search
 are a `ListSpec` turned into SQL (callviewer/listing.py). Pages of PAGE rows
-are read on demand and kept in a small LRU cache, already formatted, so
-`data()` is a dictionary lookup. The count of a large result arrives from a
-thread of its own, started once the view has painted the first page (`start_count`);
-until then the model shows what it has read.
+are read on the task runner's READ lane and kept in a small LRU cache, already
+formatted, so `data()` is a dictionary lookup and never reads: a row whose page
+is not read yet shows a placeholder and asks for its page once; the page fills
+its rows when it arrives. A new spec keeps the rows shown until its first page
+arrives, then resets. A failed read is remembered and tried again with backoff
+(list_reads.py), and said once per streak of failures. The count of a large
+result is a READ task too, started once the view has painted the first page.
+The columns are declared in callviewer/columns.py; their cells' words are here.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import OrderedDict
-from contextlib import suppress
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from callviewer import listing
-from callviewer.listing import ROW_COLUMNS, ListSpec
+from callviewer.columns import AT, CENTRE, COLUMNS, LEFT, RIGHT, ROW_FIELDS
+from callviewer.listing import ListSpec
 from callviewer.recording_state import GLYPHS, MEANINGS
 from callviewer.ui import formatting
+from callviewer.ui.list_reads import PAGE, ListReads, Read
+from callviewer.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
-PAGE = 200
 CACHED_PAGES = 64
-
-# (key, header, sort key) per column, in view order.
-COLUMNS = (
-    ("recording", "", "recording"),
-    ("direction", "", "direction"),
-    ("started", "Started", "started"),
-    ("who", "Who", "who"),
-    ("duration", "Duration", "duration"),
-    ("outcome", "Outcome", "outcome"),
-    ("score", "Score", "score"),
-    ("done", "Done", "done"),
-    ("notes", "Notes", "notes"),
-)
-HEADER_TIPS = {"recording": "Has a recording", "direction": "Direction"}
-_AT = {name: i for i, name in enumerate(ROW_COLUMNS)}
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# The outcome column's badge (ui/badges.py): the call's outcome as stored ("missed").
+BADGE_ROLE = Qt.ItemDataRole.UserRole + 2
+PLACEHOLDER = "…"  # in the Started cell of a row whose page is being read
+
+_Values = dict  # a row's fields by name (columns.ROW_FIELDS)
+
+
+def _same(_values: _Values, shown: str) -> str:
+    return shown
+
+
+# Each column's cell: its text from the row's fields, and its tooltip from the fields and
+# that text. One entry per column of columns.COLUMNS, by key.
+_FORMATS: dict[str, tuple[Callable[[_Values], str], Callable[[_Values, str], str]]] = {
+    "recording": (lambda v: GLYPHS.get(v["recording_state"], ""),
+                  lambda v, _s: MEANINGS.get(v["recording_state"], "No recording")),
+    "direction": (lambda v: {"inbound": "↙", "outbound": "↗"}.get(v["direction"], "·"),
+                  lambda v, _s: formatting.direction_words(v["direction"])),
+    "started": (lambda v: formatting.local_time(v["started_at"], row=True),
+                lambda v, _s: formatting.full_time(v["started_at"])),
+    "who": (lambda v: formatting.who(v["customer_name"],
+                                     v["customer_number"] or v["from_number"]), _same),
+    "duration": (lambda v: formatting.duration(v["duration_ms"]), _same),
+    "outcome": (lambda v: formatting.outcome_words(v["outcome"]),
+                lambda v, shown: shown + (" · deleted at the source"
+                                          if v["deleted_at"] is not None else "")),
+    "score": (lambda v: "" if v["score"] is None else f"{v['score']:g}",
+              lambda _v, shown: f"Score {shown}" if shown else "No score"),
+    "done": (lambda v: "✓" if v["done"] else "",
+             lambda v, _s: "Done" if v["done"] else "Not done"),
+    "notes": (lambda v: str(v["note_count"]) if v["note_count"] else "",
+              lambda v, _s: f"{v['note_count']} notes" if v["note_count"] else "No notes"),
+}
+_CELLS = tuple(_FORMATS[column.key] for column in COLUMNS)  # a column without: KeyError
 # data() runs for every role of every cell painted: its answers are worked out once.
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TIPS = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole)
 _ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
 _FONT = Qt.ItemDataRole.FontRole
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_CENTRE = int(Qt.AlignmentFlag.AlignCenter)
-_ALIGNED = tuple({"duration": _RIGHT, "score": _RIGHT, "notes": _RIGHT, "recording": _CENTRE,
-                  "direction": _CENTRE, "done": _CENTRE}.get(key) for key, _t, _s in COLUMNS)
-
-
-class _Count(threading.Thread):
-    """Counts a spec's calls on a connection of its own; `cancel` interrupts it."""
-
-    def __init__(self, database: Path | str, spec: ListSpec, done) -> None:
-        super().__init__(daemon=True, name="list-count")
-        self._database, self._spec, self._done = database, spec, done
-        self._conn = None
-        self._lock = threading.Lock()
-        self._canceled = False
-        self.finished = threading.Event()
-        self.total: int | None = None
-
-    def run(self) -> None:
-        try:
-            with self._lock:
-                if self._canceled:
-                    return
-                self._conn = listing.connect(self._database)
-            self.total = listing.count(self._conn, self._spec)
-        except listing.read_errors():
-            pass  # interrupted, or unreadable: whoever needs the count counts again
-        finally:
-            with self._lock:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
-            self.finished.set()
-        if self.total is not None and not self._canceled:
-            self._done(self.total)
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._canceled = True
-            if self._conn is not None:
-                listing.interrupt(self._conn)
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGNED = tuple({LEFT: None,
+                  RIGHT: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                  CENTRE: int(Qt.AlignmentFlag.AlignCenter)}[column.align]
+                 for column in COLUMNS)
+_PLACEHOLDER_AT = AT["started"]
+_OUTCOME_AT, _OUTCOME_FIELD = AT["outcome"], ROW_FIELDS.index("outcome")
 
 
 class _Row:
@@ -98,47 +88,28 @@ class _Row:
 
     def __init__(self, values: tuple) -> None:
         self.values = values
-        self.call_id: int = values[_AT["id"]]
-        self.deleted = values[_AT["deleted_at"]] is not None
+        self.call_id: int = values[0]  # columns.ROW_FIELDS: id, deleted_at, …
+        self.deleted = values[1] is not None
         self._display: tuple[str, ...] | None = None
         self._tips: tuple[str, ...] | None = None
 
     @property
     def display(self) -> tuple[str, ...]:
         if self._display is None:
-            get = dict(zip(ROW_COLUMNS, self.values, strict=True))
-            score = get["score"]
-            self._display = (
-                GLYPHS.get(get["recording_state"], ""),
-                {"inbound": "↙", "outbound": "↗"}.get(get["direction"], "·"),
-                formatting.local_time(get["started_at"]),
-                formatting.who(get["customer_name"],
-                               get["customer_number"] or get["from_number"]),
-                formatting.duration(get["duration_ms"]),
-                formatting.outcome_words(get["outcome"]),
-                "" if score is None else f"{score:g}",
-                "✓" if get["done"] else "",
-                str(get["note_count"]) if get["note_count"] else "",
-            )
+            values = dict(zip(ROW_FIELDS, self.values, strict=True))
+            self._display = tuple(text(values) for text, _tip in _CELLS)
         return self._display
 
     @property
     def tips(self) -> tuple[str, ...]:
         if self._tips is None:
-            get = dict(zip(ROW_COLUMNS, self.values, strict=True))
-            shown = self.display
-            self._tips = (
-                MEANINGS.get(get["recording_state"], "No recording"),
-                formatting.direction_words(get["direction"]),
-                formatting.full_time(get["started_at"]),
-                shown[3],
-                shown[4],
-                shown[5] + (" · deleted at the source" if self.deleted else ""),
-                f"Score {shown[6]}" if shown[6] else "No score",
-                "Done" if get["done"] else "Not done",
-                f"{get['note_count']} notes" if get["note_count"] else "No notes",
-            )
+            values = dict(zip(ROW_FIELDS, self.values, strict=True))
+            self._tips = tuple(tip(values, shown) for (_text, tip), shown
+                               in zip(_CELLS, self.display, strict=True))
         return self._tips
+
+
+_NO_ROW = object()  # past the end of a page read short (calls gone since the count)
 
 
 class CallListModel(QAbstractTableModel):
@@ -146,80 +117,111 @@ class CallListModel(QAbstractTableModel):
 
     # (total or None while counting, whether filters or a search narrow the list)
     count_changed = Signal(object, bool)
-    # A sentence: the list could not be read (a server out of reach); it shows what it has.
+    # A sentence: the list could not be read (a server out of reach); it shows what it has
+    # and tries again by itself. Said once per streak of failures.
     read_failed = Signal(str)
-    _counted = Signal(int, int)  # (generation, total), from the counting thread
 
-    def __init__(self, database: Path | str, parent: QObject | None = None) -> None:
-        """`database`: an SQLite file, or a PostgreSQL URL (see listing.connect)."""
+    def __init__(self, database: Path | str, tasks: TaskRunner,
+                 parent: QObject | None = None) -> None:
+        """`database`: an SQLite file, or a PostgreSQL URL (see listing.connect); `tasks`:
+        the window's runner, on whose READ lane every read after the first runs."""
         super().__init__(parent)
-        self._database = database
-        self._conn = listing.connect(database)
+        self.database = database
+        self._reads = ListReads(database, tasks, lambda: (self._spec, self._total),
+                                self._page_read, self._counted_total, self._failed)
         self._spec = ListSpec()
         self._rows = 0
         self._total: int | None = None
         self._pages: OrderedDict[int, list[_Row]] = OrderedDict()
-        self._generation = 0
-        self._counting: _Count | None = None
-        self._counted.connect(self._on_counted, Qt.ConnectionType.QueuedConnection)
+        self._resetting = False  # the spec's first page is asked: the rows shown are the last's
+        self._shown = False  # a spec's rows have been shown (the first is read here)
+        self._after_reset: list[Callable[[], None]] = []
+        self._counted: list[Callable[[int], None]] = []
 
     # --- what the list shows -------------------------------------------------
 
     @property
     def spec(self) -> ListSpec:
+        """What the list shows, or is reading to show (its rows until then are the last
+        spec's)."""
         return self._spec
+
+    @property
+    def stale(self) -> bool:
+        """Whether the rows shown are older than `spec` (a new spec or a refresh is being
+        read: the list resets when its first page arrives)."""
+        return self._resetting
 
     @property
     def total(self) -> int | None:
         """The number of calls selected, or None while it is being counted."""
         return self._total
 
-    def set_spec(self, spec: ListSpec) -> None:
-        """Show the calls `spec` selects, from the top."""
-        self.beginResetModel()
+    def set_spec(self, spec: ListSpec, then: Callable[[], None] | None = None) -> None:
+        """Show the calls `spec` selects, from the top, once its first page is read (then
+        `then()`). The first spec shown is read here, on the calling thread: at launch
+        the window's first paint needs its rows (an empty list would paint the welcome
+        panel first; tests/bench/bench_launch.py stops at the first paint with rows).
+        Every later one is read on the READ lane; reads for the last spec are dropped."""
+        self._reads.new_spec()
         self._spec = spec
-        self._reload()
-        self.endResetModel()
-        self.count_changed.emit(self._total, spec.filtered)
+        self._resetting = True
+        self._after_reset = [then] if then else []
+        self._counted.clear()
+        if self._shown:
+            self._reads.ask(Read.RESET, 0)
+            return
+        read = self._reads.now(listing.page, spec, 0, PAGE)
+        if read is not None:
+            self._reset([_Row(values) for values in read])
+        else:
+            self._reads.ask(Read.RESET, 0)  # when the backoff says
 
-    def refresh(self) -> None:
-        """Read everything again (after an import, a note, a done flag)."""
-        self.set_spec(self._spec)
-
-    def refresh_call(self, call_id: int) -> None:
-        """Re-read the cached row of one call, if shown, and repaint it."""
-        for number, rows in self._pages.items():
-            for offset, row in enumerate(rows):
-                if row.call_id == call_id:
-                    del self._pages[number]
-                    at = number * PAGE + offset
-                    self.dataChanged.emit(self.index(at, 0),
-                                          self.index(at, len(COLUMNS) - 1))
-                    return
+    def refresh(self, then: Callable[[], None] | None = None) -> None:
+        """Read everything again (after any write: an import, a note, a done flag); the
+        rows shown stay until the first page arrives, then the list is as the database
+        has it: no row twice, none missing, the count right."""
+        self.set_spec(self._spec, then)
 
     def call_id(self, row: int) -> int | None:
-        """The id of the call on a row."""
+        """The id of the call on a row; None while its page is being read."""
         found = self._row(row)
-        return found.call_id if found else None
+        return found.call_id if isinstance(found, _Row) else None
 
     def row_of(self, call_id: int) -> int | None:
-        """The row of a call, reading up to it if needed; None when it is not listed."""
+        """The row of a call among the rows read, else None; never reads (see locate)."""
         for number, rows in self._pages.items():
             for offset, row in enumerate(rows):
                 if row.call_id == call_id:
                     return number * PAGE + offset
-        at = self._read(listing.position, self._spec, call_id, default=None)
-        if at is not None and at >= self._rows:
-            self._wait_for_count()
-        return at if at is not None and at < self._rows else None
+        return None
 
-    def listed_ids(self) -> list[int]:
-        """Every listed call's id, in list order (for export)."""
-        return self._read(listing.ids, self._spec, default=[])
+    def locate(self, call_id: int, then: Callable[[int | None], None]) -> None:
+        """Find a call's row: `then(row)` with its page read, or `then(None)` when the spec
+        does not list it; at once when its page is read, else from the READ lane (then
+        not at all when the spec changes first, or the read fails: read_failed says so).
+        A row past those counted waits for the count."""
+        row = self.row_of(call_id)
+        if row is not None:
+            then(row)
+            return
+        self._reads.locate(call_id, lambda found: self._located(found, then))
 
-    def ensure_counted(self) -> None:
-        """Count now (End needs the last row before the count thread is done)."""
-        self._wait_for_count()
+    def when_counted(self, then: Callable[[int], None]) -> None:
+        """`then(total)` once the calls are counted (at once when they are), counting now
+        if the count waits (End needs the last row)."""
+        if self._total is not None and not self._resetting:
+            then(self._total)
+            return
+        self._counted.append(then)
+        self.start_count()
+
+    def start_count(self) -> None:
+        """Start the count that waits, if one does. The window calls it once the list has
+        painted: counting a million calls alongside the first paint delayed it by about
+        10 ms (tests/bench/bench_launch.py)."""
+        if self._total is None or self._resetting:
+            self._reads.want_count()
 
     # --- QAbstractTableModel ---------------------------------------------------
 
@@ -232,6 +234,8 @@ class CallListModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         row = self._row(index.row())
         if row is None:
+            return self._placeholder(index.column(), role)
+        if row is _NO_ROW:
             return None
         if role == _DISPLAY:
             return row.display[index.column()]
@@ -241,6 +245,8 @@ class CallListModel(QAbstractTableModel):
             return row.tips[index.column()]
         if role == CALL_ID_ROLE:
             return row.call_id
+        if role == BADGE_ROLE and index.column() == _OUTCOME_AT:
+            return row.values[_OUTCOME_FIELD] or "unknown"
         if role == _FONT and row.deleted:
             from PySide6.QtGui import QFont
 
@@ -251,65 +257,56 @@ class CallListModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation != Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
-        key, title, _sort = COLUMNS[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return title
+            return COLUMNS[section].header
         if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS.get(key, title)
+            return COLUMNS[section].tip
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return COLUMNS[section].spoken
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         descending = order == Qt.SortOrder.DescendingOrder
-        sort = COLUMNS[column][2]
+        sort = COLUMNS[column].key
         if (sort, descending) != (self._spec.sort, self._spec.descending):
             self.set_spec(self._spec.sorted_by(sort, descending))
 
-    # --- pages and counts -------------------------------------------------------
+    # --- pages and counts (answers from ListReads, on this thread) --------------------
 
-    def _reload(self) -> None:
-        self._generation += 1
+    def _page_read(self, kind: Read, number: int, read: list[tuple]) -> None:
+        """A page of the spec arrived: the first of a new spec resets the list."""
+        rows = [_Row(values) for values in read]
+        if kind is Read.RESET:
+            self._reset(rows)
+            return
+        self._keep(number, rows)
+        first = number * PAGE
+        last = min(first + PAGE, self._rows) - 1
+        if first <= last:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+
+    def _counted_total(self, total: int) -> None:
+        if self._total is None and not self._resetting:
+            self._set_total(total)
+
+    def _reset(self, rows: list[_Row]) -> None:
+        self.beginResetModel()
+        self._resetting, self._shown = False, True
         self._pages.clear()
-        if self._counting is not None:
-            self._counting.cancel()  # a count for the last spec is of no use now
-            self._counting = None
-        first = [_Row(values) for values in self._read(listing.page, self._spec, 0, PAGE,
-                                                       default=[])]
-        self._pages[0] = first
-        if len(first) < PAGE:
-            self._rows = self._total = len(first)
-            return
-        self._rows, self._total = len(first), None
-        generation = self._generation
-        self._counting = _Count(self._database, self._spec,
-                                lambda total: self._counted.emit(generation, total))
-
-    def start_count(self) -> None:
-        """Start the count that waits, if one does. The window calls it once the list has
-        painted: counting a million calls alongside the first paint delayed it by about
-        10 ms (tests/bench/bench_launch.py), though the count releases the GIL."""
-        counting = self._counting
-        if counting is not None and counting.ident is None:
-            counting.start()
-
-    def _on_counted(self, generation: int, total: int) -> None:
-        if generation != self._generation or self._total is not None:
-            return
-        self._set_total(total)
-
-    def _wait_for_count(self) -> None:
-        """The count now: the running count's, when it gets there first."""
+        self._pages[0] = rows
+        self._rows = len(rows)
+        self._total = len(rows) if len(rows) < PAGE else None
+        self.endResetModel()
+        self.count_changed.emit(self._total, self._spec.filtered)
+        after, self._after_reset = self._after_reset, []
+        for then in after:
+            then()
         if self._total is not None:
-            return
-        counting, self._counting = self._counting, None
-        total = None
-        if counting is not None and counting.ident is not None:  # started
-            counting.finished.wait()
-            total = counting.total
-        if total is None:
-            total = self._read(listing.count, self._spec, default=self._rows)
-        self._set_total(total)
+            self._answer_counted()
+        elif self._counted:
+            self.start_count()
 
     def _set_total(self, total: int) -> None:
         self._total = total
@@ -318,44 +315,60 @@ class CallListModel(QAbstractTableModel):
             self._rows = total
             self.endInsertRows()
         self.count_changed.emit(total, self._spec.filtered)
+        self._answer_counted()
 
-    def _row(self, row: int) -> _Row | None:
+    def _answer_counted(self) -> None:
+        waiting, self._counted = self._counted, []
+        for then in waiting:
+            then(self._total)
+
+    def _located(self, found: tuple[int, int, list[tuple]] | None,
+                 then: Callable[[int | None], None]) -> None:
+        if found is None:
+            then(None)
+            return
+        row, number, read = found
+        if number not in self._pages:
+            self._page_read(Read.PAGE, number, read)
+        if row < self._rows:
+            then(row)
+        else:
+            self.when_counted(lambda _total: then(row if row < self._rows else None))
+
+    def _failed(self, sentence: str) -> None:
+        log.warning("The call list could not be read: %s", sentence)
+        self.read_failed.emit(sentence)
+
+    def _keep(self, number: int, rows: list[_Row]) -> None:
+        self._pages[number] = rows
+        self._pages.move_to_end(number)
+        if len(self._pages) > CACHED_PAGES:
+            self._pages.popitem(last=False)
+
+    def _row(self, row: int) -> _Row | object | None:
+        """The row read, None while its page is being read (asking for it), _NO_ROW past
+        the end of a page read short."""
         if not 0 <= row < self._rows:
-            return None
+            return _NO_ROW
         number, offset = divmod(row, PAGE)
         rows = self._pages.get(number)
         if rows is None:
-            read = self._read(listing.page, self._spec, number * PAGE, PAGE, self._total,
-                              default=None)
-            if read is None:
-                return None  # not kept: read again when next shown
-            rows = [_Row(values) for values in read]
-            self._pages[number] = rows
-            if len(self._pages) > CACHED_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(number)
-        return rows[offset] if offset < len(rows) else None
+            if not self._resetting:  # the rows shown are the last spec's: not asked
+                self._reads.ask(Read.PAGE, number)
+            return None
+        self._pages.move_to_end(number)
+        return rows[offset] if offset < len(rows) else _NO_ROW
 
-    def _read(self, query, *args, default):
-        """`query(connection, *args)`; once more on a new connection when it fails (a
-        server restarted); `default`, said by read_failed, when that fails too."""
-        try:
-            return query(self._conn, *args)
-        except listing.read_errors():
-            pass
-        try:
-            with suppress(*listing.read_errors()):
-                self._conn.close()
-            self._conn = listing.connect(self._database)
-            return query(self._conn, *args)
-        except listing.read_errors() as exc:
-            log.warning("The call list could not be read: %s", exc)
-            self.read_failed.emit(f"The calls could not be read: {exc}")
-            return default
+    def _placeholder(self, column: int, role: int):
+        if role == _DISPLAY and column == _PLACEHOLDER_AT:
+            return PLACEHOLDER
+        if role == _FOREGROUND:
+            from PySide6.QtGui import QPalette
+
+            return QPalette().brush(QPalette.ColorRole.PlaceholderText)
+        return None
 
     def close(self) -> None:
-        """Release the read connection; stop counting."""
-        if self._counting is not None:
-            self._counting.cancel()
-        self._conn.close()
+        """Stop reading and release the read connections."""
+        self._reads.close()
+

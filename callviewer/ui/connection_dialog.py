@@ -7,9 +7,9 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,8 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callviewer.errors import ExpectedError
+from callviewer.ui.tasks import Lane, Task, TaskRunner
+
+if TYPE_CHECKING:
+    from callviewer.store import SyncConnection
+
 log = logging.getLogger(__name__)
 FOLDER = "folder"
+# Adding or removing a connection keeps or forgets its secret in the system keyring, which
+# can take seconds (a Secret Service over D-Bus, a keychain waiting to be unlocked): on the
+# write lane it would hold every write of the window (a note's draft) behind it. On a JOB
+# thread it waits alone; its row is written as any writer's, in the database's turn.
+CONNECTIONS_LANE = Lane.JOB
 # A test asks once more at most, and not for long: the person is waiting for it.
 PROBE_SETTINGS = {"retries": 1, "backoff_factor": 0.5, "backoff_max": 2.0,
                   "retry_after_max": 5, "connect_timeout": 5.0, "read_timeout": 15.0}
@@ -73,96 +84,53 @@ def kind_label(kind: str) -> str:
     return next((v.label for v in VENDORS if stored_kind(v) == kind), kind)
 
 
-class _Probe(QObject):
-    """The test itself, on the test's thread: the connector built as a sync builds it,
-    with the secret typed, asked for its first list page."""
+def probe(row: dict, token: str | None, canceled: threading.Event) -> str:
+    """Test connection, on the runner's JOB lane: the connector built as a sync builds it,
+    with the secret typed, asked for its first list page; the sentence to show. A
+    connector that cannot be built or fails unexpectedly is a bug (the crash dialog)."""
+    from callviewer.sync.connection import open_connection
 
-    finished = Signal(str)
-
-    def __init__(self, row: dict, token: str | None) -> None:
-        super().__init__()
-        self._row, self._token = row, token
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        from callviewer.sync.connection import open_connection
-        from callviewer.sync.errors import SyncFailed
-
-        try:
-            connection = open_connection(self._row, self._token, self.cancel)
-        except (SyncFailed, ValueError) as exc:
-            self.finished.emit(str(exc))
-            return
-        except Exception:  # a connector that cannot be built is a bug: logged, said
-            log.exception("The %s connector could not be built", self._row["kind"])
-            self.finished.emit("The connector could not be started; the details are in "
-                               "the log.")
-            return
-        try:
-            probe = getattr(connection, "probe", None)
-            self.finished.emit(probe() if probe is not None else
-                               "This connector cannot be tested yet; add it and press F5 "
-                               "to sync.")
-        except Exception:
-            log.exception("Testing the %s connection failed", self._row["kind"])
-            self.finished.emit("The test failed unexpectedly; the details are in the log.")
-        finally:
-            connection.close()
+    try:
+        connection = open_connection(row["name"], row["kind"], row["settings"], token, canceled)
+    except ValueError as exc:  # a setting the connector refuses
+        return str(exc)
+    try:
+        test = getattr(connection, "probe", None)
+        return test() if test is not None else \
+            "This connector cannot be tested yet; add it and press F5 to sync."
+    finally:
+        connection.close()
 
 
-class ConnectionTest(QObject):
-    """One Test connection on a QThread of its own; `done` carries its sentence. It outlives
-    a dialog closed while it runs (kept in `_running` until it ends)."""
+def add(store, name: str, **where) -> tuple[SyncConnection, str | None]:
+    """sync.manage.add_connection, for the task runner: a name, address or folder it
+    refuses (ValueError) is an expected error, whose sentence is shown."""
+    from callviewer.sync.manage import add_connection
 
-    done = Signal(str)
-    _running: ClassVar[set[ConnectionTest]] = set()
-
-    def __init__(self, row: dict, token: str | None) -> None:
-        super().__init__()
-        self._thread = QThread()
-        self._worker = _Probe(row, token)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._finished)
-
-    def start(self) -> None:
-        app = QCoreApplication.instance()
-        if app is not None and not app.property("connection_tests_stop_on_quit"):
-            app.setProperty("connection_tests_stop_on_quit", True)
-            app.aboutToQuit.connect(ConnectionTest.stop_all)
-        ConnectionTest._running.add(self)
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._worker.cancel.set()
-
-    def _finished(self, sentence: str) -> None:
-        self._thread.quit()
-        self._thread.wait()
-        ConnectionTest._running.discard(self)
-        self.done.emit(sentence)
-
-    @staticmethod
-    def stop_all() -> None:
-        """Cancel the tests still running and wait for their threads (the app is quitting)."""
-        for test in list(ConnectionTest._running):
-            test.cancel()
-            test._thread.quit()
-            test._thread.wait()
+    try:
+        return add_connection(store, name, **where)
+    except ValueError as exc:
+        raise ExpectedError(str(exc)) from exc
 
 
 class AddConnectionDialog(QDialog):
     """Pick the vendor, fill in what it needs, test, add. Adding goes through
-    sync.manage.add_connection (the secret kept where secrets are kept); `added` then holds
-    the new connection's row and `kept` the sentence saying where its secret went."""
+    sync.manage.add_connection (the secret kept where secrets are kept) on the task runner;
+    the dialog closes once it has landed, or stays open with the sentence saying why not.
+    `added` then holds the new connection's row and `kept` the sentence saying where its
+    secret went; `connection_added` says so (also when the dialog was closed meanwhile)."""
 
-    def __init__(self, store, parent: QWidget | None = None) -> None:
+    connection_added = Signal(object, object)  # SyncConnection, kept (str or None)
+
+    def __init__(self, store, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add connection")
-        self.store = store
-        self.added: dict | None = None
+        self.store, self._tasks = store, tasks
+        self.added: SyncConnection | None = None
         self.kept: str | None = None
-        self._test: ConnectionTest | None = None
+        self._test: Task | None = None
+        self._adding: Task | None = None
+        self._taken: set[str] = set()  # the names in use (casefolded), once read
         self._defaults: dict[str, str] = {}  # vendor kind -> its default address
         self._auto_name = ""  # the name the dialog offered, not one the person typed
         self.vendor = QComboBox()
@@ -212,6 +180,10 @@ class AddConnectionDialog(QDialog):
         self._show_vendor()
         self.setMinimumWidth(520)
         self.vendor.setFocus()
+        self.reading_names: Task | None = tasks.run(
+            lambda: {row.name.casefold() for row in store.sync.connections()},
+            self._names_read, failed=self._names_unread, lane=Lane.READ,
+            name="reading the connections' names")
 
     @staticmethod
     def _label(text: str, hint: bool = False) -> QLabel:
@@ -291,14 +263,23 @@ class AddConnectionDialog(QDialog):
             self._defaults[vendor.kind] = str(defaults.get("url") or "")
         return self._defaults[vendor.kind]
 
+    def _names_read(self, taken: set[str]) -> None:
+        """The names in use have come: a name offered that one of them has is offered
+        again with a number."""
+        self.reading_names = None
+        self._taken = taken
+        if self.name.text() == self._auto_name and self.chosen.kind != FOLDER:
+            self._auto_name = self._free_name(self.chosen.label)
+            self.name.setText(self._auto_name)
+
+    def _names_unread(self, _sentence: str) -> None:
+        # The name is only a suggestion: one taken is said when adding.
+        self.reading_names = None
+
     def _free_name(self, label: str) -> str:
         """`label`, or "label 2", … when a connection already has that name."""
-        try:
-            taken = {row["name"].casefold() for row in self.store.connections()}
-        except Exception:  # the name is only a suggestion
-            taken = set()
         name, number = label, 1
-        while name.casefold() in taken:
+        while name.casefold() in self._taken:
             number += 1
             name = f"{label} {number}"
         return name
@@ -366,12 +347,14 @@ class AddConnectionDialog(QDialog):
         settings = {"url": url, **{key: value for key, value in PROBE_SETTINGS.items()
                                    if key in module_for(kind).DEFAULTS}}
         self._stop_test()
-        self._test = ConnectionTest({"name": self.name.text().strip() or vendor.label,
-                                     "kind": kind, "settings": settings}, self.token())
-        self._test.done.connect(self._show_test)
+        row = {"name": self.name.text().strip() or vendor.label, "kind": kind,
+               "settings": settings}
+        token, canceled = self.token(), threading.Event()
         self.test_button.setEnabled(False)
         self.message.setText("Testing…")
-        self._test.start()
+        self._test = self._tasks.run(lambda: probe(row, token, canceled), self._show_test,
+                                     failed=self._show_test, name="the connection test",
+                                     canceled=canceled)
 
     def _show_test(self, sentence: str) -> None:
         self._test = None
@@ -381,7 +364,6 @@ class AddConnectionDialog(QDialog):
     def _stop_test(self) -> None:
         """Cancel a test still running; its answer is for fields no longer shown."""
         if self._test is not None:
-            self._test.done.disconnect(self._show_test)
             self._test.cancel()
             self._test = None
             self.test_button.setEnabled(True)
@@ -393,11 +375,10 @@ class AddConnectionDialog(QDialog):
     # --- add -----------------------------------------------------------------------------
 
     def accept(self) -> None:
-        """Add the connection when every field it needs is there; else say which is not
-        (Enter in a field never adds one half-filled)."""
-        from callviewer.store import StoreError
-        from callviewer.sync.manage import add_connection
-
+        """Add the connection when every field it needs is there, else say which is not
+        (Enter in a field never adds one half-filled); the dialog closes once it is added."""
+        if self._adding is not None:
+            return
         gap = self.missing()
         if gap is not None:
             self._say(*gap)
@@ -407,22 +388,43 @@ class AddConnectionDialog(QDialog):
         if problem:
             self._say(self.url, problem)
             return
-        try:
-            if vendor.kind == FOLDER:
-                self.added, self.kept = add_connection(self.store, self.name.text(),
-                                                       folder=Path(self.folder.text().strip()))
-            else:
-                self.added, self.kept = add_connection(
-                    self.store, self.name.text(), url=self.url.text().strip(),
-                    token=self.token(), api=vendor.kind)
-        except (ValueError, StoreError) as exc:
-            self.message.setText(str(exc))
-            return
+        where = {"folder": Path(self.folder.text().strip())} if vendor.kind == FOLDER else \
+            {"url": self.url.text().strip(), "token": self.token(), "api": vendor.kind}
+        store, name = self.store, self.name.text()
         self._stop_test()
-        super().accept()
+        self._show_adding(True)
+        self._adding = self._tasks.run(lambda: add(store, name, **where), self._added,
+                                       failed=self._not_added, lane=CONNECTIONS_LANE,
+                                       name=f"adding {name.strip() or 'the connection'}")
+
+    def _show_adding(self, adding: bool) -> None:
+        # What was typed is what is added: the vendor is not changed under it.
+        self.message.setText("Adding…" if adding else "")
+        for control in (self.add_button, self.test_button, self.vendor):
+            control.setEnabled(not adding)
+
+    def _added(self, result: tuple[SyncConnection, str | None]) -> None:
+        self._adding = None
+        self.added, self.kept = result
+        self._show_adding(False)
+        self.connection_added.emit(*result)
+        if self.isVisible():  # not closed (Esc) while it was being added
+            super().accept()
+
+    def _not_added(self, sentence: str) -> None:
+        self._adding = None
+        self._show_adding(False)
+        if self.isVisible():
+            self.message.setText(sentence)
+        else:  # closed meanwhile: the window's status bar says it
+            self._tasks.problem.emit(sentence)
 
     def reject(self) -> None:
+        """Close without adding (an add under way still lands, and is said)."""
         self._stop_test()
+        if self.reading_names is not None:
+            self.reading_names.cancel()
+            self.reading_names = None
         super().reject()
 
 

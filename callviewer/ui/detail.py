@@ -1,16 +1,23 @@
-"""Everything known about one call: header, summary, analysis, transcript bubbles, notes."""
+"""Everything known about one call: header, summary, analysis, transcript bubbles, notes.
+
+The call is read on the window's read lane (ui/tasks.py) and shown when it arrives, if it
+is still the one asked for; a done flag asked for is shown at once, before it is written.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import dataclasses
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -19,132 +26,56 @@ from PySide6.QtWidgets import (
 
 from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PLAYING, NowPlaying
-from callviewer.recording_state import MEANINGS
 from callviewer.store import Store
-from callviewer.ui import big_text, formatting
-from callviewer.ui.notes import NotesPanel, plain_label
+from callviewer.store.records import Call, Draft
+from callviewer.ui.call_header import CallHeader
+from callviewer.ui.labels import plain_label
+from callviewer.ui.notes import NotesPanel
 from callviewer.ui.player import CallPlayer
 from callviewer.ui.preferences import login_name
+from callviewer.ui.tasks import Lane, Task, TaskRunner
 from callviewer.ui.transcript import TranscriptView
 
-PURGED_TEXT = "Transcript, recording and number were purged at the source."
-# The header's grid: two label/value pairs a row; a single name spans the row.
-HEADER_ROWS = (("Number", "Direction"), ("Started", "Duration"), ("Answered", "Ended"),
-               ("Outcome",), ("Score", "Success"), ("Done", "Employee"), ("Agent",),
-               ("Recording",), ("Source",))
-HEADER_FIELDS = tuple(name for row in HEADER_ROWS for name in row)
+LOADING_AFTER_MS = 150  # a read answered sooner shows no "Loading…" at all
 
+class DoneMark:
+    """A done flag asked for and not yet written: shown over what the database said."""
 
-def _done(call: dict) -> str:
-    """Whether a call is done, and who marked it done here and when."""
-    if call["done"] and call["done_by"]:
-        return f"Yes · marked by {call['done_by']}, {formatting.local_time(call['done_at'])}"
-    return _yes_no(call["done"])
+    __slots__ = ("call_id", "fields")
 
-
-def _yes_no(value: bool | None) -> str:
-    return "" if value is None else "Yes" if value else "No"
-
-
-SECTIONS = ("Subject", "Summary", "Analysis", "Note from the source")
-
-
-class _Section(QWidget):
-    """A titled block of record text, hidden when there is none; cut when too big to lay out,
-    with "Show all…" opening the whole text in a viewer."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self._text = ""
-        self.title = plain_label(title)
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        self.body = plain_label("")
-        self.body.setAccessibleName(title)
-        self.show_all_button = QPushButton("Show all\u2026")
-        self.show_all_button.setFlat(True)
-        self.show_all_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.show_all_button.setStyleSheet("QPushButton { color: palette(link); border: none;"
-                                           " padding: 0; text-align: left; }")
-        self.show_all_button.setAccessibleName(f"Show all of the {title.lower()}")
-        self.show_all_button.setToolTip(f"Open the whole {title.lower()} in a window of its own")
-        self.show_all_button.clicked.connect(self.show_all)
-        self.show_all_button.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.title)
-        layout.addWidget(self.body)
-        layout.addWidget(self.show_all_button, 0, Qt.AlignmentFlag.AlignLeft)
-
-    def set_text(self, text: str | None) -> None:
-        self._text = text or ""
-        # Only the part shown is looked at: the direction scan is per character too.
-        self.body.setText(formatting.paragraph(big_text.shown(self._text)))
-        self.show_all_button.setVisible(big_text.is_cut(self._text))
-        self.setVisible(bool(text))
-
-    def show_all(self) -> big_text.TextViewer:
-        """Open the whole text in a non-modal viewer."""
-        return big_text.show_all(self.title.text(), self._text, self)
+    def __init__(self, call_id: int, done: bool, by: str) -> None:
+        self.call_id = call_id
+        self.fields = {"done": done, "done_by": by if done else None,
+                       "done_at": time.time_ns() // 1000 if done else None}
 
 
 class DetailView(QWidget):
     """The detail of the list's current call."""
 
-    def __init__(self, store: Store, now: NowPlaying, author=None,
+    call_shown = Signal(object)  # the id of the call now shown, or None
+
+    def __init__(self, store: Store, now: NowPlaying, tasks: TaskRunner, author=None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._now = now
+        self._tasks = tasks
         self._timeline: Timeline | None = None
         self._following = True
         self._spoken: int | None = None
-        self._call: dict | None = None
+        self._call: Call | None = None  # the call shown, as the database said
+        self._wanted: int | None = None  # the call asked for (the list's current one)
+        self._reading: Task | None = None
+        self._then: tuple[int, Callable[[], None]] | None = None  # once the call is shown
+        self._marks: dict[int, list[DoneMark]] = {}  # by call, oldest first
+        self._loading = QTimer(self, singleShot=True, interval=LOADING_AFTER_MS)
+        self._loading.timeout.connect(self._show_loading)
         self.setAccessibleName("Call detail")
-        self.name = plain_label("")
-        font = self.name.font()
-        font.setPointSizeF(font.pointSizeF() * 1.35)
-        font.setBold(True)
-        self.name.setFont(font)
-        self.banner = plain_label("")
-        self.banner.setAutoFillBackground(True)
-        self.banner.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
-        self.banner.setForegroundRole(QPalette.ColorRole.ToolTipText)
-        self.banner.setContentsMargins(8, 4, 8, 4)
-        self.fields: dict[str, QLabel] = {}
-        self._titles: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(2)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        for row, names in enumerate(HEADER_ROWS):
-            for pair, name in enumerate(names):
-                title = plain_label(name, muted=True)
-                title.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-                value = plain_label("")
-                value.setAccessibleName(name)
-                # Long IDs clip (the tooltip has them whole) rather than widen the pane.
-                value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-                grid.addWidget(title, row, 2 * pair)
-                grid.addWidget(value, row, 2 * pair + 1, 1, 3 if len(names) == 1 else 1)
-                self.fields[name], self._titles[name] = value, title
-        self.sections = {title: _Section(title) for title in SECTIONS}
-        header = QWidget()
-        column = QVBoxLayout(header)
-        column.setContentsMargins(10, 8, 10, 8)
-        column.addWidget(self.name)
-        column.addWidget(self.banner)
-        column.addLayout(grid)
-        for section in self.sections.values():
-            column.addWidget(section)
-        column.addStretch()
+        self.header = CallHeader()
         self._overview = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         self._overview.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._overview.setAccessibleName("Call overview")
-        self._overview.setWidget(header)
+        self._overview.setWidget(self.header)
         self.transcript_view = TranscriptView()
         self.player = CallPlayer(now)
         self.follow_button = QPushButton("Follow")
@@ -164,14 +95,14 @@ class DetailView(QWidget):
             self._scrolled_by_hand)
         now.position_changed.connect(self._follow_position)
         now.call_changed.connect(self._follow_position)
-        self.notes_panel = NotesPanel(store, author or login_name)
+        self.notes_panel = NotesPanel(store, author or login_name, tasks)
+        self.notes_panel.notes_changed.connect(self._notes_written)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         for part in (self._overview, listening, self.notes_panel):
             self.splitter.addWidget(part)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 1)
-        self._header = header
         self._fit_overview = True  # until the person sets the split by hand
         self.splitter.splitterMoved.connect(self._split_by_hand)
         self.placeholder = plain_label("No call selected", muted=True)
@@ -181,34 +112,193 @@ class DetailView(QWidget):
         self._stack.addWidget(self.splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._problem_bar())
         layout.addWidget(self._stack)
+
+    def _problem_bar(self) -> QWidget:
+        """Where a failed read is said, with Retry."""
+        self.problem = plain_label("")
+        self.problem.setAccessibleName("Problem reading the call")
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setAccessibleName("Read the call again")
+        self.retry_button.clicked.connect(self.refresh)
+        bar = QWidget()
+        bar.setAutoFillBackground(True)
+        bar.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(8, 4, 8, 4)
+        row.addWidget(self.problem, 1)
+        row.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignTop)
+        bar.hide()
+        self._problem_row = bar
+        return bar
 
     @property
     def current_call_id(self) -> int | None:
-        return self._call["id"] if self._call else None
+        """The call shown (the one asked for may still be on its way)."""
+        return self._call.id if self._call else None
 
-    def shown(self, call_id: int) -> dict | None:
-        """The call as this view last read it from the store, if it is the one shown."""
-        return self._call if self._call is not None and self._call["id"] == call_id else None
+    # The header's parts, named here too: the window's tests read them from the detail.
+    @property
+    def name(self) -> QLabel:
+        return self.header.name
+
+    @property
+    def fields(self) -> dict[str, QLabel]:
+        return self.header.fields
+
+    @property
+    def sections(self) -> dict[str, QWidget]:
+        return self.header.sections
+
+    def shown(self, call_id: int) -> Call | None:
+        """The call as this view shows it (done flags asked for included), if it is the one
+        shown."""
+        if self._call is None or self._call.id != call_id:
+            return None
+        marks = self._marks.get(call_id)
+        return dataclasses.replace(self._call, **marks[-1].fields) if marks else self._call
 
     def show_call(self, call_id: int | None) -> None:
-        """Show a call (None: nothing selected)."""
-        self._call = self._store.call(call_id) if call_id is not None else None
-        if self._call is None:
-            self.notes_panel.set_call(None, [])
+        """Show a call (None: nothing selected). It is read in the background and shown
+        when it arrives, if it is still the one asked for by then."""
+        if call_id == self._wanted and (call_id == self.current_call_id or (
+                self._reading is not None and self._reading.pending)):
+            return  # shown, or on its way
+        self._wanted = call_id
+        self._then = None
+        self._cancel_read()
+        if call_id is None:
+            self._show(None)
+        elif call_id == self.current_call_id:  # back to the call still shown
+            self._stack.setCurrentWidget(self.splitter)
+        else:
+            self._read(call_id, whole=True)
+
+    def refresh(self) -> None:
+        """Read the call again, keeping the note being typed and the transcript (Retry)."""
+        if self._wanted is None:
+            return
+        self._cancel_read()
+        self._read(self._wanted, whole=self._wanted != self.current_call_id)
+
+    def on_shown(self, call_id: int, action: Callable[[], None]) -> None:
+        """Do `action` once `call_id` is shown (now, if it is); forgotten on a move."""
+        if call_id == self.current_call_id:
+            action()
+        elif call_id == self._wanted:
+            self._then = (call_id, action)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _read(self, call_id: int, whole: bool) -> None:
+        store = self._store
+
+        def read() -> tuple[Call | None, dict[int, Draft]]:
+            call = store.calls.get(call_id)
+            return call, store.notes.drafts_of(call_id) if call is not None else {}
+
+        self._reading = self._tasks.run(
+            read, lambda found: self._arrived(call_id, whole, *found),
+            failed=lambda sentence: self._not_read(call_id, sentence),
+            lane=Lane.READ, name="reading the call")
+        if whole:
+            self._loading.start()
+
+    def _cancel_read(self) -> None:
+        self._loading.stop()
+        if self._reading is not None:
+            self._reading.cancel()
+            self._reading = None
+
+    def _notes_written(self, call_id: int) -> None:
+        # A read on its way may have been made before this write landed: read again.
+        if call_id == self._wanted and self._reading is not None and self._reading.pending:
+            self.refresh()
+
+    def _show_loading(self) -> None:
+        if self._reading is not None and self._reading.pending:
+            self.placeholder.setText("Loading\u2026")
+            self._stack.setCurrentWidget(self.placeholder)
+
+    def _arrived(self, call_id: int, whole: bool, call: Call | None,
+                 drafts: dict[int, Draft]) -> None:
+        self._loading.stop()
+        self._reading = None
+        self._problem_row.hide()
+        if call is None:  # gone meanwhile
+            self._show(None)
+        elif whole or call_id != self.current_call_id:
+            self._show(call, drafts)
+        else:
+            self._call = call
+            self.header.fill(self.shown(call_id))
+            self.notes_panel.set_call(call_id, call.notes, drafts)
+            self.player.set_call(call_id, bool(call.recording), call.duration_ms)
+
+    def _not_read(self, call_id: int, sentence: str) -> None:
+        """Say why the call could not be read, here, with Retry; another call's detail
+        does not stay in its place."""
+        self._loading.stop()
+        self._reading = None
+        self.problem.setText(sentence)
+        self._problem_row.show()
+        if call_id != self.current_call_id:
+            self._show(None, shown_text="")
+
+    def _show(self, call: Call | None, drafts: dict[int, Draft] | None = None,
+              shown_text: str = "No call selected") -> None:
+        self._call = call
+        if call is None:
+            self.notes_panel.set_call(None, [], {})
             self.transcript_view.clear()
             self._timeline = None
             self.player.set_call(None, False, None)
+            self.placeholder.setText(shown_text)
             self._stack.setCurrentWidget(self.placeholder)
+            if shown_text:
+                self._problem_row.hide()
+            self.call_shown.emit(None)
             return
-        self._fill(self._call)
-        self._show_transcript(self._call)
-        self.notes_panel.set_call(self._call["id"], self._call["notes"])
-        self.player.set_call(self._call["id"], bool(self._call["recording"]),
-                             self._call["duration_ms"])
+        self.header.fill(self.shown(call.id))
+        self._show_transcript(call)
+        self.notes_panel.set_call(call.id, call.notes, drafts or {})
+        self.player.set_call(call.id, bool(call.recording), call.duration_ms)
         self._stack.setCurrentWidget(self.splitter)
         if self._fit_overview:
             self._fit()
+        self.call_shown.emit(call.id)
+        then, self._then = self._then, None
+        if then is not None and then[0] == call.id:
+            then[1]()
+
+    # --- done, shown before it is written ---------------------------------------------
+
+    def mark_done(self, call_id: int, done: bool, by: str) -> DoneMark:
+        """Show a call done (or not) at once; `mark_settled` when the write has answered."""
+        mark = DoneMark(call_id, done, by)
+        self._marks.setdefault(call_id, []).append(mark)
+        self._refill(call_id)
+        return mark
+
+    def mark_settled(self, mark: DoneMark, written: bool) -> None:
+        """The write of `mark` answered: written (the call is read again, for the
+        database's own time and name), or refused (shown as the database has it)."""
+        marks = self._marks.get(mark.call_id, [])
+        if mark in marks:
+            marks.remove(mark)
+        if not marks:
+            self._marks.pop(mark.call_id, None)
+        if written and self._call is not None and self._call.id == mark.call_id:
+            self._call = dataclasses.replace(self._call, **mark.fields)
+        self._refill(mark.call_id)
+        if written and mark.call_id == self._wanted:
+            self.refresh()
+
+    def _refill(self, call_id: int) -> None:
+        shown = self.shown(call_id)
+        if shown is not None:
+            self.header.fill(shown)
 
     def _split_by_hand(self, _pos: int, _index: int) -> None:
         self._fit_overview = False
@@ -221,8 +311,8 @@ class DetailView(QWidget):
         if total <= 0:
             return
         width = self._overview.viewport().width() or self._overview.width()
-        want = self._header.heightForWidth(width) if self._header.hasHeightForWidth() \
-            else self._header.sizeHint().height()
+        want = self.header.heightForWidth(width) if self.header.hasHeightForWidth() \
+            else self.header.sizeHint().height()
         fitted = max(min(want + 2, total // 2), 60)
         notes = min(max(self.notes_panel.minimumSizeHint().height(), notes // 2), total // 3)
         self.splitter.setSizes([fitted, max(total - fitted - notes, 0), notes])
@@ -231,19 +321,6 @@ class DetailView(QWidget):
         super().resizeEvent(event)
         if self._fit_overview and self._call is not None:
             self._fit()
-
-    def refresh(self) -> None:
-        """Read the current call again, keeping the note being typed and the transcript."""
-        if self._call is None:
-            return
-        self._call = self._store.call(self._call["id"])
-        if self._call is None:
-            self.show_call(None)
-            return
-        self._fill(self._call)
-        self.notes_panel.set_call(self._call["id"], self._call["notes"])
-        self.player.set_call(self._call["id"], bool(self._call["recording"]),
-                             self._call["duration_ms"])
 
     def focus_in(self) -> None:
         """Take the keyboard: the transcript when there is one, else the call's overview."""
@@ -255,71 +332,20 @@ class DetailView(QWidget):
         """Highlight the search's words in the transcript."""
         self.transcript_view.set_highlight_terms(words)
 
-    def _fill(self, call: dict) -> None:
-        number = call["customer_number"] or call["from_number"]
-        self.name.setText(big_text.shown(call["customer_name"] or number or "Unknown caller"))
-        banners = []
-        if call["deleted_at"] is not None:
-            banners.append("This call was deleted at the source on "
-                           f"{formatting.full_time(call['deleted_at'])}.")
-        if call["is_purged"]:
-            banners.append(PURGED_TEXT)
-        self.banner.setText("\n".join(banners))
-        self.banner.setVisible(bool(banners))
-        outcome = formatting.outcome_words(call["outcome"])
-        why = formatting.end_reason_words(call["end_reason"], call["ended_by"])
-        values = {
-            "Number": number or "",
-            "Direction": formatting.direction_words(call["direction"]),
-            "Started": formatting.full_time(call["started_at"]) if call["started_at"] else "",
-            "Answered": formatting.full_time(call["answered_at"]) if call["answered_at"]
-            else "",
-            "Ended": formatting.full_time(call["ended_at"]) if call["ended_at"] else "",
-            "Duration": formatting.duration(call["duration_ms"]),
-            "Outcome": f"{outcome} — {why}" if why and why != outcome else outcome,
-            "Score": "" if call["score"] is None else f"{call['score']:g} / 10",
-            "Success": _yes_no(call["success"]),
-            "Done": _done(call),
-            "Employee": call["employee"] or "",
-            "Agent": call["agent_id"] or "",
-            "Recording": MEANINGS.get(call["recording_state"], ""),
-            "Source": f"{call['source']} · {call['source_id']}",
-        }
-        if call["error"]:
-            values["Outcome"] += f" ({call['error']})"
-        for name, text in values.items():
-            text = big_text.shown(text)
-            self.fields[name].setText(text)
-            self.fields[name].setToolTip(text)
-            self.fields[name].setVisible(bool(text))
-            self._titles[name].setVisible(bool(text))
-        runs = call["analysis"] or []
-        texts = {
-            "Subject": call["subject"],
-            "Summary": call["summary"],
-            "Analysis": "\n\n".join(
-                f"{run.get('analyzer') or 'Analysis'} · "
-                f"{formatting.local_time(run.get('created_at'))}\n{run.get('text') or ''}"
-                for run in runs),
-            "Note from the source": call["source_note"],
-        }
-        for title, text in texts.items():
-            self.sections[title].set_text(text)
-
-    def _show_transcript(self, call: dict) -> None:
+    def _show_transcript(self, call: Call) -> None:
         self._timeline = None
         self._spoken = None
         self._following = True
         self.follow_button.hide()
-        if call["transcript"]:
-            self.transcript_view.set_messages(call["transcript"])
-            self._timeline = Timeline(call["transcript"], call["duration_ms"])
+        if call.transcript:
+            self.transcript_view.set_messages(call.transcript)
+            self._timeline = Timeline(call.transcript, call.duration_ms)
             self.transcript_view.setToolTip(
                 "Message times are estimated from the length of each message."
-                if self._timeline.estimated and call["recording"] else "")
+                if self._timeline.estimated and call.recording else "")
             self._follow_position()
-        elif call["transcript_text"]:
-            self.transcript_view.set_plain_text(call["transcript_text"])
+        elif call.transcript_text:
+            self.transcript_view.set_plain_text(call.transcript_text)
         else:
             self.transcript_view.set_messages([])
 
@@ -329,7 +355,7 @@ class DetailView(QWidget):
         """Mark the message being spoken, and keep it in view unless scrolled away from."""
         now = self._now
         listening = self._timeline is not None and self._call is not None \
-            and now.call_id == self._call["id"] and (now.position > 0 or now.state == PLAYING)
+            and now.call_id == self._call.id and (now.position > 0 or now.state == PLAYING)
         row = self._timeline.row_at(now.position) if listening else None
         if row == self._spoken:
             return
@@ -339,7 +365,7 @@ class DetailView(QWidget):
             self.transcript_view.scroll_to_message(row)
 
     def _scrolled_by_hand(self, _action: int) -> None:
-        if self._call is not None and self._now.call_id == self._call["id"] \
+        if self._call is not None and self._now.call_id == self._call.id \
                 and self._now.state == PLAYING:
             self._following = False
             self.follow_button.show()
@@ -352,5 +378,5 @@ class DetailView(QWidget):
             self.transcript_view.scroll_to_message(self._spoken)
 
     def _seek_to_message(self, row: int) -> None:
-        if self._timeline is not None and self._call is not None and self._call["recording"]:
-            self._now.play(self._call["id"], self._timeline.start_of(row))
+        if self._timeline is not None and self._call is not None and self._call.recording:
+            self._now.play(self._call.id, self._timeline.start_of(row))

@@ -1,9 +1,23 @@
-"""Record values in the words and local times a person reads (pure functions, no Qt)."""
+"""Record values, and what a sync did, in the words a person reads (pure functions, no Qt).
+
+The times' formatters are `callviewer.times` (the command line shares them), named here
+too so that a view reads every word from this one module.
+"""
 
 from __future__ import annotations
 
+import time
 import unicodedata
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from callviewer.times import duration as duration
+from callviewer.times import full_time as full_time
+from callviewer.times import local_time as local_time
+from callviewer.times import position as position
+
+if TYPE_CHECKING:
+    from callviewer.sync.runner import SyncReport
 
 _OUTCOMES = {
     "answered": "Answered", "missed": "Missed", "busy": "Busy", "failed": "Failed",
@@ -22,40 +36,6 @@ _END_REASONS = {
 }
 _ENDED_BY = {"customer": "Customer hung up", "agent": "Agent hung up",
              "remote": "Other side hung up", "local": "We hung up"}
-
-
-def _local(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros / 1_000_000)
-
-
-def local_time(micros: int | None, now: datetime | None = None) -> str:
-    """"14:03" today, "Mon 09:12" in the last week, "12 Mar 2026" before that."""
-    if micros is None:
-        return ""
-    moment, now = _local(micros), now or datetime.now()
-    if moment.date() == now.date():
-        return moment.strftime("%H:%M")
-    if now.date() - timedelta(days=6) <= moment.date() < now.date():
-        return moment.strftime("%a %H:%M")
-    return f"{moment.day} {moment.strftime('%b %Y')}"
-
-
-def full_time(micros: int | None) -> str:
-    """Date and time to the second, in local time: "Mon 12 Mar 2026, 14:03:22"."""
-    if micros is None:
-        return "Time unknown"
-    moment = _local(micros)
-    return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b %Y, %H:%M:%S')}"
-
-
-def duration(ms: int | None) -> str:
-    """"m:ss", or "h:mm:ss" from an hour."""
-    if ms is None:
-        return ""
-    seconds = round(ms / 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def outcome_words(outcome: str | None) -> str:
@@ -101,3 +81,32 @@ def paragraph(text: str) -> str:
         elif kind == "L":
             left += 1
     return ("\u200f" if right > left else "\u200e") + text if text else text
+
+
+def sync_sentence(report: SyncReport) -> str:
+    """The status bar's words for a finished sync:
+    ``Synced 10:42 · 37 new, 5 updated, 3 recordings``, then what was left or failed."""
+    if not report.synced_here and (report.elsewhere or report.fresh) and not report.canceled:
+        # Nothing synced by this run: how the team stands, as the database has it.
+        line = last_synced([*report.elsewhere.values(), *report.fresh.values()])
+        return line + (" · another desktop is syncing now" if report.elsewhere else "")
+    parts = [f"{report.counts.new} new", f"{report.counts.updated} updated"]
+    if report.downloaded:
+        parts.append(f"{report.downloaded} recording{'s' * (report.downloaded != 1)}")
+    if report.rejected:
+        parts.append(f"{report.rejected} rejected")
+    head = "Sync canceled" if report.canceled else "Synced"
+    when = local_time(report.finished_at or int(time.time() * 1_000_000))
+    line = f"{head} {when} · {', '.join(parts)}"
+    if report.elsewhere:
+        line += " · " + ", ".join(report.elsewhere) + ": another desktop is syncing it"
+    if report.failures:
+        line += " · " + " ".join(f"{name}: {why}" for name, why in report.failures.items())
+    return line
+
+
+def last_synced(times: Iterable[int | None]) -> str:
+    """"Synced 10:42" as of the connection synced longest ago (every one is at least that
+    fresh); "Not synced yet" when none has been."""
+    synced = [when for when in times if when]
+    return f"Synced {local_time(min(synced))}" if synced else "Not synced yet"

@@ -1,79 +1,68 @@
-"""Importing files from the window: a worker thread, a progress dialog with Cancel, a summary."""
+"""Importing files from the window: a task on the runner, a progress dialog with Cancel, a
+summary."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from callviewer.sync.importer import ImportReport
+from callviewer.ui.tasks import Task, TaskRunner
 
 
-class _Worker(QObject):
-    progressed = Signal(int, int, str)  # files, records, current file
-    finished = Signal(object)  # ImportReport, or a str saying why the import could not run
+def _import(url: str, paths: list[Path], progress, canceled: threading.Event) -> ImportReport:
+    """The import itself, on the runner's JOB lane, on a store of its own."""
+    from callviewer.store import Store
+    from callviewer.sync.importer import import_paths
 
-    def __init__(self, url: str, paths: list[Path]) -> None:
-        super().__init__()
-        self._url, self._paths = url, paths
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        from callviewer.store import Store, StoreError
-        from callviewer.sync.importer import import_paths
-
-        try:
-            with Store(self._url) as store:
-                report = import_paths(
-                    store, self._paths,
-                    progress=lambda files, records, path: self.progressed.emit(
-                        files, records, str(path)),
-                    should_cancel=self.cancel.is_set)
-        except StoreError as exc:
-            self.finished.emit(str(exc))
-            return
-        self.finished.emit(report)
+    with Store(url) as store:
+        return import_paths(store, paths,
+                            progress=lambda files, records, path: progress(files, records,
+                                                                           str(path)),
+                            should_cancel=canceled.is_set)
 
 
 class ImportRun(QObject):
-    """One import in the background; `done` carries its report when it ends."""
+    """One import in the background, with a progress dialog and Cancel; `done` carries its
+    report (or the sentence saying why it could not run) when it ends, whatever happened."""
 
     done = Signal(object)  # ImportReport | str
 
-    def __init__(self, url: str, paths: list[Path], parent: QWidget) -> None:
+    def __init__(self, tasks: TaskRunner, url: str, paths: list[Path], parent: QWidget) -> None:
         super().__init__(parent)
-        self._window = parent
-        self._thread = QThread(self)
-        self._worker = _Worker(url, paths)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progressed.connect(self._progressed)
-        self._worker.finished.connect(self._finished)
+        self._tasks, self._url, self._paths = tasks, url, paths
+        self._stop = threading.Event()
+        self._task: Task | None = None
         self._dialog = QProgressDialog("Importing…", "Cancel", 0, 0, parent)
         self._dialog.setWindowTitle("Import")
         self._dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self._dialog.setMinimumDuration(300)
-        self._dialog.canceled.connect(self._worker.cancel.set)
+        self._dialog.canceled.connect(self._stop.set)
 
     def start(self) -> None:
-        self._thread.start()
+        url, paths, stop = self._url, self._paths, self._stop
+        progress = self._tasks.on_gui(self._progressed)
+        self._task = self._tasks.run(lambda: _import(url, paths, progress, stop),
+                                     self._finished, failed=self._finished,
+                                     name="the import", canceled=stop)
 
     def _progressed(self, files: int, records: int, path: str) -> None:
-        self._dialog.setLabelText(f"Importing {Path(path).name}…\n"
-                                  f"{records:,} records read from {files:,} files")
+        if self._task is not None:
+            self._dialog.setLabelText(f"Importing {Path(path).name}…\n"
+                                      f"{records:,} records read from {files:,} files")
 
     def _finished(self, result: ImportReport | str) -> None:
+        self._task = None
         self._dialog.reset()
-        self._thread.quit()
-        self._thread.wait()
         self.done.emit(result)
         self.deleteLater()
 
     @property
     def running(self) -> bool:
-        return self._thread.isRunning()
+        return self._task is not None
 
 
 def show_summary(parent: QWidget, result: ImportReport | str) -> QMessageBox:

@@ -1,13 +1,17 @@
-"""Staff notes on a call: the list, an editor whose draft is saved as you type, delete + Undo."""
+"""Staff notes on a call: the list, an editor whose draft is saved as you type, delete + Undo.
+
+Every write is shown at once (a note saved appears marked as saving, a deleted one goes)
+and made in turn by ui/note_writes.py. What the database refuses is said under the editor,
+and what was typed stays in it.
+"""
 
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPalette, QTextCursor
+from PySide6.QtGui import QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -19,23 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from callviewer.store import NEW_NOTE, Store
+from callviewer.store import NEW_NOTE, Draft, Note, Store
 from callviewer.ui import formatting
+from callviewer.ui.labels import plain_label, titled
+from callviewer.ui.note_writes import Deletion, NoteWrites, PendingNote
+from callviewer.ui.tasks import TaskRunner
 
 DRAFT_DELAY_MS = 700  # a draft is at most this far behind the typing
+# Closing waits this long for the writes asked for: a write waits at most the busy
+# timeout (10 s) for a database another program holds.
+FLUSH_WAIT_MS = 11_000
 UNDO_SECONDS = 10
-
-
-def plain_label(text: str, muted: bool = False) -> QLabel:
-    """A label that shows record text as text, selectable, wrapped."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
-    if muted:
-        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-    return label
 
 
 class NoteEditor(QPlainTextEdit):
@@ -57,24 +55,35 @@ class NoteEditor(QPlainTextEdit):
 class NotesPanel(QWidget):
     """A call's staff notes and the editor for a new one (or one being edited)."""
 
-    notes_changed = Signal(int)  # call id
+    notes_changed = Signal(int)  # call id: a note of it was written
 
-    def __init__(self, store: Store, author: Callable[[], str],
+    def __init__(self, store: Store, author: Callable[[], str], tasks: TaskRunner,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store, self._author = store, author
         self._call_id: int | None = None
         self._editing = NEW_NOTE  # the note the editor holds: NEW_NOTE or a note's id
-        self._deleted: dict | None = None
+        self._notes: list[Note] = []  # the call's notes, as the database last said
+        self._read_drafts: dict[int, Draft] = {}  # the call's drafts, as last read
+        self._typed_since = False  # the editor changed since its draft was written
+        self._writes = NoteWrites(store, tasks, self)
+        self._writes.draft_written.connect(self._hush)
+        self._writes.draft_refused.connect(self._draft_refused)
+        self._writes.note_saved.connect(self._saved)
+        self._writes.note_refused.connect(self._not_saved)
+        self._writes.deletion_written.connect(self._written)
+        self._writes.deletion_refused.connect(self._not_deleted)
+        self._writes.restore_refused.connect(self._not_restored)
+        self._deleted: Deletion | None = None  # the one Undo brings back
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_DELAY_MS)
-        self._draft_timer.timeout.connect(self.flush)
+        self._draft_timer.timeout.connect(self._write_draft)
         self._undo_timer = QTimer(self, singleShot=True, interval=UNDO_SECONDS * 1000)
         self._undo_timer.timeout.connect(self._forget_deleted)
+        self._build()
+        self.setEnabled(False)
 
-        self.title = QLabel("Notes")
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
+    def _build(self) -> None:
+        self.title = titled(QLabel("Notes"))
         self._list = QVBoxLayout()
         self._list.setContentsMargins(0, 0, 0, 0)
         holder = QWidget()
@@ -91,9 +100,7 @@ class NotesPanel(QWidget):
         undo_layout.addWidget(self.undo_button)
         undo_layout.addStretch()
         self.undo_bar.hide()
-        # Notes that could not be saved yet, by (call id, note id): (author, text, key). The
-        # key, kept across tries, makes a new note saved once though a try's answer is lost.
-        self._waiting: dict[tuple[int, int], tuple[str, str, str]] = {}
+        # What could not be written, in a sentence, under the notes.
         self.waiting_label = plain_label("", muted=True)
         self.waiting_label.hide()
         self.editor = NoteEditor()
@@ -127,30 +134,33 @@ class NotesPanel(QWidget):
         QWidget.setTabOrder(self._scroll, self.editor)
         QWidget.setTabOrder(self.editor, self.cancel_edit)
         QWidget.setTabOrder(self.cancel_edit, self.save_button)
-        self.setEnabled(False)
 
     # --- showing a call -----------------------------------------------------------
 
-    def set_call(self, call_id: int | None, notes: list[dict]) -> None:
-        """Show a call's notes and put back its draft, if one was being written."""
+    def set_call(self, call_id: int | None, notes: list[Note],
+                 drafts: dict[int, Draft]) -> None:
+        """Show a call's notes and drafts as just read, and put back the draft being
+        written, if there is one."""
+        self._read_drafts = drafts
         if call_id != self._call_id:
-            self.flush()
+            self._write_draft()
             self._forget_deleted()
             self._call_id = call_id
-            self._editing = NEW_NOTE
-            self._load_draft()
-        self._show_notes(notes)
+            self._edit(NEW_NOTE)
+        self._notes = notes
+        self._show_notes()
         self.setEnabled(call_id is not None)
 
-    def _show_notes(self, notes: list[dict]) -> None:
+    def _show_notes(self) -> None:
         while self._list.count():
             item = self._list.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
+        notes = self._writes.shown(self._call_id, self._notes)
         self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")
         buttons: list[QWidget] = []
-        for note in notes:
-            self._list.addWidget(self._note_widget(note, buttons))
+        for note, status in notes:
+            self._list.addWidget(self._note_widget(note, buttons, status))
         if not notes:
             self._list.addWidget(plain_label("No notes yet.", muted=True))
         self._list.addStretch()
@@ -163,63 +173,88 @@ class NotesPanel(QWidget):
             self._scroll.ensureWidgetVisible(watched)
         return False
 
-    def _note_widget(self, note: dict, buttons: list[QWidget]) -> QWidget:
+    def _note_widget(self, note: Note, buttons: list[QWidget], status: str) -> QWidget:
         frame = QFrame(frameShape=QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(frame)
         layout.setContentsMargins(6, 4, 6, 4)
-        when = formatting.local_time(note["created_at"])
-        if note["updated_at"] != note["created_at"]:
-            when += " · edited"
+        parts = []
+        if note.created_at is not None:
+            parts.append(formatting.local_time(note.created_at))
+            if note.updated_at != note.created_at:
+                parts.append("edited")
+        if note.hidden_by:  # an administrator's view of a note they hid
+            parts.append(f"hidden by {note.hidden_by}")
+        if status:
+            parts.append(status)
         top = QHBoxLayout()
-        who = note["author"]
-        if note.get("display_name"):  # a team member's role, and the name they chose
-            who = f"{note['display_name']} ({who})"
-        if note.get("hidden_by"):  # an administrator's view of a note they hid
-            when += f" · hidden by {note['hidden_by']}"
-        top.addWidget(plain_label(f"{who} · {when}", muted=True), 1)
+        who = note.author
+        if note.display_name:  # a team member's role, and the name they chose
+            who = f"{note.display_name} ({who})"
+        top.addWidget(plain_label(" · ".join([who, *parts]), muted=True), 1)
         # Each person edits and deletes their own: on a team database with a role of one's
         # own, the notes of that role (the server refuses the rest); else the name set.
         mine = self._store.identity or self._author()
-        if note["author"] == mine and not note.get("hidden_by"):
+        if note.author == mine and not note.hidden_by and not status:
             edit, delete = QPushButton("Edit"), QPushButton("Delete")
-            edit.setAccessibleName(f"Edit the note by {note['author']}")
-            delete.setAccessibleName(f"Delete the note by {note['author']}")
+            edit.setAccessibleName(f"Edit the note by {note.author}")
+            delete.setAccessibleName(f"Delete the note by {note.author}")
             edit.clicked.connect(lambda: self._start_editing(note))
-            delete.clicked.connect(lambda: self.delete(note["id"]))
+            delete.clicked.connect(lambda: self.delete(note.id))
             for button in (edit, delete):
                 button.installEventFilter(self)
                 top.addWidget(button)
                 buttons.append(button)
         layout.addLayout(top)
-        layout.addWidget(plain_label(formatting.paragraph(note["body"])))
+        layout.addWidget(plain_label(formatting.paragraph(note.body)))
         return frame
 
     # --- drafts -----------------------------------------------------------------------
 
+    # --- drafts -----------------------------------------------------------------------
+
+    def _draft_of(self, note_id: int) -> tuple[str, int] | None:
+        return self._writes.draft_of((self._call_id, note_id), self._read_drafts.get(note_id))
+
+    def _edit(self, note_id: int) -> None:
+        """Hold the note `note_id` (NEW_NOTE: a new one) in the editor, with its draft."""
+        self._editing = note_id
+        self._load_draft()
+        self._editor_mode()
+
     def _load_draft(self) -> None:
-        drafts = self._store.drafts_of(self._call_id) if self._call_id is not None else {}
-        draft = drafts.get(self._editing)
+        body, at = self._draft_of(self._editing) or ("", 0)
         self.editor.blockSignals(True)
-        self.editor.setPlainText(draft["body"] if draft else "")
+        self.editor.setPlainText(body)
         cursor = self.editor.textCursor()
-        cursor.setPosition(min(draft["cursor"] if draft else 0, len(self.editor.toPlainText())))
+        cursor.setPosition(min(at, len(self.editor.toPlainText())))
         self.editor.setTextCursor(cursor)
         self.editor.blockSignals(False)
+        self._typed_since = False
 
     def _typed(self) -> None:
+        self._typed_since = True
         self._draft_timer.start()
 
-    def flush(self) -> None:
-        """Write the editor's text to the database now (also done ~1 s after typing)."""
+    def _write_draft(self) -> None:
+        """Send the editor's text to the database as its draft, if it changed."""
         self._draft_timer.stop()
-        if self._call_id is None:
+        if self._call_id is None or not self._typed_since:
             return
+        self._typed_since = False
         body = self.editor.toPlainText()
-        if body.strip():
-            self._store.save_draft(self._call_id, self._editing, body,
-                                   self.editor.textCursor().position())
-        else:
-            self._store.discard_draft(self._call_id, self._editing)
+        self._writes.put_draft((self._call_id, self._editing),
+                               (body, self.editor.textCursor().position())
+                               if body.strip() else None)
+
+    def _draft_refused(self, sentence: str) -> None:
+        self._say(f"The draft is not saved yet: {sentence} What you typed stays here and is "
+                  "saved again in a moment.")
+
+    def flush(self, wait_ms: int = FLUSH_WAIT_MS) -> bool:
+        """Write the editor's text and the drafts refused so far, and wait for the writes up
+        to `wait_ms` (the window is closing); True when every write has been made."""
+        self._write_draft()
+        return self._writes.flush(wait_ms)
 
     # --- saving, editing, deleting -------------------------------------------------------
 
@@ -229,106 +264,121 @@ class NotesPanel(QWidget):
         self.editor.moveCursor(QTextCursor.MoveOperation.End)
 
     def save(self) -> None:
-        """Save the editor's note (Ctrl+Enter); an empty one is not saved. When the
-        database cannot take it (a team database out of reach), the note stays in the
-        editor and its draft, and `save_waiting` saves it once the database is back."""
+        """Save the editor's note (Ctrl+Enter); an empty one is not saved. It shows at once,
+        as saving; when the database refuses it (a team database out of reach), it comes
+        back to the editor and its draft, and `save_waiting` saves it once the database
+        is back."""
         body = self.editor.toPlainText().strip()
         if self._call_id is None or not body:
             return
-        self.flush()
-        key = (self._call_id, self._editing)
-        note_key = self._waiting[key][2] if key in self._waiting else uuid.uuid4().hex
-        self._waiting[key] = (self._author(), body, note_key)
-        if self._write(key):
-            self._editing = NEW_NOTE
-            self.editor.blockSignals(True)
-            self.editor.clear()
-            self.editor.blockSignals(False)
-            self._after_change()
+        self._write_draft()  # first: the draft stays if the note's own write is lost
+        self._writes.save((self._call_id, self._editing), self._author(), body)
+        self._edit(NEW_NOTE)
+        self._show_notes()
 
     def save_waiting(self) -> None:
-        """Save the notes that could not be saved before (the database is back)."""
-        for key in list(self._waiting):
-            if self._write(key) and key == (self._call_id, self._editing):
-                self._editing = NEW_NOTE
-                self._load_draft()  # the draft went with the save
-                self._after_change()
+        """Save the notes the database refused before (it is back)."""
+        self._writes.save_waiting()
 
-    def _write(self, key: tuple[int, int]) -> bool:
-        """Save one waiting note; False, said under the editor, when it cannot be now."""
-        from callviewer.store import StoreError
+    def _saved(self, note: PendingNote, notes: list[Note], put_back: bool) -> None:
+        if put_back and note.place == (self._call_id, self._editing) and \
+                self.editor.toPlainText() == note.body:
+            self._edit(NEW_NOTE)  # the draft it was put back as went with it
+        if note.call_id == self._call_id:
+            self._notes = notes
+            self._show_notes()
+        self._hush()
+        self.notes_changed.emit(note.call_id)
 
-        (call_id, note_id), (author, body, note_key) = key, self._waiting[key]
-        try:
-            if note_id == NEW_NOTE:
-                self._store.add_note(call_id, author, body, note_key)
-            else:
-                self._store.update_note(note_id, author, body)
-        except StoreError as exc:
-            self._say(f"Not saved yet: {exc} The note is kept here and is saved when the "
-                      "database can be reached.")
-            return False
-        del self._waiting[key]
-        self.waiting_label.setVisible(bool(self._waiting))
-        return True
+    def _not_saved(self, note: PendingNote, sentence: str) -> None:
+        """Back to the editor, or to its draft when another is being written there."""
+        typing = note.place == (self._call_id, self._editing) and \
+            self.editor.toPlainText().strip()
+        if not self._writes.has_draft(note.place) and not typing:  # it is its draft again
+            self._writes.put_draft(note.place, (note.body, len(note.body)))
+            if note.call_id == self._call_id and not self.editor.toPlainText().strip():
+                self._edit(note.note_id)
+        else:  # another text is being typed in its place
+            self._writes.keep_listed(note)
+        self._show_notes()
+        self._say(f"Not saved yet: {sentence} The note is kept here and is saved when the "
+                  "database can be reached.")
 
     def _say(self, sentence: str) -> None:
-        """A sentence under the notes about what could not be done."""
+        """A sentence under the notes about what could not be written."""
         self.waiting_label.setText(sentence)
         self.waiting_label.show()
 
-    def _start_editing(self, note: dict) -> None:
-        self.flush()
-        self._editing = note["id"]
+    def _hush(self) -> None:
+        """A write landed: the sentence goes once nothing is still refused."""
+        if not self._writes.anything_refused:
+            self.waiting_label.hide()
+
+    def _editor_mode(self) -> None:
+        editing = self._editing != NEW_NOTE
+        self.cancel_edit.setVisible(editing)
+        self.editor.setAccessibleName("Edit note" if editing else "New note")
+
+    def _start_editing(self, note: Note) -> None:
+        self._write_draft()
+        self._editing = note.id
         self._load_draft()
         if not self.editor.toPlainText():
-            self.editor.setPlainText(note["body"])
-        self.editor.setAccessibleName("Edit note")
-        self.cancel_edit.show()
+            self.editor.setPlainText(note.body)
+        self._editor_mode()
         self.focus_new_note()
 
     def _stop_editing(self) -> None:
         if self._call_id is not None:
-            self._store.discard_draft(self._call_id, self._editing)
-        self._editing = NEW_NOTE
-        self._load_draft()
+            self._writes.put_draft((self._call_id, self._editing), None)
+        self._edit(NEW_NOTE)
 
     def delete(self, note_id: int) -> None:
         """Delete a note at once; Undo brings it back for a few seconds."""
-        from callviewer.store import StoreError
-
-        try:
-            self._deleted = self._store.delete_note(note_id, self._author())
-        except StoreError as exc:
-            self._say(f"Not deleted: {exc}")
+        note = next((n for n in self._notes if n.id == note_id), None)
+        if note is None or self._call_id is None:
             return
+        self._forget_deleted()
+        self._deleted = self._writes.delete(self._call_id, note, self._author())
         if self._editing == note_id:
-            self._editing = NEW_NOTE
-            self._load_draft()
+            self._writes.drop_draft((self._call_id, note_id))  # goes with the note
+            self._edit(NEW_NOTE)
         self.undo_bar.show()
         self._undo_timer.start()
-        self._after_change()
+        self._show_notes()
+
+    def _not_deleted(self, deletion: Deletion, sentence: str) -> None:
+        if self._deleted is deletion:
+            self._forget_deleted()
+        self._show_notes()
+        self._say(f"Not deleted: {sentence}")
 
     def undo_delete(self) -> None:
-        from callviewer.store import StoreError
+        """Bring the note deleted last back (shown at once)."""
+        deletion = self._deleted
+        if deletion is None:
+            return
+        self._forget_deleted()
+        self._writes.restore(deletion)
+        self._show_notes()
 
-        if self._deleted is not None:
-            try:
-                self._store.restore_note(self._deleted)
-            except StoreError as exc:  # Undo stays offered while its time lasts
-                self._say(f"Not brought back: {exc}")
-                return
-            self._forget_deleted()
-            self._after_change()
+    def _not_restored(self, deletion: Deletion, sentence: str) -> None:
+        if deletion.call_id == self._call_id:  # Undo stays offered a while longer
+            self._deleted = deletion
+            self.undo_bar.show()
+            self._undo_timer.start()
+        self._show_notes()
+        self._say(f"Not brought back: {sentence}")
+
+    def _written(self, deletion: Deletion, notes: list[Note] | None) -> None:
+        """A delete or its undo landed."""
+        if notes is not None and deletion.call_id == self._call_id:
+            self._notes = notes
+        self._show_notes()
+        self._hush()
+        self.notes_changed.emit(deletion.call_id)
 
     def _forget_deleted(self) -> None:
         self._deleted = None
         self._undo_timer.stop()
         self.undo_bar.hide()
-
-    def _after_change(self) -> None:
-        self.cancel_edit.setVisible(self._editing != NEW_NOTE)
-        self.editor.setAccessibleName("New note" if self._editing == NEW_NOTE else "Edit note")
-        if self._call_id is not None:
-            self._show_notes(self._store.notes_of(self._call_id))
-            self.notes_changed.emit(self._call_id)

@@ -7,9 +7,10 @@ of its state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,26 +24,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from callviewer.playback.now_playing import ERROR, LOADING, PLAYING, RATES, NowPlaying
+from callviewer.playback.now_playing import (
+    ERROR,
+    LOADING,
+    PAUSED,
+    PLAYING,
+    RATES,
+    NowPlaying,
+)
 from callviewer.ui import formatting
+from callviewer.ui.tasks import Lane, Task, TaskRunner
+
+if TYPE_CHECKING:
+    from callviewer.store.records import Call, Caller
 
 PLAY, PAUSE = "▶", "⏸"
-
-
-def clock(ms: int) -> str:
-    """m:ss (h:mm:ss past an hour) of a position."""
-    seconds = max(ms, 0) // 1000
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _rate_text(rate: float) -> str:
     return f"{rate:g}×"
 
 
+def where_text(position_ms: int, length_ms: int) -> str:
+    """Where playing stands: "0:12 of 44 s" (the position as a moving clock, the length
+    as the list and the detail write it); the position alone while the length is
+    unknown."""
+    shown = formatting.position(position_ms)
+    return f"{shown} of {formatting.duration(length_ms)}" if length_ms > 0 else shown
+
+
 class PlayColumnDelegate(QStyledItemDelegate):
-    """The list's first column: ▶ on calls with a recording; on the now-playing call
-    ⏸ while it plays, and its progress along the bottom of the cell."""
+    """The list's first column, one mark per state: ▶ on a call with a recording not
+    playing (recording_state.GLYPHS); on the now-playing call a speaker while it
+    plays and two bars (pause) while paused, each with its progress along the bottom
+    of the cell, and ⚠ when it failed. The marks are drawn, not taken from a font: ⏸
+    and a speaker are in few fonts and would be coloured emoji in others."""
 
     def __init__(self, now: NowPlaying, view: QAbstractItemView,
                  call_id: Callable[[int], int | None]) -> None:
@@ -76,56 +92,110 @@ class PlayColumnDelegate(QStyledItemDelegate):
                 viewport.update(QRect(x, view.rowViewportPosition(row), width,
                                       view.rowHeight(row)))
 
-    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+    def mark(self, row: int) -> str:
+        """The mark a row shows: "playing", "paused", "failed", else "" (the call's
+        recording glyph: ▶ for one not playing)."""
         now = self._now
-        if self._call_id(index.row()) != now.call_id or now.call_id is None:
+        if now.call_id is None or self._call_id(row) != now.call_id:
+            return ""
+        return {PLAYING: "playing", LOADING: "playing", PAUSED: "paused",
+                ERROR: "failed"}.get(now.state, "")
+
+    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+        mark = self.mark(index.row())
+        if not mark:
             super().paint(painter, option, index)
             return
         self.initStyleOption(option, index)
-        option.text = PAUSE if now.state in (PLAYING, LOADING) else PLAY
+        option.text = "⚠" if mark == "failed" else ""
         style = option.widget.style() if option.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
                               option.widget)
+        if mark == "failed":
+            return
+        selected = option.state & QStyle.StateFlag.State_Selected
+        ink = option.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                   else QPalette.ColorRole.Text)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        size = min(option.rect.height(), option.rect.width()) * 0.5
+        box = QRectF(0, 0, size, size)
+        box.moveCenter(QRectF(option.rect).center() - QPointF(0, 1))
+        (_speaker if mark == "playing" else _pause)(painter, box, ink)
+        now = self._now
         if now.duration > 0:
             share = min(now.position / now.duration, 1.0)
             bar = QRect(option.rect.left() + 3, option.rect.bottom() - 3,
                         int((option.rect.width() - 6) * share), 2)
-            selected = option.state & QStyle.StateFlag.State_Selected
             painter.fillRect(bar, option.palette.color(
                 QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight))
+        painter.restore()
 
     def helpEvent(self, event, view, option, index) -> bool:
-        if self._call_id(index.row()) == self._now.call_id and self._now.call_id is not None:
-            now = self._now
-            QToolTip.showText(event.globalPos(), now.error or
-                              f"{now.state.capitalize()} · {clock(now.position)} / "
-                              f"{clock(now.duration)}", view)
+        mark, now = self.mark(index.row()), self._now
+        if mark:
+            where = where_text(now.position, now.duration)
+            QToolTip.showText(event.globalPos(), {
+                "failed": now.error, "paused": f"Paused at {where}",
+                "playing": f"Playing · {where}"}[mark], view)
             return True
         return super().helpEvent(event, view, option, index)
 
 
+def _speaker(painter: QPainter, box: QRectF, ink) -> None:
+    """A loudspeaker with two waves: this call is playing."""
+    x, y, s = box.left(), box.center().y(), box.width()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(ink)
+    painter.drawPolygon(QPolygonF([
+        QPointF(x, y - 0.17 * s), QPointF(x + 0.22 * s, y - 0.17 * s),
+        QPointF(x + 0.5 * s, y - 0.45 * s), QPointF(x + 0.5 * s, y + 0.45 * s),
+        QPointF(x + 0.22 * s, y + 0.17 * s), QPointF(x, y + 0.17 * s)]))
+    pen = QPen(ink, max(1.2, s * 0.1))
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for radius in (0.22 * s, 0.45 * s):
+        arc = QPainterPath()
+        centre = QPointF(x + 0.55 * s, y)
+        arc.arcMoveTo(QRectF(centre.x() - radius, y - radius, 2 * radius, 2 * radius), -50)
+        arc.arcTo(QRectF(centre.x() - radius, y - radius, 2 * radius, 2 * radius), -50, 100)
+        painter.drawPath(arc)
+
+
+def _pause(painter: QPainter, box: QRectF, ink) -> None:
+    """Two bars: this call is paused."""
+    s = box.width()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(ink)
+    for left in (0.14 * s, 0.58 * s):
+        painter.drawRect(QRectF(box.left() + left, box.top() + 0.08 * s, 0.28 * s, 0.84 * s))
+
+
 class CallPlayer(QWidget):
     """The detail's player for the call it shows: live when that call is the now-playing
-    one, else its own Play from the start."""
+    one, else its own Play from where the call was left (NowPlaying.resume_at)."""
 
     def __init__(self, now: NowPlaying, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._now = now
         self._call_id: int | None = None
-        self._length = 0  # the call's own duration, for a call not playing
+        self._length: int | None = None  # the call's own duration (None: not known)
         self.play_button = QToolButton(text=PLAY)
         self.play_button.setAccessibleName("Play")
         self.play_button.setToolTip("Play / pause (Space)")
         self.play_button.clicked.connect(self._toggle)
         self.elapsed = QLabel("0:00")
+        self.elapsed.setAccessibleName("Position")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setAccessibleName("Position")
         self.slider.setSingleStep(5000)
         self.slider.setPageStep(30_000)
         self.slider.sliderReleased.connect(lambda: self._now.seek(self.slider.value()))
         self.slider.actionTriggered.connect(self._slider_action)
-        self.total = QLabel("0:00")
+        self.total = QLabel("")
+        self.total.setAccessibleName("Length")
         self.rate = QComboBox()
         self.rate.setAccessibleName("Speed")
         self.rate.setToolTip("Speed ([ slower, ] faster)")
@@ -156,7 +226,7 @@ class CallPlayer(QWidget):
             signal.connect(self._show)
 
     def set_call(self, call_id: int | None, has_recording: bool, duration_ms: int | None) -> None:
-        self._call_id, self._length = call_id, duration_ms or 0
+        self._call_id, self._length = call_id, duration_ms
         self.setVisible(call_id is not None and has_recording)
         self._show()
 
@@ -178,14 +248,16 @@ class CallPlayer(QWidget):
         playing = live and now.state in (PLAYING, LOADING)
         self.play_button.setText(PAUSE if playing else PLAY)
         self.play_button.setAccessibleName("Pause" if playing else "Play")
-        length = (now.duration if live and now.duration else self._length)
-        position = now.position if live else 0
+        length = now.duration if live and now.duration else self._length
+        # A call not playing shows where Play starts it: where it was left, 2 s back.
+        position = now.position if live else \
+            now.resume_at(self._call_id) if self._call_id is not None else 0
         self.slider.setEnabled(live and now.state != ERROR)
         if not self.slider.isSliderDown():
-            self.slider.setRange(0, max(length, 0))
+            self.slider.setRange(0, max(length or 0, 0))
             self.slider.setValue(position)
-        self.elapsed.setText(clock(position))
-        self.total.setText(clock(length))
+        self.elapsed.setText(formatting.position(position))
+        self.total.setText(formatting.duration(length))
         self.rate.setCurrentIndex(max(self.rate.findData(now.rate), 0))
         if self.volume.value() != now.volume:
             self.volume.blockSignals(True)
@@ -195,14 +267,21 @@ class CallPlayer(QWidget):
 
 
 class PlayerBar(QWidget):
-    """Along the bottom of the window: the now-playing call, its position, play/pause."""
+    """Along the bottom of the window: the now-playing call, its position, its speed,
+    play/pause."""
 
     call_clicked = Signal(int)
 
-    def __init__(self, now: NowPlaying, describe: Callable[[int], str],
+    def __init__(self, now: NowPlaying, tasks: TaskRunner,
+                 caller: Callable[[int], Caller | None],
+                 known: Callable[[int], Caller | Call | None] = lambda _call_id: None,
                  parent: QWidget | None = None) -> None:
+        """`caller(call_id)` reads who a call was with (store.calls.caller), on the read lane;
+        `known(call_id)` gives it at once when a view has it (the detail's call)."""
         super().__init__(parent)
-        self._now, self._describe = now, describe
+        self._now, self._tasks, self._caller, self._known = now, tasks, caller, known
+        self._asking: Task | None = None
+        self._problem = ""  # why the caller could not be read
         self.setAccessibleName("Player")
         self.play_button = QToolButton(text=PLAY)
         self.play_button.setAccessibleName("Play")
@@ -216,6 +295,9 @@ class PlayerBar(QWidget):
         self.who.installEventFilter(self)
         self.where = QLabel()
         self.where.setAccessibleName("Position")
+        self.speed = QLabel()
+        self.speed.setAccessibleName("Speed")
+        self.speed.setToolTip("Speed ([ slower, ] faster)")
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setAccessibleName("Player message")
@@ -224,16 +306,40 @@ class PlayerBar(QWidget):
         layout.addWidget(self.play_button)
         layout.addWidget(self.who)
         layout.addWidget(self.where)
+        layout.addWidget(self.speed)
         layout.addWidget(self.message, 1)
         now.call_changed.connect(self._call_changed)
         for signal in (now.state_changed, now.position_changed, now.duration_changed,
-                       now.error_changed):
+                       now.error_changed, now.rate_changed):
             signal.connect(self._show)
         self._show()
 
     def _call_changed(self, call_id: int | None) -> None:
         # Described once per call, not on every tick of the position.
-        self.who.setText(self._describe(call_id) if call_id is not None else "Nothing playing")
+        if self._asking is not None:
+            self._asking.cancel()
+            self._asking = None
+        self._problem = ""
+        known = self._known(call_id) if call_id is not None else None
+        if call_id is None:
+            self.who.setText("Nothing playing")
+        elif known is not None:
+            self.who.setText(describe_call(known))
+        else:
+            self.who.setText("\u2026")
+            self._asking = self._tasks.run(
+                lambda: self._caller(call_id), self._described,
+                failed=self._not_described, lane=Lane.READ, name="reading who the call was with")
+        self._show()
+
+    def _described(self, caller: Caller | None) -> None:
+        self._asking = None
+        self.who.setText(describe_call(caller))
+
+    def _not_described(self, sentence: str) -> None:
+        self._asking = None
+        self.who.setText("Unknown caller")
+        self._problem = sentence
         self._show()
 
     def eventFilter(self, watched, event) -> bool:
@@ -251,14 +357,15 @@ class PlayerBar(QWidget):
         self.play_button.setText(PAUSE if playing else PLAY)
         self.play_button.setAccessibleName("Pause" if playing else "Play")
         self.who.setEnabled(has_call)
-        self.where.setText(f"{clock(now.position)} / {clock(now.duration)}"
-                           if has_call and now.state != ERROR else "")
+        shown = has_call and now.state != ERROR
+        self.where.setText(where_text(now.position, now.duration) if shown else "")
+        self.speed.setText(_rate_text(now.rate) if shown else "")
         self.message.setText(now.error if now.state == ERROR else
-                             "Loading…" if now.state == LOADING else "")
+                             "Loading…" if now.state == LOADING else self._problem)
 
 
-def describe_call(call: dict | None) -> str:
-    """The bar's words for a call (`Store.caller`'s mapping): name and number."""
+def describe_call(call: Caller | Call | None) -> str:
+    """The bar's words for a call: name and number."""
     if call is None:
         return "A call no longer listed"
-    return formatting.who(call["customer_name"], call["customer_number"] or call["from_number"])
+    return formatting.who(call.customer_name, call.customer_number or call.from_number)

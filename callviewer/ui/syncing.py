@@ -1,5 +1,5 @@
-"""Sync from the window: a worker thread with its own database connection, progress and
-Cancel in the status bar, then "Synced 10:42 · 37 new, 5 updated, 3 recordings"; again
+"""Sync from the window: a task on the runner's JOB lane with its own database connection,
+progress and Cancel in the status bar, then "Synced 10:42 · 37 new, 5 updated, 3 recordings"; again
 every few minutes and on F5."""
 
 from __future__ import annotations
@@ -7,11 +7,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from callviewer.ui.formatting import last_synced, sync_sentence
+from callviewer.ui.tasks import Lane, Task, TaskRunner
 
 INTERVAL_KEY = "sync/interval_minutes"
 DEFAULT_INTERVAL_MINUTES = 5
+PROGRESS_MS = 250  # the status bar shows a sync's progress this often
+SETTLE_MS = 2_000  # a watched folder's files unchanged this long are synced
 
 
 def sync_interval(settings: QSettings) -> int:
@@ -20,31 +25,6 @@ def sync_interval(settings: QSettings) -> int:
         return max(int(settings.value(INTERVAL_KEY, DEFAULT_INTERVAL_MINUTES)), 0)
     except (TypeError, ValueError):
         return DEFAULT_INTERVAL_MINUTES
-
-
-class _Worker(QObject):
-    progressed = Signal(int, object, str)  # done, total or None, what
-    finished = Signal(object)  # SyncReport, or a str saying why it could not run
-
-    def __init__(self, url: str, full: bool, name: str | None,
-                 fresh_for: float | None = None) -> None:
-        super().__init__()
-        self._url, self._full, self._name, self._fresh_for = url, full, name, fresh_for
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        from callviewer.store import StoreError
-        from callviewer.sync.runner import run_sync
-
-        try:
-            report = run_sync(self._url, self._name, full=self._full, cancel=self.cancel,
-                              fresh_for=self._fresh_for,
-                              progress=lambda done, total, what: self.progressed.emit(
-                                  done, total, what))
-        except StoreError as exc:
-            self.finished.emit(str(exc))
-            return
-        self.finished.emit(report)
 
 
 class SyncStatus(QWidget):
@@ -84,32 +64,61 @@ class SyncStatus(QWidget):
         self.cancel_button.hide()
 
 
+class FolderWatch(QObject):
+    """One watched folder: `changed` once its files have settled after a change (each change
+    restarts the wait: a file being written keeps postponing the sync), and every
+    `rescan_seconds` in any case. Both waits are timers on this thread."""
+
+    changed = Signal()
+
+    def __init__(self, folder: Path, rescan_seconds: float, tasks: TaskRunner,
+                 parent: QObject | None = None, settle_ms: int = SETTLE_MS) -> None:
+        from callviewer.sync.sources.folder import FolderWatcher
+
+        super().__init__(parent)
+        self._settle = QTimer(self, singleShot=True, interval=settle_ms)
+        self._settle.timeout.connect(self.changed)
+        self._rescan = QTimer(self, interval=max(1, int(rescan_seconds * 1000)))
+        self._rescan.timeout.connect(self.changed)
+        self._rescan.start()
+        self._watcher = FolderWatcher(folder, tasks.on_gui(self._settle.start))
+        self._watcher.start()
+
+    def stop(self) -> None:
+        self._settle.stop()
+        self._rescan.stop()
+        self._watcher.stop()
+
+
 class SyncController(QObject):
-    """Runs syncs for the window, one at a time: on demand, every few minutes, and when a
-    watched folder changes (that folder's connection only)."""
+    """Runs syncs for the window, one at a time, on the task runner: on demand, every few
+    minutes, and when a watched folder changes (that folder's connection only)."""
 
     started = Signal()
     synced = Signal(object)  # SyncReport | str
-    _folder_changed = Signal(str)  # from a watcher's thread: the connection's name
 
-    def __init__(self, store, settings: QSettings, status: SyncStatus,
+    def __init__(self, store, settings: QSettings, status: SyncStatus, tasks: TaskRunner,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store, self._settings, self.status = store, settings, status
-        self._thread: QThread | None = None
-        self._worker: _Worker | None = None
+        self._tasks = tasks
+        self._task: Task | None = None
+        self._stop: threading.Event | None = None  # the running sync's Cancel
+        self._automatic = False
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._timed_sync)
-        self._watchers: dict[str, object] = {}  # connection name -> FolderWatcher
+        self._latest: tuple | None = None  # the sync's last progress, shown by the timer
+        self._shown_progress = QTimer(self, singleShot=True, interval=PROGRESS_MS)
+        self._shown_progress.timeout.connect(self._show_progress)
+        self._watched: dict[str, FolderWatch] = {}  # by connection name
         self._waiting: set[str] = set()  # folders that changed while a sync ran
-        self._folder_changed.connect(self._sync_folder, Qt.ConnectionType.QueuedConnection)
         status.cancel_button.clicked.connect(self.cancel)
         self.apply_interval()
         QTimer.singleShot(0, self.watch_folders)  # watchdog loads after the first paint
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._task is not None
 
     def apply_interval(self) -> None:
         minutes = sync_interval(self._settings)
@@ -120,17 +129,20 @@ class SyncController(QObject):
 
     def watch_folders(self) -> None:
         """Watch the folders of the folder connections (again, after Preferences)."""
-        from callviewer.sync.sources.folder import FolderWatcher
+        self._tasks.run(self._store.sync.connections, self._watch, lane=Lane.READ,
+                        name="reading the watched folders")
 
-        folders = {row["name"]: Path(row["settings"]["folder"])
-                   for row in self._store.connections() if row["kind"] == "folder"}
-        for name in set(self._watchers) - set(folders):
-            self._watchers.pop(name).stop()
-        for name, folder in folders.items():
-            if name not in self._watchers and folder.is_dir():
-                watcher = FolderWatcher(folder, lambda n=name: self._folder_changed.emit(n))
-                watcher.start()
-                self._watchers[name] = watcher
+    def _watch(self, rows: list) -> None:
+        folders = {row.name: row.settings for row in rows if row.kind == "folder"}
+        for name in set(self._watched) - set(folders):
+            self._watched.pop(name).stop()
+        for name, settings in folders.items():
+            folder = settings.get("folder")
+            if name not in self._watched and isinstance(folder, str) and Path(folder).is_dir():
+                watched = FolderWatch(Path(folder), float(settings.get("rescan_seconds", 60)),
+                                         self._tasks, self)
+                watched.changed.connect(lambda n=name: self._sync_folder(n))
+                self._watched[name] = watched
 
     def _timed_sync(self) -> None:
         # In a team, a connection another desktop synced within this interval is not
@@ -138,49 +150,60 @@ class SyncController(QObject):
         self.sync(automatic=True, fresh_for=sync_interval(self._settings) * 60 * 0.9)
 
     def _sync_folder(self, name: str) -> None:
-        if not self.sync(name=name, automatic=True) and self._thread is not None:
+        if not self.sync(name=name, automatic=True):
             self._waiting.add(name)
 
     def sync(self, full: bool = False, automatic: bool = False,
              name: str | None = None, fresh_for: float | None = None) -> bool:
-        """Start a sync of every connection (or the one named); False when one is running
-        or there are none."""
-        if self._thread is not None or not self._has_connections():
-            if not automatic and not self._has_connections():
-                self.status.show_idle("Nothing to sync: add a connection in Preferences.")
+        """Start a sync of every connection (or the one named); False when one is running."""
+        from callviewer.sync.runner import run_sync
+
+        if self._task is not None:
             return False
-        self._thread = QThread(self)
-        self._worker = _Worker(self._store.url, full, name, fresh_for)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progressed.connect(self.status.show_running)
-        self._worker.finished.connect(self._finished)
+        url, stop = self._store.url, threading.Event()
+        progress = self._tasks.on_gui(self._progressed)
+        self._stop, self._automatic = stop, automatic
+        self._task = self._tasks.run(
+            lambda: run_sync(url, name, full=full, cancel=stop, fresh_for=fresh_for,
+                             progress=progress),
+            self._finished, failed=self._finished, name="the sync", canceled=stop)
         self.status.show_running(0, None, "Syncing…")
-        self._thread.start()
         self.started.emit()
         return True
 
+    def _progressed(self, done: int, total: int | None, what: str) -> None:
+        # A sync reports every page, a hundred times a second on a fast source: the
+        # status bar shows the latest a few times a second (each showing repaints it).
+        self._latest = (done, total, what)
+        if not self._shown_progress.isActive():
+            self._shown_progress.start()
+
+    def _show_progress(self) -> None:
+        if self._task is not None and self._latest is not None:  # not once it has ended
+            self.status.show_running(*self._latest)
+
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel.set()
+        """Ask the running sync to stop after its page; it still reports what it did."""
+        if self._stop is not None:
+            self._stop.set()
             self.status.cancel_button.setEnabled(False)
             self.status.label.setText("Canceling…")
 
-    def wait(self) -> None:
-        """Stop watching, cancel and wait for a running sync (the window is closing)."""
-        for watcher in self._watchers.values():
-            watcher.stop()
-        self._watchers.clear()
-        if self._thread is not None:
+    def wait(self, timeout_ms: int = 10_000) -> None:
+        """Stop watching, cancel a running sync and wait for it (the window is closing)."""
+        for watched in self._watched.values():
+            watched.stop()
+        self._watched.clear()
+        if self._task is not None:
             self.cancel()
-            self._thread.quit()
-            self._thread.wait()
+            self._tasks.wait(Lane.JOB, timeout_ms)
 
     def _finished(self, result) -> None:
-        self._thread.quit()
-        self._thread.wait()
-        self._thread = self._worker = None
-        self.status.show_idle(result if isinstance(result, str) else result.status_line())
+        self._task = self._stop = self._latest = None
+        if not isinstance(result, str) and not result.connections:
+            result = "" if self._automatic else \
+                "Nothing to sync: add a connection in Preferences."
+        self.status.show_idle(result if isinstance(result, str) else sync_sentence(result))
         self.apply_interval()  # the next automatic sync counts from this one
         self.synced.emit(result)
         if self._waiting:
@@ -189,13 +212,10 @@ class SyncController(QObject):
     def show_shared_state(self) -> None:
         """Another desktop of the team synced: show when the last sync was, as the
         database has it (unless this desktop is syncing now)."""
-        from callviewer.sync.runner import local_clock
+        self._tasks.run(self._store.sync.connections, self._show_shared, lane=Lane.READ,
+                        name="reading the team's sync state")
 
-        if self._thread is not None:
-            return
-        times = [row["last_sync_at"] for row in self._store.connections() if row["last_sync_at"]]
-        if times:
-            self.status.show_idle(f"Synced {local_clock(max(times))}")
-
-    def _has_connections(self) -> bool:
-        return bool(self._store.connections())
+    def _show_shared(self, rows: list) -> None:
+        times = [row.last_sync_at for row in rows if row.last_sync_at]
+        if times and self._task is None:
+            self.status.show_idle(last_synced(times))

@@ -4,13 +4,11 @@ database (its address in the settings, its password in the keyring), tested befo
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import sys
-import threading
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -35,6 +33,7 @@ from callviewer.dbfile import (
     with_password,
 )
 from callviewer.redaction import register_secret
+from callviewer.ui.tasks import Task, TaskRunner
 
 DRIVER = "postgresql+psycopg"
 
@@ -106,12 +105,11 @@ class TeamDatabasePage(QWidget):
     """Where the calls are: this computer's own file, or a team database. Saving keeps the
     address in the settings and the password in the keyring (never in the settings)."""
 
-    tested = Signal(bool, str)  # from the test's thread: reached, and the sentence to show
-
-    def __init__(self, settings: QSettings, in_use: str | None = None,
+    def __init__(self, settings: QSettings, tasks: TaskRunner, in_use: str | None = None,
                  parent: QWidget | None = None, identity: str | None = None) -> None:
         super().__init__(parent)
-        self.settings, self.in_use = settings, in_use
+        self.settings, self.in_use, self._tasks = settings, in_use, tasks
+        self._test: Task | None = None
         self.kept_url = str(settings.value(TEAM_DB_KEY, "") or "")
         self.own_file = QRadioButton("This computer's &own file")
         self.team = QRadioButton("A team data&base (PostgreSQL)")
@@ -167,7 +165,6 @@ class TeamDatabasePage(QWidget):
         layout.addWidget(self.form)
         layout.addStretch()
         self.team.toggled.connect(self.form.setEnabled)
-        self.tested.connect(self._show_test)
         self._load()
 
     def _load(self) -> None:
@@ -182,9 +179,9 @@ class TeamDatabasePage(QWidget):
         self.database.setText(fields["database"])
         self.user.setText(fields["user"])
         self.options.setText(fields["options"])
-        from callviewer.sync.tokens import load_token
+        from callviewer.secrets import load_secret
 
-        self.password.setText(load_token(password_key(self.kept_url) or "") or "")
+        self.password.setText(load_secret(password_key(self.kept_url) or "") or "")
 
     def chosen_url(self) -> str:
         """The address as the fields say ("" for this computer's own file); ValueError
@@ -198,30 +195,28 @@ class TeamDatabasePage(QWidget):
                         self.user.text(), self.options.text())
 
     def test_connection(self) -> None:
-        """Connect in a thread of its own, without changing the database; the sentence
-        comes back through `tested`."""
+        """Connect off the GUI thread (the runner's JOB lane), without changing the
+        database, and say what happened; a test started again replaces the last."""
         try:
             url = self.chosen_url()
         except ValueError as exc:
-            self._show_test(False, str(exc))
+            self._show_test(str(exc))
             return
         if not url:
-            self._show_test(True, "This computer's own file needs no test.")
+            self._show_test("This computer's own file needs no test.")
             return
         if self.password.text():
             register_secret(self.password.text())  # masked in any log the test makes
             url = with_password(url, self.password.text())
         self.test_button.setEnabled(False)
         self.result.setText("Connecting…")
-        threading.Thread(target=self._test, args=(url,), name="test-connection",
-                         daemon=True).start()
+        if self._test is not None:
+            self._test.cancel()
+        self._test = self._tasks.run(lambda: check_team_database(url)[1], self._show_test,
+                                     failed=self._show_test, name="the connection test")
 
-    def _test(self, url: str) -> None:
-        reached, sentence = check_team_database(url)
-        with contextlib.suppress(RuntimeError):  # the page was closed meanwhile
-            self.tested.emit(reached, sentence)
-
-    def _show_test(self, _reached: bool, sentence: str) -> None:
+    def _show_test(self, sentence: str) -> None:
+        self._test = None
         self.test_button.setEnabled(True)
         self.result.setText(sentence)
 
@@ -231,13 +226,13 @@ class TeamDatabasePage(QWidget):
         ValueError with a sentence when the fields are wrong (nothing is kept then)."""
         url = self.chosen_url()
         if url:
-            from callviewer.sync.tokens import delete_token, save_token
+            from callviewer.secrets import delete_secret, save_secret
 
             key = password_key(url)
             if self.password.text():
-                save_token(key, self.password.text(), what="password")
+                save_secret(key, self.password.text(), what="password")
             else:
-                delete_token(key)
+                delete_secret(key)
         self.settings.setValue(TEAM_DB_KEY, url)
         if url == self.kept_url:
             return None

@@ -69,3 +69,26 @@ def follow_color_scheme(app: QApplication) -> None:
     """Apply the scheme now and whenever the system switches."""
     apply_scheme(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_scheme(app))
+
+
+# The outcome badges' colours (ui/badges.py): (text, fill) on a light and on a dark base.
+# Each pair keeps a contrast of 4.5:1 or more (WCAG AA for small text); the words and the
+# glyphs tell the outcomes apart without them.
+_OUTCOME_COLORS = {
+    #               light: text, fill          dark: text, fill
+    "answered":    (("#1b6b2f", "#e2f3e5"), ("#8fdca0", "#1d3a25")),
+    "missed":      (("#9a3f00", "#fde6d2"), ("#ffb27a", "#4a2a12")),
+    "failed":      (("#a1221b", "#fbe1df"), ("#ff9b92", "#4d1d1a")),
+    "busy":        (("#7a5600", "#fbefc6"), ("#f2cf6b", "#433812")),
+    "canceled":    (("#4d4d4d", "#ebebeb"), ("#c8c8c8", "#3a3a3a")),
+    "voicemail":   (("#4f37a0", "#ebe5fb"), ("#c9b8ff", "#342a52")),
+    "in_progress": (("#00645a", "#d9f1ed"), ("#7adccd", "#153c37")),
+    "unknown":     (("#4d4d4d", "#f0f0f0"), ("#c8c8c8", "#333333")),
+}
+
+
+def outcome_colors(outcome: str, palette: QPalette) -> tuple[QColor, QColor]:
+    """An outcome badge's text and fill colours for the palette's scheme."""
+    light, dark = _OUTCOME_COLORS.get(outcome, _OUTCOME_COLORS["unknown"])
+    text, fill = dark if is_dark(palette) else light
+    return QColor(text), QColor(fill)

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractListModel,
     QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QPoint,
     QPointF,
@@ -48,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from callviewer.ui import big_text
+from callviewer.ui import big_text, formatting
 
 SPEAKER_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 START_MS_ROLE = SPEAKER_ROLE + 1
@@ -77,18 +78,9 @@ _TOOL_CHARS = 2000  # more than a few lines can show: the rest is never laid out
 SHOW_ALL_HINT = "double-click or F2 shows all"
 
 
-def format_offset(ms: int | None) -> str:
-    """A time from the call's start as ``m:ss`` (``h:mm:ss`` past an hour); "" when unknown."""
-    if ms is None:
-        return ""
-    hours, rest = divmod(max(0, int(ms)) // 1000, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
 def message_line(role: str, text: str, start_ms: int | None) -> str:
     """One message as a plain-text line, e.g. ``Agent [0:42]: text``."""
-    time = format_offset(start_ms)
+    time = formatting.position(start_ms)
     return f"{LABELS.get(role, role)}{f' [{time}]' if time else ''}: {text}"
 
 
@@ -189,7 +181,7 @@ def _normalise(messages: list[dict]) -> list[_Message]:
         text = "" if text is None else str(text)
         part = entry.get("tool") if role == "tool" else None
         tool = _ToolCall.of(part) if isinstance(part, dict) else None
-        out.append(_Message(role, text, start, format_offset(start), role != previous, tool))
+        out.append(_Message(role, text, start, formatting.position(start), role != previous, tool))
         previous = role
     return out
 
@@ -278,6 +270,10 @@ class _Colours:
         self.mark = QTextCharFormat()
         self.mark.setBackground(QColor("#9c7a00") if dark else QColor("#ffd95a"))
         self.mark.setForeground(QColor("#ffffff") if dark else QColor("#000000"))
+        # The hit F3 went to: the same mark, stronger and underlined (not colour alone).
+        self.current = QTextCharFormat(self.mark)
+        self.current.setBackground(QColor("#d35400") if dark else QColor("#ff8c1a"))
+        self.current.setFontUnderline(True)
 
     def bubble(self, role: str, selected: bool, playing: bool) -> QColor:
         colour = self.fill.get(role, self.faint)
@@ -516,6 +512,7 @@ class BubbleDelegate(QStyledItemDelegate):
         self._fonts: _Fonts | None = None
         self._colours: _Colours | None = None
         self._pattern: re.Pattern[str] | None = None
+        self.current_hit: tuple[int, int] | None = None  # (row, which match in it)
         self.viewer: big_text.TextViewer | None = None  # the last "show all" of a big message
 
     def clear_cache(self) -> None:
@@ -531,6 +528,10 @@ class BubbleDelegate(QStyledItemDelegate):
     def ranges(self, text: str) -> list[tuple[int, int]]:
         """The highlighted (start, length) ranges of ``text``, in Python string offsets."""
         return _match_ranges(self._pattern, text)
+
+    def terms(self) -> str | None:
+        """What is highlighted, as a pattern (None: nothing)."""
+        return None if self._pattern is None else self._pattern.pattern
 
     def _row(self, index: QModelIndex) -> tuple[_Message, _Fonts, int, bool]:
         if self._fonts is None:
@@ -587,8 +588,10 @@ class BubbleDelegate(QStyledItemDelegate):
         self._paint_small(painter, b, colours, m)
         faint = m.role in ("system", "tool") and not tool
         painter.setPen(colours.muted if faint else colours.text)
+        current = self.current_hit[1] if self.current_hit is not None \
+            and self.current_hit[0] == index.row() else None
         b.layout.draw(painter, b.origin, self._muted(b.muted, colours, fill)
-                      + self._formats(b.text, colours))
+                      + self._formats(b.text, colours, current))
         painter.restore()
 
     @staticmethod
@@ -614,11 +617,13 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setFont(self._fonts.small)
             painter.drawText(b.time_rect, Qt.TextFlag.TextDontClip, m.time)
 
-    def _formats(self, text: str, colours: _Colours) -> list[QTextLayout.FormatRange]:
+    def _formats(self, text: str, colours: _Colours,
+                 current: int | None = None) -> list[QTextLayout.FormatRange]:
         formats = []
-        for start, length in _utf16(text, self.ranges(text)):
+        for at, (start, length) in enumerate(_utf16(text, self.ranges(text))):
             fr = QTextLayout.FormatRange()
-            fr.start, fr.length, fr.format = start, length, colours.mark
+            fr.start, fr.length = start, length
+            fr.format = colours.current if at == current else colours.mark
             formats.append(fr)
         return formats
 
@@ -694,6 +699,8 @@ class _MessageList(QListView):
             self.copy_requested.emit()
         elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.row_activated.emit(self.currentIndex().row())
+        elif event.key() == Qt.Key.Key_Space and not event.modifiers():
+            event.ignore()  # not a search by typing: the window's Space plays
         else:
             super().keyPressEvent(event)
 
@@ -707,6 +714,16 @@ class _MessageList(QListView):
         if event.type() == QEvent.Type.FontChange:
             self._relayout()
         super().changeEvent(event)
+
+
+class _PlainTranscript(QPlainTextEdit):
+    """The source's transcript text, read-only; Space plays, as on the bubbles."""
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.modifiers():
+            event.ignore()  # not a page down: the window's Space plays
+        else:
+            super().keyPressEvent(event)
 
 
 def _plain_label(text: str, muted: bool = False) -> QLabel:
@@ -736,15 +753,30 @@ class TranscriptView(QWidget):
         self._list.setItemDelegate(self._delegate)
         self._model.modelReset.connect(self._delegate.clear_cache)
         self._empty = _plain_label(EMPTY_TEXT, muted=True)
-        self._plain = QPlainTextEdit(readOnly=True)
+        self._plain = _PlainTranscript(readOnly=True)
         self._plain.setAccessibleName("Transcript text")
         plain_page = QWidget()
         column = QVBoxLayout(plain_page)
         column.addWidget(_plain_label(NOTICE_TEXT))
         column.addWidget(self._plain)
-        self._stack = QStackedLayout(self)
+        # The search's hits: "2 of 5", over the messages, while a search finds some here.
+        self.hit_label = _plain_label("")
+        self.hit_label.setAccessibleName("Search hits in the transcript")
+        self.hit_label.setContentsMargins(8, 3, 8, 3)
+        self.hit_label.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        self.hit_label.setAutoFillBackground(True)
+        self.hit_label.hide()
+        self._hits: list[tuple[int, int]] = []  # (row, match) or, in plain text, (start, length)
+        self._hit = 0
+        pages = QWidget()
+        self._stack = QStackedLayout(pages)
         for page in (self._list, self._empty, plain_page):
             self._stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.hit_label)
+        layout.addWidget(pages, 1)
         self._list.clicked.connect(self._on_clicked)
         self._list.row_activated.connect(self.message_activated)
         self._list.copy_requested.connect(self.copy_selection)
@@ -761,9 +793,11 @@ class TranscriptView(QWidget):
         return self._model
 
     def set_messages(self, messages: list[dict]) -> None:
-        """Show canonical transcript messages as bubbles ("No transcript" when empty)."""
+        """Show canonical transcript messages as bubbles ("No transcript" when empty); the
+        search's first hit, if any, is current and in view."""
         self._model.set_messages(messages)
         self._show(self._list if messages else self._empty)
+        self._find_hits()
 
     def set_plain_text(self, text: str) -> None:
         """Show a transcript that could not be split into messages, as plain text."""
@@ -772,31 +806,39 @@ class TranscriptView(QWidget):
         self._plain.setPlainText(text.replace("\r\n", "\n"))
         self._highlight_plain()
         self._show(self._plain.parentWidget())
+        self._find_hits()
 
     def clear(self) -> None:
         """Show nothing (no call selected)."""
         self._model.set_messages([])
         self._plain.clear()
         self._show(self._list)
+        self._find_hits()
 
     def set_highlight_terms(self, words: list[str]) -> None:
-        """Highlight words starting with any of ``words`` (case-insensitive), as search does."""
+        """Highlight words starting with any of ``words`` (case-insensitive), as search does;
+        a new search makes its first hit current and brings it into view."""
+        before = self._delegate.terms()
         self._delegate.set_highlight_terms(words)
         self._list.viewport().update()
         self._highlight_plain()
+        if self._delegate.terms() != before:  # another filter changed: the hit stays
+            self._find_hits()
 
     def set_current_message(self, row: int | None) -> None:
         """Emphasise the message being spoken (None: none)."""
         self._model.set_playing_row(row)
 
-    def scroll_to_message(self, row: int) -> None:
-        """Scroll so that message ``row`` is in view."""
+    def scroll_to_message(self, row: int, centre: bool = False) -> None:
+        """Scroll so that message ``row`` is in view (in the middle, with what was said
+        around it, when ``centre``)."""
         index = self._model.index(row)
         if not index.isValid():
             return
         if not self._list.visualRect(index).isValid():
             self._list.lay_out_now()
-        self._list.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+        self._list.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter if centre
+                            else QAbstractItemView.ScrollHint.EnsureVisible)
 
     def selected_text(self) -> str:
         """The selected messages as plain-text lines, in transcript order."""
@@ -847,6 +889,63 @@ class TranscriptView(QWidget):
         select.triggered.connect(lambda: self._list.edit(self._model.index(row)))
         menu.addAction("Copy whole transcript").triggered.connect(self.copy_transcript)
         return menu
+
+    # --- search hits -------------------------------------------------------------------
+
+    def hit_count(self) -> int:
+        """How many search hits the transcript shown has."""
+        return len(self._hits)
+
+    def go_to_hit(self, by: int) -> bool:
+        """Make the next (1) or previous (-1) hit current, wrapping round, in view and with
+        the keyboard (Enter on a message plays from it); False when there is no hit."""
+        if not self._hits:
+            return False
+        self._hit = (self._hit + by) % len(self._hits)
+        self._show_hit()
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)  # the page shown (focus proxy)
+        return True
+
+    def _find_hits(self) -> None:
+        """Find the search's hits in what is shown; the first is current and in view."""
+        delegate = self._delegate
+        if self._stack.currentWidget() is self._plain.parentWidget():
+            text = self._plain.toPlainText()
+            self._hits = _utf16(text, delegate.ranges(text)) if delegate.terms() else []
+        elif delegate.terms():
+            # As far as a bubble shows a message (a huge one is cut: big_text).
+            self._hits = [(row, at) for row in range(self._model.rowCount()) for at in range(
+                len(delegate.ranges(self._model.message(row).text[:big_text.SHOWN_MAX])))]
+        else:
+            self._hits = []
+        self._hit = 0
+        self._delegate.current_hit = None
+        if self._hits:
+            self._show_hit(select=False)  # current (Enter plays from it), not selected
+        else:
+            self.hit_label.hide()
+
+    def _show_hit(self, select: bool = True) -> None:
+        where, at = self._hits[self._hit]
+        count = len(self._hits)
+        self.hit_label.setText(f"{self._hit + 1} of {count} match{'' if count == 1 else 'es'}"
+                               " in the transcript · F3 next · Shift+F3 previous"
+                               + (" · Enter plays from it" if self._model.rowCount() else ""))
+        self.hit_label.show()
+        if self._stack.currentWidget() is self._plain.parentWidget():
+            cursor = QTextCursor(self._plain.document())
+            cursor.setPosition(where)
+            cursor.setPosition(where + at, QTextCursor.MoveMode.KeepAnchor)
+            self._plain.setTextCursor(cursor)
+            self._plain.ensureCursorVisible()
+            return
+        self._delegate.current_hit = (where, at)
+        index = self._model.index(where)
+        self._list.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect if select
+            else QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.scroll_to_message(where, centre=True)
+        self._list.viewport().update()
 
     def _highlight_plain(self) -> None:
         text, selections = self._plain.toPlainText(), []

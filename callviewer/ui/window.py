@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,8 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QAbstractItemView,
     QApplication,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,17 +33,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from callviewer.columns import AT, COLUMNS
 from callviewer.listing import ListSpec
-from callviewer.ui.call_model import COLUMNS, CallListModel
+from callviewer.ui.call_model import CallListModel
 from callviewer.ui.filters import FilterBar
+from callviewer.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PySide6.QtGui import QAction
 
-    from callviewer.store import Store
+    from callviewer.store import Change, Store
     from callviewer.ui.importing import ImportRun
+    from callviewer.ui.tasks import Task
 
+PROBLEM_SHOWN_MS = 15_000
 CHANGES_DELAY_MS = 150  # other desktops' changes arriving together make one refresh
+ASCENDING_FIRST = frozenset({"who"})  # sorts that start A to Z; the rest newest/largest first
 
 SHORTCUTS = (
     ("Up, Down, PgUp, PgDn", "Move the current call"),
@@ -53,7 +59,9 @@ SHORTCUTS = (
     ("Esc", "Back to the list; clears the search when in it"),
     ("Ctrl+F or /", "Search"),
     ("Alt+Down, Alt+Up", "Next / previous call, from anywhere"),
-    ("Space", "Play / pause (the list's current call, else the one playing)"),
+    ("Space", "Play / pause (the list's current call, else the one playing); "
+              "a focused button, box or field takes it instead"),
+    ("F3, Shift+F3", "Next / previous search hit in the transcript; Enter plays from it"),
     ("Ctrl+Left, Ctrl+Right", "Back / forward 5 seconds"),
     ("Ctrl+Shift+Left, …Right", "Back / forward 30 seconds"),
     ("[  ]", "Slower / faster"),
@@ -64,9 +72,19 @@ SHORTCUTS = (
     ("Ctrl+O", "Import files"),
     ("F5", "Sync now"),
     ("Ctrl+R", "Read the list again"),
+    ("Ctrl+Shift+R", "Reverse the sort (View ▸ Sort by: any column)"),
     ("Ctrl+,", "Preferences"),
     ("F1", "This list"),
 )
+
+
+def _mnemonic(label: str, taken: set[str]) -> str:
+    """``label`` with "&" before its first letter no other item of the menu has taken."""
+    for at, letter in enumerate(label):
+        if letter.isalpha() and letter.casefold() not in taken:
+            taken.add(letter.casefold())
+            return f"{label[:at]}&{label[at:]}"
+    return label
 
 
 class CallTable(QTableView):
@@ -98,7 +116,9 @@ class CallTable(QTableView):
     def setModel(self, model) -> None:
         super().setModel(model)
         # Who takes the width the others leave: no sideways scrolling.
-        self.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for at, column in enumerate(COLUMNS):
+            if column.stretch:
+                self.horizontalHeader().setSectionResizeMode(at, QHeaderView.ResizeMode.Stretch)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -111,9 +131,19 @@ class CallTable(QTableView):
             column = max(self.currentIndex().column(), 0)
             if action == QAbstractItemView.CursorAction.MoveHome:
                 return model.index(0, column)
-            model.ensure_counted()
+            if model.total is None:  # the last row is not known yet: go there once counted
+                model.when_counted(lambda total: self._go_to(total - 1, column))
+                return self.currentIndex()
             return model.index(model.rowCount() - 1, column)
         return super().moveCursor(action, modifiers)
+
+    def _go_to(self, row: int, column: int) -> None:
+        if row >= 0:
+            index = self.model().index(row, column)
+            self.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+            self.scrollTo(index)
 
 
 class EmptyState(QWidget):
@@ -165,7 +195,7 @@ class EmptyState(QWidget):
 class _Heard(QObject):
     """Brings a store watcher's reports (from its thread) to the window's thread."""
 
-    changed = Signal(object)  # {"calls": ids or None, "sync": bool}
+    changed = Signal(object)  # a store Change: the calls (None: many) and the sync
     reachable = Signal(bool)
     damaged = Signal(str)  # the sentence: the database is open read-only
 
@@ -177,9 +207,13 @@ class MainWindow(QMainWindow):
     read straight from the SQLite file or PostgreSQL database (filter bar, table, count,
     the menus' titles);
     `attach(store)` adds everything that needs the store (the detail, the player, sync,
-    the commands), which start-up does right after the first paint.
+    the commands), which start-up does once the store has opened, after the first paint.
     `MainWindow.over(store)` does both at once.
     """
+
+    # attach() is done: the store and everything that needs it (start-up opens the store
+    # on the task runner after the first paint, so this comes a moment later).
+    attached = Signal()
 
     def __init__(self, database: Path | str, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -187,9 +221,12 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self._import: ImportRun | None = None
         self.setWindowTitle("Call Viewer")
+        # Every piece of background work, and its answer on this thread (ui/tasks.py).
+        self.tasks = TaskRunner(self)
+        self.tasks.problem.connect(self.show_problem)
 
         self.filters = FilterBar()
-        self.model = CallListModel(database, self)
+        self.model = CallListModel(database, self.tasks, self)
         self.table = CallTable()
         self.table.setModel(self.model)
         self.empty = EmptyState()
@@ -215,8 +252,19 @@ class MainWindow(QMainWindow):
         # The titles now, so nothing moves when the commands arrive.
         self._menus = {name: self.menuBar().addMenu(name)
                        for name in ("&File", "&View", "&Sync", "&Call", "&Help")}
+        # The list's two views: all calls, and the review queue (the calls not done).
+        view = self._menus["&View"]
+        self.all_action = self._action(view, "&All calls", self.show_all_calls, "Ctrl+1")
+        self.queue_action = self._action(view, "&Review queue", self.show_review_queue,
+                                         "Ctrl+2")
+        for action in (self.all_action, self.queue_action):
+            action.setCheckable(True)
+        view.addSeparator()
 
         self._keep: int | None = None
+        self._keep_next: int | None = None
+        self._keep_row = -1
+        self._last_done: tuple[int, bool] | None = None  # (call, its flag before Ctrl+D)
         self._kept_spec: ListSpec | None = None
         self._connect_list()
         self.model.set_spec(self.filters.spec(self._restore()))
@@ -235,23 +283,28 @@ class MainWindow(QMainWindow):
         from callviewer.playback.now_playing import NowPlaying
         from callviewer.playback.vlc_player import VlcPlayer
         from callviewer.ui.detail import DetailView
-        from callviewer.ui.player import PlayColumnDelegate, PlayerBar, describe_call
+        from callviewer.ui.player import PlayColumnDelegate, PlayerBar
         from callviewer.ui.syncing import SyncController, SyncStatus
 
         self.store = store
         self.filters.search.setClearButtonEnabled(True)  # loading its icon is 6 ms of paint
-        self.now_playing = NowPlaying(self._recording_of, VlcPlayer(), self)
-        self.detail = DetailView(store, self.now_playing, author=self.author)
+        self.now_playing = NowPlaying(
+            self._recording_of, VlcPlayer(), self,
+            background=lambda work, done, failed: self.tasks.run(
+                work, done, failed=failed, name="finding the recording"))
+        self.detail = DetailView(store, self.now_playing, self.tasks, author=self.author)
         self.splitter.replaceWidget(1, self.detail).deleteLater()
-        self.player_bar = PlayerBar(self.now_playing,
-                                    lambda call_id: describe_call(self.detail.shown(call_id)
-                                                                  or self.store.caller(call_id)))
+        self.player_bar = PlayerBar(self.now_playing, self.tasks, store.calls.caller,
+                                    self.detail.shown)
         self._layout.addWidget(self.player_bar)
         self.table.setItemDelegateForColumn(
-            0, PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
+            AT["recording"], PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
+        from callviewer.ui.badges import OutcomeBadgeDelegate
+
+        self.table.setItemDelegateForColumn(AT["outcome"], OutcomeBadgeDelegate(self.table))
         self.sync_status = SyncStatus()
         self.statusBar().insertPermanentWidget(0, self.sync_status)
-        self.syncing = SyncController(store, self.settings, self.sync_status, self)
+        self.syncing = SyncController(store, self.settings, self.sync_status, self.tasks, self)
         self._make_actions()
         self._connect_store()
         self._watch_team(store)
@@ -261,6 +314,7 @@ class MainWindow(QMainWindow):
         self.detail.show_call(self.current_call_id())
         # libVLC takes 100–260 ms to start: after the first paint, before the first Space.
         QTimer.singleShot(250, self.now_playing.prepare)
+        self.attached.emit()
 
     # --- building -------------------------------------------------------------------
 
@@ -296,14 +350,21 @@ class MainWindow(QMainWindow):
         self._action(view, "&Previous call", lambda: self.step(-1), "Alt+Up")
         self._action(view, "&Clear filters", self.filters.clear)
         self._action(view, "&Refresh", self.refresh, "Ctrl+R")
+        self._make_sort_menu(view)
+        view.addSeparator()
+        self._action(view, "Next &match in the transcript", lambda: self.go_to_hit(1), "F3")
+        self._action(view, "Previous matc&h in the transcript", lambda: self.go_to_hit(-1),
+                     "Shift+F3")
         sync_menu = self._menus["&Sync"]
         self._action(sync_menu, "Sync &now", self.sync_now, QKeySequence.StandardKey.Refresh)
         self._action(sync_menu, "Sync &everything again (last 30 days)",
                      lambda: self.syncing.sync(full=True))
         self._action(sync_menu, "&Connections…", self.show_connections)
         call = self._menus["&Call"]
-        self._action(call, "&Play / pause", self.play_pause,
-                     ["Space", "Media Play", "Toggle Media Play/Pause", "Media Pause"])
+        # Space is handled as a key (keyPressEvent), after the focused control has had it;
+        # the menu still names it.
+        self._action(call, "&Play / pause\tSpace", self.play_pause,
+                     ["Media Play", "Toggle Media Play/Pause", "Media Pause"])
         now = self.now_playing
         self._action(call, "Back 5 s", lambda: now.seek_by(-5000), "Ctrl+Left")
         self._action(call, "Forward 5 s", lambda: now.seek_by(5000), "Ctrl+Right")
@@ -314,6 +375,7 @@ class MainWindow(QMainWindow):
         self._action(call, "&Stop", now.stop, "Media Stop")
         call.addSeparator()
         self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
+        self._action(call, "&Undo done", self.undo_done, "Ctrl+Z")
         self._action(call, "&New note", self.new_note, "Ctrl+N")
         from callviewer.ui.rerun import RerunAnalysis
 
@@ -321,6 +383,57 @@ class MainWindow(QMainWindow):
         help_menu = self._menus["&Help"]
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(help_menu, "&About Call Viewer", self.show_about)
+
+    def _make_sort_menu(self, view) -> None:
+        """View ▸ Sort by: a checked item per column, and Reverse order; the menu's check
+        and the header's sort indicator follow each other."""
+        from PySide6.QtGui import QActionGroup
+
+        menu = view.addMenu("S&ort by")
+        group = QActionGroup(self)  # one checked at a time
+        taken: set[str] = set()
+        self.sort_actions = {}
+        for column in COLUMNS:
+            action = self._action(menu, _mnemonic(column.spoken, taken),
+                                  lambda _checked=False, key=column.key: self.sort_by(key))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.sort_actions[column.key] = action
+        menu.addSeparator()
+        # Ctrl+Shift+R: "Reverse", beside Ctrl+R (read again); free in PRODUCT.md's map.
+        # F6 is the desktops' key for moving between panes, which the window may want.
+        self._action(menu, _mnemonic("Reverse order", taken), self.reverse_sort,
+                     "Ctrl+Shift+R")
+        header = self.table.horizontalHeader()
+        header.sortIndicatorChanged.connect(self._sort_shown)
+        self._sort_shown(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    def sort_by(self, key: str, descending: bool | None = None) -> None:
+        """Sort the list by a column, as a click on its header does (the same column keeps
+        its order; another starts names A to Z, everything else newest or largest first)."""
+        spec = self.model.spec
+        if descending is None:
+            descending = spec.descending if key == spec.sort else key not in ASCENDING_FIRST
+        self.table.sortByColumn(AT[key], Qt.SortOrder.DescendingOrder if descending
+                                else Qt.SortOrder.AscendingOrder)
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def reverse_sort(self) -> None:
+        """Ctrl+Shift+R: the same sort, the other way round."""
+        self.sort_by(self.model.spec.sort, not self.model.spec.descending)
+
+    def _sort_shown(self, section: int, _order) -> None:
+        if 0 <= section < len(COLUMNS):
+            self.sort_actions[COLUMNS[section].key].setChecked(True)
+
+    def go_to_hit(self, by: int) -> None:
+        """F3 / Shift+F3: the next / previous search hit in the transcript, which takes the
+        keyboard (Enter plays from it)."""
+        if self.detail is not None and not self.detail.transcript_view.go_to_hit(by):
+            self.statusBar().showMessage(
+                "No search hits in this transcript." if self.model.spec.search
+                else "Search first (Ctrl+F): F3 then goes from hit to hit in the transcript.",
+                5000)
 
     def _connect_list(self) -> None:
         self.filters.changed.connect(self._apply_filters)
@@ -330,6 +443,7 @@ class MainWindow(QMainWindow):
         self.model.read_failed.connect(self._list_unreadable)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._after_reset)
+        self.model.dataChanged.connect(self._rows_read)
         self.table.installEventFilter(self)
         self.filters.search.installEventFilter(self)
         self.empty.clear_button.clicked.connect(self.filters.clear)
@@ -355,11 +469,28 @@ class MainWindow(QMainWindow):
             self.detail.set_highlight_terms(self.model.spec.search.split())
 
     def _remember_current(self) -> None:
+        """Before the rows change: the current call, and the call after it (before it, at
+        the end), which becomes current if the current one leaves the list (a call marked
+        done in the review queue, a note that no longer matches the search)."""
+        row = self.table.currentIndex().row()
         self._keep = self.current_call_id()
-        self._kept_spec = self.model.spec
+        self._keep_row = row
+        self._keep_next = None
+        for neighbour in (row + 1, row - 1):
+            if row >= 0 and 0 <= neighbour < self.model.rowCount():
+                self._keep_next = self.model.call_id(neighbour)
+                if self._keep_next is not None:
+                    break
 
     def _select(self, call_id: int | None) -> None:
-        row = self.model.row_of(call_id) if call_id is not None else None
+        """Make a call current, once its row is found; the first call when it is not
+        listed (or None given)."""
+        if call_id is None:
+            self._select_row(None)
+        else:
+            self.model.locate(call_id, self._select_row)
+
+    def _select_row(self, row: int | None) -> None:
         if row is None and self.model.rowCount() > 0:
             row = 0
         if row is None:
@@ -386,22 +517,73 @@ class MainWindow(QMainWindow):
         same_sort = self._kept_spec is not None and (
             self.model.spec.sort, self.model.spec.descending) == (
             self._kept_spec.sort, self._kept_spec.descending)
-        self._select(self._keep if same_sort else None)
+        self._kept_spec = self.model.spec  # the spec of the rows now shown
+        if same_sort and self._keep is not None:
+            self._select_kept(self._keep, self._keep_next, self._keep_row)
+        else:
+            self._select(None)
 
-    def _show_count(self, total: int | None, filtered: bool) -> None:
-        text = ("Counting calls…" if total is None
-                else f"{total:,} call{'' if total == 1 else 's'}")
-        self.count_label.setText(text + (" · filtered" if filtered else ""))
+    def _select_kept(self, call_id: int, then_id: int | None, row: int) -> None:
+        """The call that was current if it is still listed; else the one that followed it;
+        else the row it was on (the last, at the end). Never the first row by mistake:
+        that made a review queue skip every second call."""
+        def found(at: int | None) -> None:
+            if at is not None:
+                self._select_row(at)
+            elif then_id is not None:
+                self._select_kept(then_id, None, row)
+            elif self.model.rowCount():
+                self._select_row(max(0, min(row, self.model.rowCount() - 1)))
+            else:
+                self._select_row(None)
+
+        self.model.locate(call_id, found)
+
+    def _rows_read(self, first: QModelIndex, last: QModelIndex) -> None:
+        """A page of rows arrived: when it holds the current row, the detail shows its
+        call (the row was a placeholder when it became current)."""
+        current = self.table.currentIndex()
+        if self.detail is not None and current.isValid() \
+                and first.row() <= current.row() <= last.row():
+            self._current_changed(current, current)
+
+    @property
+    def reviewing(self) -> bool:
+        """Whether the list is the review queue: the calls not done, under the filters."""
+        return self.model.spec.done is False
+
+    def _show_count(self, total: int | None = None, _filtered: bool = False) -> None:
+        """The status bar's count, or in the review queue the current call's place in it
+        ("12 of 47 to review"); both follow every change of the list and the cursor."""
+        total, spec = self.model.total, self.model.spec
+        for action, on in ((self.queue_action, self.reviewing), (self.all_action,
+                                                                  not self.reviewing)):
+            action.setChecked(on)
+        if total is None:
+            text = "Counting calls…"
+        elif self.reviewing:
+            row = self.table.currentIndex().row()
+            text = (f"{row + 1:,} of {total:,} to review" if 0 <= row < total
+                    else f"{total:,} to review")
+        else:
+            text = f"{total:,} call{'' if total == 1 else 's'}"
+        self.count_label.setText(text + (" · filtered" if spec.filtered and not (
+            self.reviewing and spec == replace(spec.unfiltered(), done=False)) else ""))
+
+    def show_all_calls(self) -> None:
+        """Ctrl+1: every call under the filters, done or not."""
+        self.filters.set_done(None)
+
+    def show_review_queue(self) -> None:
+        """Ctrl+2: the calls not done, under the search and the other filters."""
+        self.filters.set_done(False)
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        from callviewer.store import StoreError
-
-        call_id = self.model.call_id(current.row()) if current.isValid() else None
-        if call_id != self.detail.current_call_id:
-            try:
-                self.detail.show_call(call_id)
-            except StoreError as exc:  # a team database out of reach: the banner says so
-                self.statusBar().showMessage(str(exc), 10_000)
+        if self.reviewing:
+            self._show_count()
+        # Read in the background: moving fast shows the last call only; a failed read is
+        # said in the detail, with Retry.
+        self.detail.show_call(self.model.call_id(current.row()) if current.isValid() else None)
 
     def current_call_id(self) -> int | None:
         """The call the list's cursor is on."""
@@ -417,12 +599,14 @@ class MainWindow(QMainWindow):
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect
                 | QItemSelectionModel.SelectionFlag.Rows)
             self.table.scrollTo(index)
+        # The list takes the keyboard, so that the next Space plays the call instead of
+        # typing into a note (whose draft stays: the notes panel writes it on the switch).
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def refresh(self) -> None:
         """Read the list again keeping the current call and the scroll position."""
         scrolled = self.table.verticalScrollBar().value()
-        self.model.refresh()
-        self.table.verticalScrollBar().setValue(scrolled)
+        self.model.refresh(lambda: self.table.verticalScrollBar().setValue(scrolled))
         self.detail.refresh()
 
     # --- a team's live changes -------------------------------------------------------
@@ -458,20 +642,22 @@ class MainWindow(QMainWindow):
         heard = _Heard(self)
         heard.damaged.connect(self._show_read_only)
         store.on_damaged(heard.damaged.emit)
-        store.verify_in_background()
+        # SQLite's quick check takes seconds on a million calls: off this thread, on the
+        # JOB lane (not READ: the list's pages go on meanwhile).
+        self.tasks.run(store.verify, name="checking the database")
 
     def _show_read_only(self, sentence: str) -> None:
         self.read_only_banner.setText(sentence)
         self.read_only_banner.show()
         self.setWindowTitle("Call Viewer — read-only")
 
-    def _heard_change(self, change: dict) -> None:
+    def _heard_change(self, change: Change) -> None:
         """Gather a burst of changes (a sync's pages) into one refresh."""
-        if change["calls"] is None:
+        if change.calls is None:
             self._changes["all"] = True
         else:
-            self._changes["calls"].update(change["calls"])
-        self._changes["sync"] |= change["sync"]
+            self._changes["calls"].update(change.calls)
+        self._changes["sync"] |= change.sync
         self._apply_timer.start()
 
     def _apply_changes(self) -> None:
@@ -493,17 +679,25 @@ class MainWindow(QMainWindow):
         """Read the list again with the same call current and the same call at the top of
         the view (new calls above it do not push what is being looked at away)."""
         top = self.model.call_id(self.table.rowAt(0))
-        self.model.refresh()
-        row = self.model.row_of(top) if top is not None else None
-        if row is not None:
-            self.table.scrollTo(self.model.index(row, 0),
-                                QAbstractItemView.ScrollHint.PositionAtTop)
+
+        def to_top(row: int | None) -> None:
+            if row is not None:
+                self.table.scrollTo(self.model.index(row, 0),
+                                    QAbstractItemView.ScrollHint.PositionAtTop)
+
+        self.model.refresh(None if top is None else lambda: self.model.locate(top, to_top))
 
     def _list_unreadable(self, sentence: str) -> None:
         if self.store is not None and self.store.team:
             self.unreachable.show()  # until the watcher finds the database again
         else:
             self.statusBar().showMessage(sentence, 10_000)
+
+    def show_problem(self, sentence: str) -> None:
+        """The error boundary's last stop: an expected error no widget took is said in the
+        status bar (a team's database out of reach is also shown by the banner above the
+        list, which its watcher keeps)."""
+        self.statusBar().showMessage(sentence, PROBLEM_SHOWN_MS)
 
     def _heard_reachable(self, reachable: bool) -> None:
         self.unreachable.setVisible(not reachable)
@@ -519,6 +713,10 @@ class MainWindow(QMainWindow):
         if watched is self.table and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
                 and not event.modifiers():
             self.focus_detail()
+            return True
+        if watched is self.table and key == Qt.Key.Key_Space and not event.modifiers():
+            if not event.isAutoRepeat():  # held down: one toggle, not a stutter
+                self.play_pause()  # instead of the table's search-by-typing
             return True
         if watched is self.filters.search:
             if key == Qt.Key.Key_Escape:
@@ -537,6 +735,14 @@ class MainWindow(QMainWindow):
         if event.key() == Qt.Key.Key_Escape:  # Esc from anywhere in the detail
             self.table.setFocus()
             return
+        # Space is no shortcut: a shortcut runs before the focused control sees the key,
+        # so a button got Space twice (the shortcut clicked it, then its key release).
+        # Here it comes only when no control took it: a button, box, combo or text field
+        # has it; the list (eventFilter), the bubbles, a slider or the overview do not.
+        if event.key() == Qt.Key.Key_Space and not event.modifiers():
+            if not event.isAutoRepeat():
+                self.play_pause()
+            return
         super().keyPressEvent(event)
 
     def focus_search(self) -> None:
@@ -550,33 +756,78 @@ class MainWindow(QMainWindow):
     # --- calls -------------------------------------------------------------------------------
 
     def toggle_done(self) -> None:
-        """Mark the current call done, or not done."""
+        """Ctrl+D: mark the current call done, or not done, and say which. In the review
+        queue the call leaves the list and the one after it becomes current at once.
+        Written in turn; when the database refuses it (busy, out of reach), shown as it
+        was, with the sentence."""
         call_id = self.current_call_id()
         if call_id is None:
             return
-        from callviewer.store import StoreError
+        shown = self.detail.shown(call_id)
+        # Not shown yet (its read is on its way): the flag the database has is turned.
+        done = None if shown is None else not shown.done
+        if self.reviewing and done is not False:
+            self._leave_queue()
+            mark = None
+        else:
+            mark = None if done is None else self.detail.mark_done(call_id, done,
+                                                                   self.author())
+        self._write_done(call_id, done, mark, undoing=False)
 
-        try:
-            call = self.store.call(call_id)
-            self.store.set_done(call_id, not call["done"], self.author())
-        except StoreError as exc:  # busy, or a team database out of reach
-            self.statusBar().showMessage(f"Not marked: {exc}", 10_000)
+    def undo_done(self) -> None:
+        """Ctrl+Z: undo the last Ctrl+D; the call is current again (back in the queue)."""
+        if self._last_done is None:
+            self.statusBar().showMessage("Nothing to undo.", 4000)
             return
-        self.model.refresh_call(call_id)
-        self.detail.refresh()
+        call_id, was = self._last_done
+        self._last_done = None
+        self._write_done(call_id, was, None, undoing=True)
+
+    def _leave_queue(self) -> None:
+        """The cursor to the next call (the previous one, at the end) before the call
+        marked done leaves the queue: the next Ctrl+D is for the next call."""
+        row = self.table.currentIndex().row()
+        self._select_row(row + 1 if row + 1 < self.model.rowCount() else max(row - 1, 0))
+
+    def _write_done(self, call_id: int, done: bool | None, mark, undoing: bool) -> None:
+        from callviewer.ui.tasks import Lane
+
+        store, by = self.store, self.author()
+
+        def write() -> bool:
+            value = done if done is not None else \
+                not getattr(store.calls.get(call_id), "done", False)
+            store.calls.set_done(call_id, value, by)
+            return value
+
+        def written(value: bool) -> None:
+            if mark is not None:
+                self.detail.mark_settled(mark, True)
+            elif call_id == self.current_call_id():
+                self.detail.refresh()
+            self._last_done = None if undoing else (call_id, not value)
+            said = "Marked done" if value else "Marked not done"
+            self.statusBar().showMessage(
+                f"{said} again" if undoing else f"{said} · Ctrl+Z undoes", 8000)
+            # The list as it now is: the call leaves a queue or a filter it no longer
+            # matches; an undone call comes back, current.
+            self.model.refresh((lambda: self._select(call_id)) if undoing else None)
+
+        def refused(sentence: str) -> None:
+            if mark is not None:
+                self.detail.mark_settled(mark, False)
+            self.statusBar().showMessage(f"Not marked: {sentence}", 10_000)
+            self.model.refresh()  # a call that left the queue at once comes back
+
+        self.tasks.run(write, written, failed=refused, lane=Lane.WRITE,
+                       name="marking the call done")
 
     # --- playing -------------------------------------------------------------------------
 
     def play_pause(self) -> None:
         """Space: on the list, the current call; elsewhere the now-playing call (or the
-        current one). A focused button or box takes its own Space."""
+        current one). A focused control that wants Space gets it instead (keyPressEvent)."""
         focus = QApplication.focusWidget()
-        if isinstance(focus, QAbstractButton):
-            focus.animateClick()
-            return
-        if isinstance(focus, QComboBox):
-            focus.showPopup()
-            return
         current = self.current_call_id()
         if focus is self.table or self.now_playing.call_id is None:
             if current is not None:
@@ -586,32 +837,35 @@ class MainWindow(QMainWindow):
 
     def _recording_of(self, call_id: int):
         # The store says what plays: a team database's archived recording not yet in this
-        # desktop's cache comes as a function that fetches it, which the player runs on a
-        # thread of its own.
-        return self.store.recording_source(call_id)
+        # desktop's cache comes as a function that fetches it. NowPlaying calls both on
+        # the runner's JOB lane (its `background`).
+        return self.store.archive.source(call_id)
 
     def _clicked(self, index: QModelIndex) -> None:
-        if index.column() == 0 and (index.data() or
+        if index.column() == AT["recording"] and (index.data() or
                                     self.model.call_id(index.row()) == self.now_playing.call_id):
             self.now_playing.toggle(self.model.call_id(index.row()))
 
     def show_in_list(self, call_id: int) -> None:
-        """Make a call current in the list (from the player bar)."""
-        row = self.model.row_of(call_id)
-        if row is None:
-            self.statusBar().showMessage(
-                "The call playing is not in the list: clear the search or filters to see it.",
-                8000)
-            return
-        self._select(call_id)
-        self.table.setFocus()
+        """Make a call current in the list (from the player bar), once its row is found."""
+        def found(row: int | None) -> None:
+            if row is None:
+                self.statusBar().showMessage("The call playing is not in the list: clear the "
+                                             "search or filters to see it.", 8000)
+                return
+            self._select_row(row)
+            self.table.setFocus()
+
+        self.model.locate(call_id, found)
 
     def new_note(self) -> None:
-        if self.current_call_id() is not None:
-            self.detail.notes_panel.focus_new_note()
+        call_id = self.current_call_id()
+        if call_id is not None:  # once its detail is shown, when it is on its way
+            self.detail.on_shown(call_id, self.detail.notes_panel.focus_new_note)
 
-    def _notes_changed(self, call_id: int) -> None:
-        self.model.refresh_call(call_id)
+    def _notes_changed(self, _call_id: int) -> None:
+        # A note changes the notes column and what the search finds: the list as it now is.
+        self.model.refresh()
 
     def author(self) -> str:
         """Who writes notes: Preferences' name, else the login name."""
@@ -622,7 +876,7 @@ class MainWindow(QMainWindow):
     def show_preferences(self, tab: int | None = None) -> None:
         from callviewer.ui.preferences import GENERAL_TAB, PreferencesDialog
 
-        self.preferences = PreferencesDialog(self.settings, self, self.store,
+        self.preferences = PreferencesDialog(self.settings, self.tasks, self, self.store,
                                              GENERAL_TAB if tab is None else tab)
         self.preferences.accepted.connect(self.syncing.apply_interval)
         self.preferences.finished.connect(self.syncing.watch_folders)
@@ -652,13 +906,17 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def _played(self, state: str) -> None:
-        # The archive's size cap evicts the least recently played first.
-        # Written after the views have said "playing", not before.
+        # The archive's size cap evicts the least recently played first. Written on the
+        # write lane; a refusal (busy, out of reach) is said in the status bar
+        # (runner.problem), never as a crash.
         from callviewer.playback.now_playing import PLAYING
 
         if state == PLAYING and self.now_playing.call_id is not None:
-            call_id = self.now_playing.call_id
-            QTimer.singleShot(0, lambda: self.store.mark_played(call_id))
+            from callviewer.ui.tasks import Lane
+
+            call_id, store = self.now_playing.call_id, self.store
+            self.tasks.run(lambda: store.calls.mark_played(call_id), lane=Lane.WRITE,
+                           name="noting the recording played")
 
     def show_connections(self) -> None:
         from callviewer.ui.preferences import SYNC_TAB
@@ -672,7 +930,7 @@ class MainWindow(QMainWindow):
             return
         from callviewer.ui.importing import ImportRun
 
-        self._import = ImportRun(self.store.url, paths, self)
+        self._import = ImportRun(self.tasks, self.store.url, paths, self)
         self._import.done.connect(self._imported)
         self._import.start()
 
@@ -700,24 +958,22 @@ class MainWindow(QMainWindow):
                                                 str(Path.home() / "calls.csv"),
                                                 "CSV files (*.csv)")
         if target:
-            count = self.export_to(Path(target))
+            self.export_to(Path(target))
+
+    def export_to(self, target: Path, done: Callable[[int], None] | None = None) -> Task:
+        """Write the listed calls to `target` as CSV, off this thread (the JOB lane); the
+        status bar says how many, or why not. Then `done(count)`, when written."""
+        from callviewer.ui.tasks import Lane
+
+        database, spec, store = self.model.database, self.model.spec, self.store
+
+        def exported(count: int) -> None:
             self.statusBar().showMessage(f"Exported {count:,} calls to {target}", 8000)
+            if done is not None:
+                done(count)
 
-    def export_to(self, target: Path) -> int:
-        """Write the listed calls to `target` as CSV; returns how many."""
-        from PySide6.QtWidgets import QMessageBox
-
-        from callviewer.atomic import replacing
-        from callviewer.store.export import write_csv
-
-        call_ids = self.model.listed_ids()
-        try:  # whole or not at all: a full disk leaves an earlier export as it was
-            with replacing(target, text=True) as out:
-                return write_csv(self.store.export(call_ids=call_ids), out)
-        except OSError as exc:
-            QMessageBox.warning(self, "Export failed",
-                                f"Could not write {target}: {exc.strerror or exc}.")
-            return 0
+        return self.tasks.run(lambda: _export(database, spec, store, target), exported,
+                              failed=self.show_problem, lane=Lane.JOB, name="the export")
 
     # --- help -----------------------------------------------------------------------------
 
@@ -757,8 +1013,8 @@ class MainWindow(QMainWindow):
         header = self.settings.value("list/header")
         if not (isinstance(header, QByteArray) and self.table.horizontalHeader().restoreState(
                 header)):
-            for column, width in enumerate((28, 28, 104, 220, 64, 100, 54, 46, 56)):
-                self.table.setColumnWidth(column, width)
+            for at, column in enumerate(COLUMNS):
+                self.table.setColumnWidth(at, column.width)
         try:
             state = json.loads(str(self.settings.value("list/filters", "{}")))
             sort = state.get("sort", "started")
@@ -766,17 +1022,15 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError, AttributeError):
             state, spec = {}, ListSpec()
         self.filters.restore(state)
-        column = next(i for i, (_k, _t, s) in enumerate(COLUMNS) if s == spec.sort)
         self.table.horizontalHeader().setSortIndicator(
-            column, Qt.SortOrder.DescendingOrder if spec.descending
+            AT[spec.sort], Qt.SortOrder.DescendingOrder if spec.descending
             else Qt.SortOrder.AscendingOrder)
         return spec
 
-    def closeEvent(self, event) -> None:
-        if self.detail is not None:
-            self.detail.notes_panel.flush()
-        if self._import is not None and self._import.running:
-            self.statusBar().showMessage("Finishing the import first…")
+    def save_state(self) -> None:
+        """Save what must outlive the window: geometry, splitter, columns, sort and
+        filters, and the note being typed. Closing does this first; so does the session's
+        logout (ui/shutdown.py), after which the process may end without a close."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("list/header", self.table.horizontalHeader().saveState())
@@ -784,11 +1038,42 @@ class MainWindow(QMainWindow):
         self.settings.setValue("list/filters", json.dumps(
             {**self.filters.state(), "sort": spec.sort, "descending": spec.descending}))
         self.settings.sync()
+        if self.detail is not None:
+            self.detail.notes_panel.flush()
+
+    def closeEvent(self, event) -> None:
+        self.save_state()
+        if self._import is not None and self._import.running:
+            self.statusBar().showMessage("Finishing the import first…")
         if self.store is not None:
+            self.now_playing.release()  # silent at once, before waiting for the work
             self._stop_watching()
+            self.store.stop_checking()  # a quick check of a big file need not finish now
             self.syncing.wait()
-            self.rerun.wait()
-            self.now_playing.release()
         self.model.close()
+        self.tasks.shutdown()
         super().closeEvent(event)
 
+
+def _export(database: Path | str, spec: ListSpec, store: Store, target: Path) -> int:
+    """The export's work, on a JOB thread: the spec's ids in list order, read on a list
+    connection of its own, then their records from the store (its engine lends this
+    thread a connection of its own) written to `target`, whole or not at all."""
+    from callviewer import listing
+    from callviewer.atomic import replacing
+    from callviewer.errors import ExpectedError
+    from callviewer.store.export import write_csv
+
+    try:
+        conn = listing.connect(database)
+        try:
+            call_ids = listing.ids(conn, spec)
+        finally:
+            conn.close()
+    except listing.read_errors() as exc:
+        raise ExpectedError(f"The calls could not be read for the export: {exc}") from exc
+    try:  # a full disk leaves an earlier export as it was
+        with replacing(target, text=True) as out:
+            return write_csv(store.calls.export(call_ids=call_ids), out)
+    except OSError as exc:
+        raise ExpectedError(f"Could not write {target}: {exc.strerror or exc}.") from exc

@@ -103,7 +103,7 @@ def main() -> None:
     from callviewer.store import Store
 
     with Store(str(args.db)) as store:  # an upgrade, if any, is not part of a try
-        calls = store.summary()["calls"]
+        calls = store.calls.summary().calls
     # An installed app has its bytecode compiled (pip does it); a checkout may not yet.
     subprocess.run([sys.executable, "-m", "compileall", "-q", callviewer.__path__[0]],
                    check=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})

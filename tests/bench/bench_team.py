@@ -50,7 +50,7 @@ def load(sqlite_path: Path, server: PostgresServer) -> str:
     if not server.sql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
         server.sql(f"CREATE DATABASE {DATABASE}")
     with Store(url) as store:
-        if store.summary()["calls"]:
+        if store.calls.summary().calls:
             return url
     import psycopg
 
@@ -106,7 +106,7 @@ with Store(url) as store:
     for n in range(count):
         time.sleep(0.1)
         saving = time.time()
-        store.add_note(call_id, "bench", f"note {n}")
+        store.notes.add(call_id, "bench", f"note {n}")
         print(n, saving, flush=True)
 """
 

@@ -5,7 +5,7 @@
 Starts a PostgreSQL server on loopback (tests/pg_server.py). For each size (MB)
 one desktop archives a recording of that size (`recording_archived`: its bytes
 go into the database), and another desktop (its own cache folder) asks what
-plays it (`Store.recording`): the first time, which fetches the bytes, checks
+plays it (`store.archive.recording`): the first time, which fetches the bytes, checks
 their sha256 and writes the cached copy, and then from its cache. The same
 calls on an SQLite file in the same run are the yardstick (its archive is the
 folder; playing is one query). Medians of `--tries`.
@@ -39,18 +39,18 @@ def desktop(url: str, home: Path) -> Store:
 
 def archive(store: Store, source_id: str, content: bytes) -> tuple[int, float]:
     """(call id, seconds to accept the downloaded file into the archive)."""
-    row = store.connection("main") or store.add_connection(
+    row = store.sync.connection("main") or store.sync.add_connection(
         "main", "calls-api", {"url": "https://api.example"})
-    store.commit_page(row["id"], [{"source": "agent-platform", "source_id": source_id,
+    store.sync.commit_page(row.id, [{"source": "agent-platform", "source_id": source_id,
                                    "recording": f"{SIGNED}&id={source_id}",
                                    "has_recording": True}])
-    call_id = store.call_id("agent-platform", source_id)
+    call_id = store.calls.id_of("agent-platform", source_id)
     path = f"agent-platform/{source_id}.mp3"
-    local = store.recordings_dir / path
+    local = store.archive.folder / path
     local.parent.mkdir(parents=True, exist_ok=True)
     local.write_bytes(content)
     started = time.perf_counter()
-    assert store.recording_archived(call_id, path, len(content),
+    assert store.archive.archived(call_id, path, len(content),
                                     hashlib.sha256(content).hexdigest())
     return call_id, time.perf_counter() - started
 
@@ -64,10 +64,10 @@ def measure(url: str, home: Path, size_mb: int, tries: int) -> dict[str, float]:
             uploads.append(seconds)
         with desktop(url, home / "support") as second:
             started = time.perf_counter()
-            played = second.recording(call_id)
+            played = second.archive.recording(call_id)
             firsts.append(time.perf_counter() - started)
             started = time.perf_counter()
-            assert second.recording(call_id) == played
+            assert second.archive.recording(call_id) == played
             cached.append(time.perf_counter() - started)
             assert Path(played).stat().st_size == len(content)
     return {"archive": statistics.median(uploads), "first play": statistics.median(firsts),

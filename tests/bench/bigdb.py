@@ -65,7 +65,7 @@ def build(path: Path, calls: int, batch: int = 5000) -> None:
     started = time.perf_counter()
     with Store(str(path)) as store:
         for first in range(0, calls, batch):
-            store.write_records([make_call(rng, i, calls)
+            store.calls.write_records([make_call(rng, i, calls)
                                  for i in range(first, min(first + batch, calls))])
         with store.writing() as conn:
             conn.exec_driver_sql("INSERT INTO calls_fts(calls_fts) VALUES ('optimize')")

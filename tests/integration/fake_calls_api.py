@@ -354,11 +354,11 @@ FAST = {"backoff_factor": 0.05, "backoff_max": 0.5, "backoff_jitter": 0.05,
 def add_connection(store, api: FakeCallsApi, name: str = "main", token: str | None = TOKEN,
                    **settings) -> dict:
     """A calls-API connection to the fake in `store`, its token saved."""
-    from callviewer.sync.tokens import save_token
+    from callviewer.secrets import save_secret
 
-    row = store.add_connection(name, "calls-api", {"url": api.url, **FAST, **settings})
+    row = store.sync.add_connection(name, "calls-api", {"url": api.url, **FAST, **settings})
     if token:
-        save_token(row["secret_key"], token)
+        save_secret(row.secret_key, token)
     return row
 
 
@@ -376,8 +376,9 @@ def assert_store_matches(db, api: FakeCallsApi, archived_only_here: frozenset = 
     with Store(str(db)) as store, store.reading() as conn:
         rows = conn.exec_driver_sql("SELECT count(*), count(DISTINCT source_id) FROM calls").one()
         indexed = conn.exec_driver_sql("SELECT count(*) FROM calls_fts").scalar()
-        exported = {record["source_id"]: record for record in store.export(include_deleted=True)}
-        info = {source_id: store.recording_info(store.call_id("agent-platform", source_id))
+        exported = {record["source_id"]: record
+                    for record in store.calls.export(include_deleted=True)}
+        info = {source_id: store.archive.info(store.calls.id_of("agent-platform", source_id))
                 for source_id in exported}
     with api.lock:
         server = {key: dict(value) for key, value in api.calls.items()}
@@ -394,7 +395,7 @@ def assert_store_matches(db, api: FakeCallsApi, archived_only_here: frozenset = 
         assert mine["is_purged"] == call["is_purged"], where
         assert mine["done"] == done_here.get(source_id, call["done"]), where
         assert mine["score"] == call["final_score"], where
-        state = info[source_id]["state"]
+        state = info[source_id].state
         if call["is_purged"]:
             assert (mine["transcript"], mine["recording"], state) == ([], None, "purged"), where
             assert mine["customer_number"] is None, where
@@ -402,8 +403,8 @@ def assert_store_matches(db, api: FakeCallsApi, archived_only_here: frozenset = 
         texts = [turn["text"] for turn in orjson.loads(call["transcript"])]
         assert [turn["text"] for turn in mine["transcript"]] == texts, where
         if source_id in audio or source_id in archived_only_here:
-            assert state == "archived", (where, state, info[source_id]["error"])
-            archived = Path(info[source_id]["path"])
+            assert state == "archived", (where, state, info[source_id].error)
+            archived = Path(info[source_id].path)
             assert mine["recording"] == str(archived), where
             if source_id in audio:
                 assert archived.read_bytes() == audio[source_id], where

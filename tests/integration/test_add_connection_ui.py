@@ -15,9 +15,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from callviewer.record import parse_time
+from callviewer.secrets import load_secret
 from callviewer.store import Store
-from callviewer.sync.sources.vendor_api import day, found_sentence
-from callviewer.sync.tokens import load_token
+from callviewer.sync.sources.vendor_api import found_sentence
+from callviewer.times import day
 from callviewer.ui.connection_dialog import AddConnectionDialog
 
 KEY = "3f6a2b9c-1d4e-4f5a-8b7c-9d0e1f2a3b4c"
@@ -71,11 +72,12 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def dialog(qtbot, store):
-    shown = AddConnectionDialog(store)
+def dialog(qtbot, store, tasks):
+    shown = AddConnectionDialog(store, tasks)
     qtbot.addWidget(shown)
     with qtbot.waitExposed(shown):
         shown.show()
+    qtbot.waitUntil(lambda: shown.reading_names is None)  # the names in use, read
     yield shown
     if shown._test is not None:  # let a test still running end before the next test
         qtbot.waitUntil(lambda: shown._test is None, timeout=30_000)
@@ -102,6 +104,12 @@ def type_into(qtbot, field, text: str) -> None:
     field.selectAll()
     qtbot.keyClick(field, Qt.Key.Key_Delete)
     qtbot.keyClicks(field, text)
+
+
+def press_add(qtbot, dialog, field) -> None:
+    """Enter in `field`; then wait for the add's answer: the dialog closed, or a sentence."""
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.message.text() != "Adding…", timeout=10_000)
 
 
 def press_test(qtbot, dialog) -> str:
@@ -147,11 +155,11 @@ def test_twilio_asks_for_two_secrets_joined_as_sid_and_secret(qtbot, dialog):
 
 
 def test_a_connector_missing_from_this_version_is_said_and_not_added(monkeypatch, store,
-                                                                      qtbot):
+                                                                      qtbot, tasks):
     from callviewer.sync import connection
 
     monkeypatch.setitem(connection.KINDS, "bland", "callviewer.sync.sources.no_such_api")
-    dialog = AddConnectionDialog(store)
+    dialog = AddConnectionDialog(store, tasks)
     qtbot.addWidget(dialog)
     choose(dialog, "Bland")
     assert dialog.message.text() == ("This version of Call Viewer cannot connect to Bland yet: "
@@ -169,9 +177,10 @@ def test_a_watched_folder_asks_for_its_folder_only(qtbot, dialog, store, tmp_pat
     qtbot.keyClick(dialog.folder, Qt.Key.Key_Return)
     assert dialog.message.text() == "Give the connection a name."
     type_into(qtbot, dialog.name, "Exports")
-    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
-    [row] = store.connections()
-    assert (row["kind"], row["settings"]["folder"]) == ("folder", str(tmp_path.resolve()))
+    press_add(qtbot, dialog, dialog.name)
+    assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.isVisible()
+    [row] = store.sync.connections()
+    assert (row.kind, row.settings["folder"]) == ("folder", str(tmp_path.resolve()))
 
 
 def test_test_connection_says_what_the_first_page_holds(qtbot, dialog, fake):
@@ -220,8 +229,8 @@ def test_the_agent_platforms_test_counts_its_calls(qtbot, dialog, api):
     assert press_test(qtbot, dialog) == f"Connected: 3 calls since {local_day(FIRST)}."
 
 
-def test_closing_while_a_test_runs_lets_it_end_quietly(qtbot, dialog, fake):
-    from callviewer.ui.connection_dialog import ConnectionTest
+def test_closing_while_a_test_runs_lets_it_end_quietly(qtbot, dialog, fake, tasks):
+    from callviewer.ui.tasks import Lane
 
     held = threading.Event()
     fake.route("GET", r"/slow/call", lambda _seen, _match: held.wait(10) and Reply(200, []))
@@ -230,9 +239,10 @@ def test_closing_while_a_test_runs_lets_it_end_quietly(qtbot, dialog, fake):
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     assert dialog.message.text() == "Testing…"
     qtbot.keyClick(dialog.secret, Qt.Key.Key_Escape)
-    assert not dialog.isVisible() and ConnectionTest._running
+    assert not dialog.isVisible() and tasks.busy(Lane.JOB)
     held.set()
-    qtbot.waitUntil(lambda: not ConnectionTest._running, timeout=20_000)
+    assert tasks.wait(Lane.JOB, 20_000)
+    qtbot.wait(50)  # its answer, were it wanted, would have been delivered by now
     assert dialog.message.text() == "Testing…"  # its answer went nowhere
 
 
@@ -250,52 +260,58 @@ def test_enter_adds_only_a_whole_connection_and_keeps_the_key(qtbot, dialog, sto
     type_into(qtbot, dialog.name, "Front desk")
     qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
     assert dialog.isVisible() and dialog.message.text() == "Enter the API key."
-    assert dialog.focusWidget() is dialog.secret and store.connections() == []
+    assert dialog.focusWidget() is dialog.secret and store.sync.connections() == []
     qtbot.keyClicks(dialog.secret, KEY)
-    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    press_add(qtbot, dialog, dialog.secret)
     assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.isVisible()
-    [row] = store.connections()
-    assert (row["name"], row["kind"], row["settings"]["url"]) == ("Front desk", "vapi",
+    [row] = store.sync.connections()
+    assert (row.name, row.kind, row.settings["url"]) == ("Front desk", "vapi",
                                                                    fake.url)
-    assert load_token(row["secret_key"]) == KEY
+    assert load_secret(row.secret_key) == KEY
     assert KEY not in str(row)
     assert dialog.kept.startswith("No system keyring is available, so the token was saved")
 
 
 def test_a_name_already_taken_keeps_the_dialog_open(qtbot, store, dialog):
-    store.add_connection("Vapi", "vapi", {"url": "https://api.vapi.ai"})
+    store.sync.add_connection("Vapi", "vapi", {"url": "https://api.vapi.ai"})
     type_into(qtbot, dialog.secret, KEY)
-    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    press_add(qtbot, dialog, dialog.secret)
     assert dialog.isVisible() and "Vapi" in dialog.message.text()
-    assert len(store.connections()) == 1
+    assert dialog.add_button.isEnabled()  # to try again under another name
+    assert len(store.sync.connections()) == 1
 
 
 def test_esc_closes_without_adding(qtbot, dialog, store):
     type_into(qtbot, dialog.secret, KEY)
     qtbot.keyClick(dialog.secret, Qt.Key.Key_Escape)
     assert dialog.result() == QDialog.DialogCode.Rejected and not dialog.isVisible()
-    assert store.connections() == []
+    assert store.sync.connections() == []
 
 
-def test_the_sync_page_adds_through_the_dialog(qtbot, store, fake, tmp_path):
+def test_the_sync_page_adds_through_the_dialog(qtbot, store, fake, tmp_path, tasks):
     from PySide6.QtCore import QSettings
 
     from callviewer.ui.preferences import SyncPage
 
     page = SyncPage(store, QSettings(str(tmp_path / "settings.ini"),
-                                     QSettings.Format.IniFormat))
+                                     QSettings.Format.IniFormat), tasks)
     qtbot.addWidget(page)
     page.show()
+    qtbot.waitUntil(lambda: not page.reading)
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     dialog = page.add_dialog
     qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: dialog.reading_names is None)
     assert dialog.name.text() == "Vapi"
     type_into(qtbot, dialog.url, fake.url)
     type_into(qtbot, dialog.secret, KEY)
-    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    press_add(qtbot, dialog, dialog.secret)
+    assert dialog.result() == QDialog.DialogCode.Accepted
     assert page.message.text().startswith("Added Vapi. No system keyring is available")
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1)  # read again, off this thread
     assert page.table.item(0, 1).text() == "Vapi"
     qtbot.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.add_dialog.reading_names is None)
     assert page.add_dialog.name.text() == "Vapi 2"  # a free name is offered
     page.add_dialog.reject()
 

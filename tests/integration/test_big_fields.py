@@ -42,7 +42,7 @@ def window(qtbot, tmp_path, texts):
     path = tmp_path / "calls.sqlite3"
     hour = 3600 * 1_000_000
     with Store(str(path)) as store:
-        store.write_records([
+        store.calls.write_records([
             call("normal", 3 * hour, customer_name="Normal", summary=SUMMARY,
                  transcript=[message("agent", "Hello."), message("customer", "Hi there.")]),
             call("big-summary", 2 * hour, customer_name="Big summary",

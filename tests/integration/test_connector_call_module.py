@@ -25,11 +25,11 @@ import pytest
 from connectors import FAST_SETTINGS, assert_store_equals, exported, sync, user_env
 from fake_vendor import AUDIO, FakeVendor, Reply
 
+from callviewer.secrets import load_secret
 from callviewer.store import Store
 from callviewer.sync import twilio
 from callviewer.sync.connection import open_connection
 from callviewer.sync.sources.call_module_api import RERUN_ASKED
-from callviewer.sync.tokens import load_token
 
 SESSION = "8c1f6a0e-4d2b-4b7e-9f3a-2e5d7c9b1a04"  # a session token's shape
 
@@ -295,8 +295,8 @@ def test_rerun_is_sent_once_and_its_runs_arrive_appended_with_the_next_sync(tmp_
     assert sync("run", db=db, env=env).returncode == 0
     monkeypatch.setenv("XDG_CONFIG_HOME", env["XDG_CONFIG_HOME"])  # where `add` kept it
     with Store(str(db)) as store:
-        row = store.connection("office")
-    connection = open_connection(row, load_token(row["secret_key"]))
+        row = store.sync.connection("office")
+    connection = open_connection(row.name, row.kind, row.settings, load_secret(row.secret_key))
     try:
         fake.fail(f"/api/calls/{call_id}/rerun", Reply(502, raw=b"Bad Gateway",
                                                        headers={"Content-Type": "text/plain"}))
@@ -347,16 +347,18 @@ def test_call_menu_reruns_the_analysis_of_a_call_module_call(qtbot, tmp_path, fa
     menu = window._menus["&Call"]
     action = window.rerun.action
     assert action.text() == "Re-run &analysis" and action in menu.actions()
-    local = {window.store.call(window.model.call_id(row))["source_id"]: window.model.call_id(row)
+    local = {window.store.calls.get(window.model.call_id(row)).source_id: window.model.call_id(row)
              for row in range(window.model.rowCount())}
     assert len(local) == 2
     for source_id, expected in ((call_id, True), (next(s for s in local if s != call_id), False)):
         window._select(local[source_id])
         assert window.current_call_id() == local[source_id]
-        menu.aboutToShow.emit()  # as the menu opens
-        assert action.isEnabled() is expected
+        menu.aboutToShow.emit()  # as the menu opens: found out off the GUI thread
+        qtbot.waitUntil(lambda expected=expected: action.isEnabled() is expected,
+                        timeout=5_000)
     window._select(local[call_id])
     menu.aboutToShow.emit()
+    qtbot.waitUntil(action.isEnabled, timeout=5_000)
     action.trigger()
     assert window.rerun.running
     qtbot.waitUntil(lambda: not window.rerun.running, timeout=20_000)
@@ -365,5 +367,5 @@ def test_call_menu_reruns_the_analysis_of_a_call_module_call(qtbot, tmp_path, fa
     # The next sync (F5) brings the new runs, appended to the stored ones.
     window.sync_now()
     qtbot.waitUntil(lambda: not window.syncing.running, timeout=30_000)
-    analysis = window.store.call(local[call_id])["analysis"]
+    analysis = window.store.calls.get(local[call_id]).analysis
     assert len(analysis) == 4 and analysis[0]["text"].endswith("re-run 1.")

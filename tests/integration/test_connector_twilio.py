@@ -345,8 +345,8 @@ def test_deleted_recordings_and_calls(tmp_path, fake):
     ran = sync("run", db=db, env=env)
     assert ran.returncode == 0, ran.stderr
     with Store(str(db)) as store:
-        assert store.recording_info(store.call_id("twilio-api", sids[5]))["state"] == "gone"
-        assert store.recording_info(store.call_id("twilio-api", sids[6]))["state"] == \
+        assert store.archive.info(store.calls.id_of("twilio-api", sids[5])).state == "gone"
+        assert store.archive.info(store.calls.id_of("twilio-api", sids[6])).state == \
             "archived"
     # The archived copy stays when Twilio deletes the recording after its retention.
     fake.delete_recordings(sids[6])

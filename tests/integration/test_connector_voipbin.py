@@ -156,7 +156,7 @@ def add(db, env, fake, *settings: str) -> None:
 
 def state(db, call_id: str) -> str:
     with Store(str(db)) as store:
-        return store.recording_info(store.call_id("voipbin", call_id))["state"]
+        return store.archive.info(store.calls.id_of("voipbin", call_id)).state
 
 
 def test_calls_and_recordings_arrive_and_stay_through_faults(tmp_path, fake):

@@ -140,8 +140,8 @@ def test_a_healthy_database_still_takes_imports(healthy, tmp_path):
     assert integrity(healthy) == ["ok"]
     with Store(str(healthy)) as store:
         assert store.verify() is None and store.damaged is None
-        store.add_note(1, "Ann", "whole")
-        assert [n["body"] for n in store.notes_of(1)] == ["whole"]
+        store.notes.add(1, "Ann", "whole")
+        assert [n.body for n in store.notes.of(1)] == ["whole"]
 
 
 # --- the store ------------------------------------------------------------------------
@@ -153,21 +153,21 @@ def test_the_store_on_a_damaged_database_refuses_every_write_with_the_sentence(d
         assert store.verify() == f"{damaged} {SENTENCE}"
         assert store.damaged == f"{damaged} {SENTENCE}"
         writes = [
-            lambda: store.add_note(1, "Ann", "call back"),
-            lambda: store.set_done(1, True, "Ann"),
-            lambda: store.write_records([{"source": "agent-platform", "source_id": "x"}]),
-            lambda: store.add_connection("inbox", "folder", {"folder": "/tmp"}),
-            lambda: store.set_archive_cap(1000),
-            lambda: store.delete_stale_recordings(),
+            lambda: store.notes.add(1, "Ann", "call back"),
+            lambda: store.calls.set_done(1, True, "Ann"),
+            lambda: store.calls.write_records([{"source": "agent-platform", "source_id": "x"}]),
+            lambda: store.sync.add_connection("inbox", "folder", {"folder": "/tmp"}),
+            lambda: store.archive.set_cap(1000),
+            lambda: store.archive.delete_stale(),
         ]
         for write in writes:
             with pytest.raises(DamagedError) as refused:
                 write()
             assert str(refused.value) == f"{damaged} {SENTENCE}"
         # Bookkeeping nobody asked for is quietly left undone, not refused with a dialog.
-        store.save_draft(1, NEW_NOTE, "typing")
-        store.mark_played(1)
-        assert store.drafts_of(1) == {}
+        store.notes.save_draft(1, NEW_NOTE, "typing")
+        store.calls.mark_played(1)
+        assert store.notes.drafts_of(1) == {}
     assert digest(damaged) == before
 
 
@@ -209,12 +209,12 @@ def test_a_corruption_reported_later_switches_the_store_to_read_only_by_its_code
     with Store(str(healthy)) as store:
         assert store.damaged is None  # nothing at open has read that page
         with pytest.raises(DamagedError) as read:
-            list(store.export())
+            list(store.calls.export())
         assert str(read.value) == f"{healthy} {SENTENCE}"
         assert store.damaged == f"{healthy} {SENTENCE}"
         assert "SQLITE_CORRUPT" in caplog.text
         with pytest.raises(DamagedError, match="it is open read-only"):
-            store.add_note(1, "Ann", "call back")
+            store.notes.add(1, "Ann", "call back")
     assert digest(healthy) == before
 
 
@@ -226,7 +226,7 @@ def test_an_error_only_worded_like_damage_is_not_taken_for_it(healthy):
             conn.exec_driver_sql("SELECT json('{')")
         assert not isinstance(raised.value, StoreError)
         assert store.damaged is None
-        store.add_note(1, "Ann", "still writable")
+        store.notes.add(1, "Ann", "still writable")
 
 
 def test_a_file_that_is_not_a_database_is_still_named_so(tmp_path):
@@ -258,12 +258,14 @@ def test_the_window_opens_a_damaged_database_read_only_and_says_so(qtbot, damage
     assert window.read_only_banner.text() == f"{damaged} {SENTENCE}"
     assert "read-only" in window.windowTitle()
     qtbot.keyClick(window.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
-    assert window.statusBar().currentMessage() == f"Not marked: {damaged} {SENTENCE}"
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() ==
+                    f"Not marked: {damaged} {SENTENCE}")
     qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     panel = window.detail.notes_panel
     qtbot.keyClicks(panel.editor, "Call back")
     qtbot.keyClick(panel.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert f"{damaged} {SENTENCE}" in panel.waiting_label.text()
+    qtbot.waitUntil(lambda: f"{damaged} {SENTENCE}" in panel.waiting_label.text())
+    assert panel.editor.toPlainText() == "Call back"
     window.load_demo()
     qtbot.waitUntil(lambda: getattr(window, "summary", None) is not None
                     and window.summary.isVisible(), timeout=10_000)

@@ -24,6 +24,7 @@ from callviewer.playback.now_playing import (
     NowPlaying,
 )
 from callviewer.playback.vlc_player import VlcPlayer
+from callviewer.store import StoreError
 
 
 @pytest.fixture
@@ -98,7 +99,8 @@ def test_no_recording(qtbot, now):
     assert (now.state, now.error) == (ERROR, "This call has no recording.")
 
 
-def test_a_fetch_that_fails_is_said_and_one_overtaken_by_another_call_is_dropped(qtbot, qapp):
+def test_a_fetch_that_fails_is_said_and_one_overtaken_by_another_call_is_dropped(qtbot, qapp,
+                                                                                  tasks):
     unreachable = "The team database at db.example could not be reached: timeout expired."
     first_may_finish = threading.Event()
 
@@ -107,10 +109,13 @@ def test_a_fetch_that_fails_is_said_and_one_overtaken_by_another_call_is_dropped
         return str(demo_dir() / "ap-1001.mp3")
 
     def failing_fetch():
-        raise ConnectionError(unreachable)
+        raise StoreError(unreachable)
 
+    # Fetched on the task runner's JOB lane, as the window has it.
     playing = NowPlaying({1: slow_fetch, 2: failing_fetch,
-                          3: str(demo_dir() / "ap-1002.mp3")}.get, VlcPlayer())
+                          3: str(demo_dir() / "ap-1002.mp3")}.get, VlcPlayer(),
+                         background=lambda work, done, failed: tasks.run(work, done,
+                                                                         failed=failed))
     try:
         playing.play(1)
         assert (playing.call_id, playing.state) == (1, LOADING)

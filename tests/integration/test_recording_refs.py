@@ -58,11 +58,11 @@ def detail(call_id: str, audio: str | None) -> dict:
 
 
 def assert_not_a_recording(store: Store, call_id: int, reason: str) -> None:
-    call = store.call(call_id)
-    assert (call["recording"], call["recording_state"], call["has_recording"]) == \
+    call = store.calls.get(call_id)
+    assert (call.recording, call.recording_state, call.has_recording) == \
         (None, "none", False)
-    assert reason in call["extras"]["recording_refused"]
-    assert store.recording(call_id) is None
+    assert reason in call.extras["recording_refused"]
+    assert store.archive.recording(call_id) is None
 
 
 def test_import_keeps_hostile_references_as_no_recording_and_finds_files_beside(tmp_path, env):
@@ -80,11 +80,11 @@ def test_import_keeps_hostile_references_as_no_recording_and_finds_files_beside(
     assert done.returncode == 0, done.stderr
     with Store(str(db)) as store:
         for key, (_, reason) in HOSTILE.items():
-            assert_not_a_recording(store, store.call_id("agent-platform", key), reason)
-        local = store.call(store.call_id("agent-platform", "ok-file"))
-        assert (local["recording_state"], local["recording"]) == \
+            assert_not_a_recording(store, store.calls.id_of("agent-platform", key), reason)
+        local = store.calls.get(store.calls.id_of("agent-platform", "ok-file"))
+        assert (local.recording_state, local.recording) == \
             ("archived", str(folder / "audio" / "ok.mp3"))
-        assert store.call(store.call_id("agent-platform", "ok-url"))["recording_state"] == \
+        assert store.calls.get(store.calls.id_of("agent-platform", "ok-url")).recording_state == \
             "at_source"
         exported = callviewer("export", "--db", str(db), env=env).stdout
     assert all(row["recording"] is None for row in orjson.loads(exported)
@@ -119,10 +119,10 @@ def test_a_sync_keeps_hostile_references_as_no_recording_with_the_reason(tmp_pat
         assert (report.failures, report.rejected) == ({}, 0)
         with Store(str(db)) as store:
             for key, (_, reason) in FROM_API.items():
-                call_id = store.call_id("agent-platform", key)
+                call_id = store.calls.id_of("agent-platform", key)
                 assert_not_a_recording(store, call_id, reason)
-                assert reason in store.recording_info(call_id)["error"]
-            assert store.recording_info(store.call_id("agent-platform", good))["state"] == \
+                assert reason in store.archive.info(call_id).error
+            assert store.archive.info(store.calls.id_of("agent-platform", good)).state == \
                 "archived"
         # Nothing was fetched for them: only the good call's audio was asked for.
         assert [path for _, path, _, _ in api.requests_of("audio")] == [f"/audio/{good}.mp3"]
@@ -189,9 +189,9 @@ def test_sync_add_refuses_an_address_with_credentials(tmp_path, env, api, url, s
 def test_sync_list_masks_a_stored_address_with_credentials(tmp_path, env):
     db = tmp_path / "calls.sqlite3"
     with Store(str(db)) as store:  # stored before `sync add` refused such addresses
-        store.add_connection("old", "calls-api",
+        store.sync.add_connection("old", "calls-api",
                              {"url": "https://ann:s3cret-pw@calls.example/v1?api_key=k-7788"})
-        store.set_sync_status(store.connections()[0]["id"], status="failed",
+        store.sync.set_status(store.sync.connections()[0].id, status="failed",
                               error="https://calls.example/v1?api_key=k-7788 said: s3cret-pw")
     listed = callviewer("sync", "list", "--db", str(db), env=env)
     assert listed.returncode == 0, listed.stderr

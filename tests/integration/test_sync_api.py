@@ -18,6 +18,7 @@ from fake_calls_api import (
 
 from callviewer.store import Store
 from callviewer.sync.runner import run_sync
+from callviewer.ui.formatting import sync_sentence
 
 
 @pytest.fixture
@@ -157,17 +158,17 @@ def test_refused_links_become_link_expired_or_gone_and_a_sync_tries_expired_agai
     report = run_sync(str(db))
     assert report.downloaded == 2 and len(report.recording_errors) == 2
     with Store(str(db)) as store:
-        states = {i: store.recording_info(store.call_id("agent-platform", i))["state"]
+        states = {i: store.archive.info(store.calls.id_of("agent-platform", i)).state
                   for i in ids}
-        expired_error = store.recording_info(store.call_id("agent-platform", ids[0]))["error"]
+        expired_error = store.archive.info(store.calls.id_of("agent-platform", ids[0])).error
     assert (states[ids[0]], states[ids[1]]) == ("link_expired", "gone")
     assert "refused the recording" in expired_error and "signature" not in expired_error
     report = run_sync(str(db))  # the expired link is refreshed and tried again
     assert report.downloaded == 1
     with Store(str(db)) as store:
-        assert store.recording_info(store.call_id("agent-platform", ids[0]))["state"] == \
+        assert store.archive.info(store.calls.id_of("agent-platform", ids[0])).state == \
             "archived"
-        assert store.recording_state_counts()["gone"] == 1
+        assert store.archive.state_counts()["gone"] == 1
 
 
 def test_a_corrupt_download_is_not_accepted_and_is_fetched_again(db, api):
@@ -178,7 +179,7 @@ def test_a_corrupt_download_is_not_accepted_and_is_fetched_again(db, api):
     assert report.downloaded == 2
     assert "not audio a player can read" in report.recording_errors[0]
     with Store(str(db)) as store:
-        assert store.recording_info(store.call_id("agent-platform", ids[1]))["state"] == \
+        assert store.archive.info(store.calls.id_of("agent-platform", ids[1])).state == \
             "at_source"
     assert run_sync(str(db)).downloaded == 1
     assert_store_matches(db, api)
@@ -189,12 +190,12 @@ def test_purges_and_deletions_between_syncs_keep_notes_and_drop_the_archived_fil
     connect(db, api)
     run_sync(str(db))
     with Store(str(db)) as store:
-        purged_id, deleted_id = (store.call_id("agent-platform", i) for i in ids[25:27])
-        archived = store.recording_info(purged_id)["path"]
-        note = store.add_note(purged_id, "Dana", "Customer asked for a callback")
-        store.add_note(deleted_id, "Dana", "Duplicate of an earlier call")
-        store.save_draft(purged_id, 0, "half a thought", 4)
-        store.set_done(deleted_id, True, "maria")
+        purged_id, deleted_id = (store.calls.id_of("agent-platform", i) for i in ids[25:27])
+        archived = store.archive.info(purged_id).path
+        note = store.notes.add(purged_id, "Dana", "Customer asked for a callback")
+        store.notes.add(deleted_id, "Dana", "Duplicate of an earlier call")
+        store.notes.save_draft(purged_id, 0, "half a thought", 4)
+        store.calls.set_done(deleted_id, True, "maria")
     assert archived and Path(archived).read_bytes()
     api.purge(ids[25])
     api.delete(ids[26])
@@ -204,11 +205,11 @@ def test_purges_and_deletions_between_syncs_keep_notes_and_drop_the_archived_fil
     assert report.counts.updated == 2
     assert_store_matches(db, api, done_here={ids[26]: True})
     with Store(str(db)) as store:
-        assert [n["id"] for n in store.notes_of(purged_id)] == [note]
-        assert store.drafts_of(purged_id)[0]["body"] == "half a thought"
-        assert len(store.notes_of(deleted_id)) == 1
-        assert store.recording(purged_id) is None
-        assert store.recording_info(purged_id)["path"] is None
+        assert [n.id for n in store.notes.of(purged_id)] == [note]
+        assert store.notes.drafts_of(purged_id)[0].body == "half a thought"
+        assert len(store.notes.of(deleted_id)) == 1
+        assert store.archive.recording(purged_id) is None
+        assert store.archive.info(purged_id).path is None
     assert not Path(archived).exists()
 
 
@@ -217,11 +218,11 @@ def test_local_notes_drafts_and_done_survive_every_sync(db, api):
     connect(db, api)
     run_sync(str(db))
     with Store(str(db)) as store:
-        local = [store.call_id("agent-platform", i) for i in ids[:3]]
+        local = [store.calls.id_of("agent-platform", i) for i in ids[:3]]
         for call_id in local:
-            store.add_note(call_id, "Sam", f"note on {call_id}")
-            store.save_draft(call_id, 0, f"draft on {call_id}", 2)
-        store.set_done(local[0], True, "maria")
+            store.notes.add(call_id, "Sam", f"note on {call_id}")
+            store.notes.save_draft(call_id, 0, f"draft on {call_id}", 2)
+        store.calls.set_done(local[0], True, "maria")
     for source_id in ids[:3]:
         api.change(source_id, done=False, call_summary="rewritten at the source")
     run_sync(str(db))
@@ -229,9 +230,9 @@ def test_local_notes_drafts_and_done_survive_every_sync(db, api):
     assert_store_matches(db, api, done_here={ids[0]: True})
     with Store(str(db)) as store:
         for call_id in local:
-            assert [n["body"] for n in store.notes_of(call_id)] == [f"note on {call_id}"]
-            assert store.drafts_of(call_id)[0]["body"] == f"draft on {call_id}"
-        assert store.call(local[0])["done"] is True
+            assert [n.body for n in store.notes.of(call_id)] == [f"note on {call_id}"]
+            assert store.notes.drafts_of(call_id)[0].body == f"draft on {call_id}"
+        assert store.calls.get(local[0]).done is True
 
 
 def test_a_call_arriving_during_a_sync_is_there_after_the_next(db, api):
@@ -264,9 +265,9 @@ def test_a_recording_the_source_deletes_after_archiving_stays_and_plays(db, api,
     assert report.counts.updated == 1
     assert_store_matches(db, api, archived_only_here=frozenset({ids[1]}))
     with Store(str(db)) as store:
-        call_id = store.call_id("agent-platform", ids[1])
-        assert store.recording_info(call_id)["source_gone"] is True
-        playing = NowPlaying(store.recording, VlcPlayer())
+        call_id = store.calls.id_of("agent-platform", ids[1])
+        assert store.archive.info(call_id).source_gone is True
+        playing = NowPlaying(store.archive.recording, VlcPlayer())
         try:
             playing.play(call_id)
             qtbot.waitUntil(lambda: playing.state == PLAYING, timeout=10_000)
@@ -283,8 +284,8 @@ def test_a_refused_token_stops_the_connection_with_a_sentence(db, api):
     assert (report.failures, report.exit_code) == ({"main": sentence}, 2)
     assert report.counts.new == 0 and len(api.requests_of("list")) == 1  # not retried
     with Store(str(db)) as store:
-        row = store.connection("main")
-        assert (row["status"], row["error"]) == ("refused", sentence)
+        row = store.sync.connection("main")
+        assert (row.status, row.error) == ("refused", sentence)
 
 
 def test_offline_says_when_it_last_synced_and_the_next_sync_goes_on(db, api, tmp_path):
@@ -292,16 +293,16 @@ def test_offline_says_when_it_last_synced_and_the_next_sync_goes_on(db, api, tmp
     connect(db, api)
     assert run_sync(str(db)).exit_code == 0
     with Store(str(db)) as store:
-        row = store.connection("main")
-        store.update_connection("main", {**row["settings"], "url": "http://127.0.0.1:9"})
-        last = row["last_sync_at"]
+        row = store.sync.connection("main")
+        store.sync.update_connection("main", {**row.settings, "url": "http://127.0.0.1:9"})
+        last = row.last_sync_at
     report = run_sync(str(db))
     clock = datetime.fromtimestamp(last / 1e6).strftime("%H:%M")
     assert report.failures == {"main": f"Offline — last synced {clock}"}
     assert report.exit_code == 2
     with Store(str(db)) as store:
-        assert store.connection("main")["status"] == "offline"
-        store.update_connection("main", row["settings"])
+        assert store.sync.connection("main").status == "offline"
+        store.sync.update_connection("main", row.settings)
     assert run_sync(str(db)).exit_code == 0
     never = tmp_path / "never.sqlite3"
     with Store(str(never)) as store:
@@ -321,8 +322,8 @@ def test_cancel_between_pages_leaves_a_store_the_next_sync_completes(db, api):
     report = run_sync(str(db), progress=progress, cancel=cancel)
     assert report.canceled
     with Store(str(db)) as store:
-        assert 100 <= store.summary()["calls"] < 320
-        cursor = store.connection("main")["cursor"]
+        assert 100 <= store.calls.summary().calls < 320
+        cursor = store.sync.connection("main").cursor
         assert cursor["pass"] is not None  # an unfinished pass, to resume
     report = run_sync(str(db))
     assert not report.canceled and report.failures == {}
@@ -336,24 +337,24 @@ def test_the_size_cap_evicts_least_recently_played_recordings_the_source_still_h
     api.delete_audio(ids[5])  # the oldest, now only ours
     run_sync(str(db), full=True)
     with Store(str(db)) as store:
-        local = {i: store.call_id("agent-platform", i) for i in ids}
-        files, size = store.archive_size()
+        local = {i: store.calls.id_of("agent-platform", i) for i in ids}
+        files, size = store.archive.size()
         assert files == 6
         for source_id in ids[:4]:
-            store.mark_played(local[source_id])
+            store.calls.mark_played(local[source_id])
             time.sleep(0.002)
         cap = size - 1  # one recording must go
-        plan = store.eviction_plan(cap)
+        plan = store.archive.eviction_plan(cap)
         # Never played comes first; never the one only we still have.
-        assert [row["source_id"] for row in plan] == [ids[4]]
-        store.set_archive_cap(cap)
+        assert [row.source_id for row in plan] == [ids[4]]
+        store.archive.set_cap(cap)
     report = run_sync(str(db))
     assert (report.evicted, report.failures) == (1, {})
     with Store(str(db)) as store:
-        assert store.recording_info(local[ids[4]])["state"] == "at_source"
-        assert store.recording_info(local[ids[5]])["state"] == "archived"
-        assert store.archive_size()[0] == 5 and store.eviction_plan() == []
-        assert store.recording(local[ids[4]]).startswith(api.url + "/audio/")
+        assert store.archive.info(local[ids[4]]).state == "at_source"
+        assert store.archive.info(local[ids[5]]).state == "archived"
+        assert store.archive.size()[0] == 5 and store.archive.eviction_plan() == []
+        assert store.archive.recording(local[ids[4]]).startswith(api.url + "/audio/")
     assert run_sync(str(db)).downloaded == 0  # an evicted recording is not fetched again
 
 
@@ -404,18 +405,18 @@ def test_no_log_record_report_or_export_carries_the_token_or_a_signature(db, api
     with caplog.at_level(logging.DEBUG):
         report = run_sync(str(db))
         with Store(str(db)) as store:
-            at_source = store.call_id("agent-platform", ids[7])
-            assert store.recording_info(at_source)["state"] == "link_expired"
+            at_source = store.calls.id_of("agent-platform", ids[7])
+            assert store.archive.info(at_source).state == "link_expired"
             with (tmp_path / "out.json").open("wb") as out:
-                write_json(store.export(), out)
+                write_json(store.calls.export(), out)
             with (tmp_path / "out.csv").open("w", newline="") as out:
-                write_csv(store.export(), out)
-            described = repr(store.connections()) + repr(store.recording_info(at_source))
+                write_csv(store.calls.export(), out)
+            described = repr(store.sync.connections()) + repr(store.archive.info(at_source))
     # The library did log the links it retried (without their queries).
     assert "Retry: /audio/" in caplog.text and '/audio/' in caplog.text
     everything = "\n".join([
         caplog.text, *(r.exc_text or "" for r in caplog.records), repr(report),
-        report.status_line(), *report.recording_errors, *map(str, report.rejects),
+        sync_sentence(report), *report.recording_errors, *map(str, report.rejects),
         (tmp_path / "out.json").read_text(), (tmp_path / "out.csv").read_text(), described])
     assert api.token not in everything
     assert "signature=" not in everything and "expires=" not in everything

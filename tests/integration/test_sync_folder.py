@@ -33,15 +33,15 @@ def folder(tmp_path):
 
 def watch(db: Path, folder: Path, **settings) -> None:
     with Store(str(db)) as store:
-        store.add_connection("drop", "folder", {"folder": str(folder), "settle_seconds": 0.0,
+        store.sync.add_connection("drop", "folder", {"folder": str(folder), "settle_seconds": 0.0,
                                                 **settings})
 
 
 def stored(db: Path) -> dict[str, dict]:
     with Store(str(db)) as store:
-        calls = list(store.export(include_deleted=True))
-        info = {record["source_id"]: store.recording_info(
-            store.call_id(record["source"], record["source_id"])) for record in calls}
+        calls = list(store.calls.export(include_deleted=True))
+        info = {record["source_id"]: store.archive.info(
+            store.calls.id_of(record["source"], record["source_id"])) for record in calls}
     assert len({(r["source"], r["source_id"]) for r in calls}) == len(calls)
     return {record["source_id"]: {**record, "archive": info[record["source_id"]]}
             for record in calls}
@@ -119,18 +119,18 @@ def test_recordings_beside_the_exports_are_copied_into_the_archive(db, folder):
     assert "not in the watched folder yet" in report.recording_errors[0]
     calls = stored(db)
     for record in DEMO[:2]:
-        archived = Path(calls[record["id"]]["archive"]["path"])
-        assert calls[record["id"]]["archive"]["state"] == "archived"
+        archived = Path(calls[record["id"]]["archive"].path)
+        assert calls[record["id"]]["archive"].state == "archived"
         assert archived.is_relative_to(db.parent / "calls.sqlite3.recordings")
         assert archived.read_bytes() == (demo_dir() / record["audio_file_url"]).read_bytes()
         assert calls[record["id"]]["recording"] == str(archived)
-    assert calls[DEMO[2]["id"]]["archive"]["state"] == "at_source"
+    assert calls[DEMO[2]["id"]]["archive"].state == "at_source"
     (folder / DEMO[0]["audio_file_url"]).unlink()  # the sync tool empties the folder
-    assert Path(stored(db)[DEMO[0]["id"]]["archive"]["path"]).is_file()
+    assert Path(stored(db)[DEMO[0]["id"]]["archive"].path).is_file()
     shutil.copy(demo_dir() / DEMO[2]["audio_file_url"], folder)  # the late one arrives
     report = run_sync(str(db))
     assert (report.downloaded, report.counts.new) == (1, 0)
-    assert stored(db)[DEMO[2]["id"]]["archive"]["state"] == "archived"
+    assert stored(db)[DEMO[2]["id"]]["archive"].state == "archived"
 
 
 def test_a_missing_folder_fails_the_connection_with_a_sentence(db, folder):
@@ -142,26 +142,47 @@ def test_a_missing_folder_fails_the_connection_with_a_sentence(db, folder):
 
 
 @pytest.mark.parametrize("polling", [False, True])
-def test_the_watcher_calls_back_once_a_written_file_settles(folder, polling):
+def test_the_watcher_tells_of_a_written_file(folder, polling):
     changed = threading.Event()
-    watcher = FolderWatcher(folder, changed.set, settle_seconds=0.3, rescan_seconds=600,
-                            polling=polling)
+    watcher = FolderWatcher(folder, changed.set, polling=polling)
     watcher.start()
     try:
-        time.sleep(0.3)
-        assert not changed.is_set()
         (folder / "new.json").write_bytes(orjson.dumps(DEMO[0]))
         assert changed.wait(10)
     finally:
         watcher.stop()
 
 
-def test_the_watcher_rescans_on_its_own(folder):
-    calls = []
-    watcher = FolderWatcher(folder, lambda: calls.append(1), rescan_seconds=0.2)
-    watcher.start()
+def test_the_window_syncs_a_folder_once_its_files_settle(folder, qtbot):
+    from callviewer.ui.syncing import FolderWatch
+    from callviewer.ui.tasks import TaskRunner
+
+    tasks, fired = TaskRunner(), []
+    watch = FolderWatch(folder, 600, tasks, settle_ms=400)
+    watch.changed.connect(lambda: fired.append(time.monotonic()))
     try:
-        time.sleep(0.7)
+        for n in range(3):  # a file written in pieces: each piece postpones the sync
+            (folder / "new.json").write_bytes(orjson.dumps(DEMO[0])[: 40 * (n + 1)])
+            written = time.monotonic()
+            qtbot.wait(150)
+        qtbot.waitUntil(lambda: bool(fired), timeout=10_000)
+        qtbot.wait(600)
+        assert len(fired) == 1
+        assert fired[0] - written >= 0.35  # the settle time, counted from the last piece
     finally:
-        watcher.stop()
-    assert len(calls) >= 2
+        watch.stop()
+        tasks.shutdown()
+
+
+def test_the_window_rescans_a_folder_on_its_own(folder, qtbot):
+    from callviewer.ui.syncing import FolderWatch
+    from callviewer.ui.tasks import TaskRunner
+
+    tasks, fired = TaskRunner(), []
+    watch = FolderWatch(folder, 0.2, tasks)
+    watch.changed.connect(lambda: fired.append(1))
+    try:
+        qtbot.waitUntil(lambda: len(fired) >= 2, timeout=5_000)
+    finally:
+        watch.stop()
+        tasks.shutdown()

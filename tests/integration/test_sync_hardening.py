@@ -180,15 +180,15 @@ def test_an_unreadable_page_fails_the_connection_and_the_next_sync_reads_it_agai
     cursor = stored_cursor(db)
     assert cursor["pass"]["number"] == 1 and cursor.get("since") is None
     with Store(str(db)) as store:
-        row = store.connection("main")
-        assert row["status"] == "failed" and BAD_ANSWERS[kind] in row["error"]
+        row = store.sync.connection("main")
+        assert row.status == "failed" and BAD_ANSWERS[kind] in row.error
     # Fixed, the server is asked for the very page that could not be read, and all is read.
     hostile.broken = None
     again = sync_run(db)
     assert again.returncode == 0, again.stderr
     assert list_queries(hostile)[2] == queries[1]
     with Store(str(db)) as store:
-        assert store.summary()["calls"] == 250
+        assert store.calls.summary().calls == 250
 
 
 def test_a_server_that_ignores_paging_is_stopped_with_a_sentence(db, hostile):
@@ -242,7 +242,7 @@ def test_max_pages_ends_a_sync_and_the_next_goes_on_from_there(db, hostile):
     assert second.failures == {} and second.exit_code == 0
     assert list_queries(hostile)[3]["to"] == cursor["pass"]["upper"]  # on, not anew
     with Store(str(db)) as store:
-        assert store.summary()["calls"] == 50
+        assert store.calls.summary().calls == 50
 
 
 def test_after_a_connection_fails_the_runner_syncs_the_next(db, hostile):
@@ -266,7 +266,7 @@ def test_after_a_connection_fails_the_runner_syncs_the_next(db, hostile):
     assert report.counts.new == 40 and report.exit_code == 2
     assert len(list_queries(hostile)) == 1
     with Store(str(db)) as store:
-        assert store.connection("b-good")["status"] == "ok"
+        assert store.sync.connection("b-good").status == "ok"
 
 
 # Runs `callviewer ARGS...` and writes its peak resident memory (kB) to $PEAK_MEMORY_FILE.
@@ -332,7 +332,7 @@ def test_a_record_larger_than_the_limit_is_rejected_naming_it(db, hostile):
     assert f"main list page 1 item 4 detail (source_id {ids[3]}): larger than the limit of " \
            f"0.1 MB for one record (the max_record_mb setting)" in rejects
     with Store(str(db)) as store:
-        assert store.summary()["calls"] == 4  # the list's version of the other is kept
+        assert store.calls.summary().calls == 4  # the list's version of the other is kept
 
 
 # --- 3. a full disk while a recording downloads ---------------------------------------------
@@ -359,9 +359,9 @@ def test_a_full_disk_while_downloading_ends_in_the_summary_and_a_sentence(db, ho
     assert again.returncode == 0, again.stderr
     assert [h.get("Range") for *_, h in hostile.requests_of("audio")][-1] == f"bytes={kept}-"
     with Store(str(db)) as store:
-        info = store.recording_info(store.call_id("agent-platform", ids[1]))
-        assert info["state"] == "archived"
-        assert Path(info["path"]).read_bytes() == big
+        info = store.archive.info(store.calls.id_of("agent-platform", ids[1]))
+        assert info.state == "archived"
+        assert Path(info.path).read_bytes() == big
 
 
 # --- 4. redirect faults --------------------------------------------------------------------

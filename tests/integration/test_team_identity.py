@@ -33,7 +33,7 @@ def team(postgres):
     name = postgres.database()
     admin_url = postgres.url(name)
     with Store(admin_url) as store:
-        store.write_records([dict(CALL)])
+        store.calls.write_records([dict(CALL)])
     yield postgres, name, admin_url
     postgres.drop(name)
     for role in ("ann", "bob", f"callviewer_admin_{name}", f"callviewer_{name}"):
@@ -70,10 +70,10 @@ def test_each_person_writes_as_their_own_role_and_the_server_refuses_forgeries(t
     with Store(member_url(postgres, database, "ann", ann_password)) as ann, \
             Store(member_url(postgres, database, "bob", bob_password)) as bob:
         assert (ann.identity, bob.identity) == ("ann", "bob")
-        call_id = ann.call_id("agent-platform", "c1")
+        call_id = ann.calls.id_of("agent-platform", "c1")
         # Whatever name the desktop passes, the note is the role's.
-        note_id = ann.add_note(call_id, "Bob", "Called back")
-        assert [(n["author"], n["body"]) for n in bob.notes_of(call_id)] == [
+        note_id = ann.notes.add(call_id, "Bob", "Called back")
+        assert [(n.author, n.body) for n in bob.notes.of(call_id)] == [
             ("ann", "Called back")]
 
         with raw(postgres, database, "bob", bob_password) as forged:
@@ -100,20 +100,20 @@ def test_each_person_writes_as_their_own_role_and_the_server_refuses_forgeries(t
 
         # Through the app: bob's desktop calling itself ann changes nothing either.
         with pytest.raises(StoreError, match="This note is ann's; only ann can change"):
-            bob.update_note(note_id, "ann", "I quit")
+            bob.notes.update(note_id, "ann", "I quit")
         with pytest.raises(StoreError, match="only ann can change or delete it"):
-            bob.delete_note(note_id, "ann")
-        ann.update_note(note_id, "whoever", "Called back twice")
-        assert {n["id"]: n["body"] for n in bob.notes_of(call_id)}[note_id] == \
+            bob.notes.delete(note_id, "ann")
+        ann.notes.update(note_id, "whoever", "Called back twice")
+        assert {n.id: n.body for n in bob.notes.of(call_id)}[note_id] == \
             "Called back twice"
 
         # Done is recorded as the role, whatever the desktop says.
-        bob.set_done(call_id, True, "ann")
-        assert ann.call(call_id)["done_by"] == "bob"
+        bob.calls.set_done(call_id, True, "ann")
+        assert ann.calls.get(call_id).done_by == "bob"
         with raw(postgres, database, "bob", bob_password) as forged:
             forged.execute("UPDATE calls SET done_by = 'ann', done_at = 5 WHERE id = %s",
                            (call_id,))
-        assert ann.call(call_id)["done_by"] == "bob"
+        assert ann.calls.get(call_id).done_by == "bob"
 
 
 def test_an_administrator_hides_a_note_which_is_kept_and_marked(team):
@@ -123,23 +123,23 @@ def test_an_administrator_hides_a_note_which_is_kept_and_marked(team):
     with Store(member_url(postgres, database, "ann", ann_password)) as ann, \
             Store(member_url(postgres, database, "bob", bob_password)) as bob:
         assert (ann.who.admin, bob.who.admin) == (False, True)
-        call_id = ann.call_id("agent-platform", "c1")
-        note_id = ann.add_note(call_id, "ann", "rude words")
+        call_id = ann.calls.id_of("agent-platform", "c1")
+        note_id = ann.notes.add(call_id, "ann", "rude words")
         with pytest.raises(StoreError, match="Only a team database's administrator"):
-            ann.hide_note(note_id)
-        bob.hide_note(note_id)
+            ann.notes.hide(note_id)
+        bob.notes.hide(note_id)
         # Kept, marked by the server with who and when; gone from others' view and export.
         with raw(postgres, database, "ann", ann_password) as conn:
             body, hidden_by, hidden_at = conn.execute(
                 "SELECT body, hidden_by, hidden_at FROM notes WHERE id = %s",
                 (note_id,)).fetchone()
         assert (body, hidden_by) == ("rude words", "bob") and hidden_at > 0
-        assert ann.notes_of(call_id) == [] and ann.call(call_id)["note_count"] == 0
-        assert [record["notes"] for record in ann.export()] == [[]]
-        assert [n["hidden_by"] for n in bob.notes_of(call_id)] == ["bob"]
+        assert ann.notes.of(call_id) == [] and ann.calls.get(call_id).note_count == 0
+        assert [record["notes"] for record in ann.calls.export()] == [[]]
+        assert [n.hidden_by for n in bob.notes.of(call_id)] == ["bob"]
         # Its author can no longer change or delete it, not even with raw SQL.
         with pytest.raises(StoreError, match="hidden by bob"):
-            ann.update_note(note_id, "ann", "nice words")
+            ann.notes.update(note_id, "ann", "nice words")
         with raw(postgres, database, "ann", ann_password) as forged:
             assert forged.execute("DELETE FROM notes WHERE id = %s", (note_id,)).rowcount == 0
         # The administrator changed nothing but the mark.
@@ -153,9 +153,9 @@ def test_display_names_are_each_persons_own(team):
     ann_password = add_user(admin_url, "ann")
     bob_password = add_user(admin_url, "bob")
     with Store(member_url(postgres, database, "ann", ann_password)) as ann:
-        ann.set_display_name("Ann Lee")
-        ann.add_note(ann.call_id("agent-platform", "c1"), "ignored", "hello")
-        assert [(n["author"], n["display_name"]) for n in ann.notes_of(1)] == [
+        ann.notes.set_display_name("Ann Lee")
+        ann.notes.add(ann.calls.id_of("agent-platform", "c1"), "ignored", "hello")
+        assert [(n.author, n.display_name) for n in ann.notes.of(1)] == [
             ("ann", "Ann Lee")]
     with raw(postgres, database, "bob", bob_password) as forged:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -189,14 +189,14 @@ def test_a_removed_user_cannot_connect_and_their_notes_stay(team):
     postgres, database, admin_url = team
     bob_password = add_user(admin_url, "bob")
     with Store(member_url(postgres, database, "bob", bob_password)) as bob:
-        bob.add_note(1, "bob", "from bob")
+        bob.notes.add(1, "bob", "from bob")
     removed = callviewer("team", "remove-user", "bob", "--db", admin_url)
     assert removed.returncode == 0, removed.stderr
     assert "Removed the user bob" in removed.stdout
     with pytest.raises(StoreError, match="refused the user name or password"):
         Store(member_url(postgres, database, "bob", bob_password))
     with Store(admin_url) as admin:
-        assert [(n["author"], n["body"]) for n in admin.notes_of(1)] == [("bob", "from bob")]
+        assert [(n.author, n.body) for n in admin.notes.of(1)] == [("bob", "from bob")]
 
 
 def test_one_shared_user_and_sqlite_write_as_the_preferences_name(team, tmp_path):
@@ -205,10 +205,10 @@ def test_one_shared_user_and_sqlite_write_as_the_preferences_name(team, tmp_path
     _postgres, _database, admin_url = team
     for url in (admin_url, str(tmp_path / "calls.sqlite3")):
         with Store(url) as store:
-            store.write_records([dict(CALL, source_id="c2")])
-            call_id = store.call_id("agent-platform", "c2")
+            store.calls.write_records([dict(CALL, source_id="c2")])
+            call_id = store.calls.id_of("agent-platform", "c2")
             assert store.identity is None
-            store.add_note(call_id, "Maria", "hi")
-            store.set_done(call_id, True, "Maria")
-            assert store.notes_of(call_id)[0]["author"] == "Maria"
-            assert store.call(call_id)["done_by"] == "Maria"
+            store.notes.add(call_id, "Maria", "hi")
+            store.calls.set_done(call_id, True, "Maria")
+            assert store.notes.of(call_id)[0].author == "Maria"
+            assert store.calls.get(call_id).done_by == "Maria"

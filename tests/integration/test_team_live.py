@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from windows import open_window
+from windows import detail_follows, open_window
+
+from callviewer.ui.tasks import Lane
 
 ARRIVAL_S = 1.0  # the bound for a colleague's note to show
 
@@ -31,6 +33,7 @@ def go_to(qtbot, window, rows_down: int) -> int:
     qtbot.keyClick(window.table, Qt.Key.Key_Home)
     for _ in range(rows_down):
         qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    detail_follows(qtbot, window)
     return window.current_call_id()
 
 
@@ -42,10 +45,12 @@ def type_note(qtbot, window, text: str) -> None:
 def save_note(qtbot, window) -> None:
     qtbot.keyClick(window.detail.notes_panel.editor, Qt.Key.Key_Return,
                    Qt.KeyboardModifier.ControlModifier)
+    # Written in the background: until the database has answered.
+    qtbot.waitUntil(lambda: not window.tasks.busy(Lane.WRITE), timeout=15_000)
 
 
 def bodies(window) -> list[str]:
-    return [note["body"] for note in window.store.notes_of(window.current_call_id())]
+    return [note.body for note in window.store.notes.of(window.current_call_id())]
 
 
 def shown_notes(window) -> str:
@@ -107,15 +112,17 @@ def test_a_server_restart_under_an_open_window_loses_nothing(qtbot, team_db, pos
         assert panel.editor.toPlainText() == "Typed while the server was down"
         qtbot.keyClick(window.table, Qt.Key.Key_Down)  # browsing goes on, without a crash
         qtbot.keyClick(window.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
-        assert window.statusBar().currentMessage().startswith("Not marked: ")
+        qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Not marked: "),
+                        timeout=15_000)
         qtbot.keyClick(window.table, Qt.Key.Key_Up)
     finally:
         postgres.start()
     qtbot.waitUntil(lambda: not window.unreachable.isVisible(), timeout=20_000)
-    assert window.store.notes_of(call_id)[0]["body"] == "Typed while the server was down"
-    assert len(window.store.notes_of(call_id)) == 1
+    qtbot.waitUntil(lambda: not window.tasks.busy(Lane.WRITE), timeout=15_000)
+    assert window.store.notes.of(call_id)[0].body == "Typed while the server was down"
+    assert len(window.store.notes.of(call_id)) == 1
     assert not window.detail.notes_panel.waiting_label.isVisible()
-    assert window.store.drafts_of(call_id) == {}
+    assert window.store.notes.drafts_of(call_id) == {}
 
 
 def test_a_note_whose_saves_answer_was_lost_is_kept_once_when_saved_again(
@@ -137,7 +144,7 @@ def test_a_note_whose_saves_answer_was_lost_is_kept_once_when_saved_again(
         assert not panel.waiting_label.isVisible() and panel.editor.toPlainText() == ""
         assert bodies(window) == ["Quote sent"]
         qtbot.waitUntil(lambda: shown_notes(window) == "Notes (1)", timeout=2000)
-        assert window.store.call(call_id)["note_count"] == 1
+        assert window.store.calls.get(call_id).note_count == 1
     finally:
         proxy.close()
 

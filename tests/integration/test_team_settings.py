@@ -17,9 +17,9 @@ from PySide6.QtCore import QSettings, Qt
 
 from callviewer.dbfile import TEAM_DB_KEY
 from callviewer.paths import demo_dir
+from callviewer.secrets import save_secret
 from callviewer.store import Store
 from callviewer.sync.importer import import_paths
-from callviewer.sync.tokens import save_token
 
 WRONG = "wrong-pass-7731"
 
@@ -104,7 +104,7 @@ def test_the_kept_password_opens_the_database_from_db_the_environment_and_prefer
         postgres, postgres_url, tmp_path):
     database = database_of(postgres_url)
     url = bare_url(postgres, database, options="application_name=front-desk")
-    save_token(f"{USER}@127.0.0.1:{postgres.port}/{database}", PASSWORD, what="password")
+    save_secret(f"{USER}@127.0.0.1:{postgres.port}/{database}", PASSWORD, what="password")
     config = tmp_path / "config"
     assert PASSWORD.encode() in (config / "callviewer" / "tokens.json").read_bytes()
     shown = f"Database:   postgresql+psycopg://{USER}:***@127.0.0.1:{postgres.port}/{database}"
@@ -125,8 +125,11 @@ def test_the_kept_password_opens_the_database_from_db_the_environment_and_prefer
 
 def open_preferences(qtbot, store, settings, tab=None):
     from callviewer.ui.preferences import TEAM_TAB, PreferencesDialog
+    from callviewer.ui.tasks import TaskRunner
 
-    dialog = PreferencesDialog(settings, None, store, TEAM_TAB if tab is None else tab)
+    tasks = TaskRunner()
+    dialog = PreferencesDialog(settings, tasks, None, store, TEAM_TAB if tab is None else tab)
+    tasks.setParent(dialog)  # ends with the dialog, after its tests of connections
     qtbot.addWidget(dialog)
     with qtbot.waitActive(dialog):
         dialog.show()
@@ -194,7 +197,7 @@ def test_test_connection_says_how_the_team_database_stands(qtbot, postgres, post
     assert postgres.sql("SELECT to_regclass('alembic_version')", database) == [(None,)]
     with Store(postgres_url) as team:
         import_paths(team, [demo_dir()])
-        calls = team.summary()["calls"]
+        calls = team.calls.summary().calls
     assert calls > 0
     said = press_test_connection(qtbot, dialog)
     assert said == f"Connected to {where}: it holds {calls:,} calls."
@@ -294,11 +297,12 @@ RESTARTING = """
 import os, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from callviewer.dbfile import resolve_url
+from callviewer.app import database_url
 from callviewer.ui.team_page import offer_restart
 
 if "--db" not in sys.argv:  # the second start
-    print("again:", sys.argv[1:], os.environ.get("CALLVIEWER_DB"), resolve_url(), flush=True)
+    print("again:", sys.argv[1:], os.environ.get("CALLVIEWER_DB"), database_url(None),
+          flush=True)
     sys.exit(0)
 app = QApplication(sys.argv[:1])
 box = offer_restart(None, "From the next start Call Viewer uses this computer's own file.")

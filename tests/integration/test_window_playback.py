@@ -14,7 +14,7 @@ from callviewer.ui.player import PAUSE, PLAY
 
 
 def go_to(qtbot, window, source_id: str) -> int:
-    call_id = window.store.call_id("agent-platform", source_id)
+    call_id = window.store.calls.id_of("agent-platform", source_id)
     window.show_in_list(call_id)
     assert window.current_call_id() == call_id
     return call_id
@@ -30,11 +30,13 @@ def test_space_plays_the_current_call_and_every_view_says_so(qtbot, db, tmp_path
     # The bar, the detail's player and the list's play column show the same state.
     assert window.player_bar.play_button.text() == PAUSE
     assert window.player_bar.who.text().startswith("\u2068Maya Cohen")
-    minutes, seconds = window.player_bar.where.text().split(" / ")[0].split(":")
+    position, length = window.player_bar.where.text().split(" of ")
+    minutes, seconds = position.split(":")
     assert int(minutes) * 60 + int(seconds) == now.position // 1000
+    assert length == "19 s"
     assert window.detail.player.play_button.text() == PAUSE
     assert window.detail.player.slider.value() == now.position
-    assert window.detail.player.total.text() == "0:19"
+    assert window.detail.player.total.text() == "19 s"
     delegate = window.table.itemDelegateForColumn(0)
     assert delegate._call_id(row) == now.call_id
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
@@ -130,8 +132,8 @@ def test_seek_and_speed_keys(qtbot, db, tmp_path):
 def test_the_transcript_follows_the_recording_and_a_click_seeks(qtbot, db, tmp_path):
     window = open_window(qtbot, db, tmp_path)
     call_id = go_to(qtbot, window, "ap-1001")
-    call = window.store.call(call_id)
-    timeline = Timeline(call["transcript"], call["duration_ms"])
+    call = window.store.calls.get(call_id)
+    timeline = Timeline(call.transcript, call.duration_ms)
     now = window.now_playing
     model = window.detail.transcript_view.model
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
@@ -156,7 +158,9 @@ def test_a_recording_that_is_missing_says_so_in_the_bar_and_the_detail(qtbot, db
     window = open_window(qtbot, db, tmp_path)
     go_to(qtbot, window, "ap-1003")
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    assert window.player_bar.message.text() == "Recording file not found: /nowhere/gone.mp3"
+    assert window.player_bar.message.text() == "Loading…"  # found out off the GUI thread
+    qtbot.waitUntil(lambda: window.player_bar.message.text()
+                    == "Recording file not found: /nowhere/gone.mp3", timeout=5_000)
     assert window.detail.player.error.text() == "Recording file not found: /nowhere/gone.mp3"
 
 

@@ -13,13 +13,17 @@ from PySide6.QtCore import QPoint, Qt
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from team_archive import AUDIO, archive_one
-from windows import open_window
+from windows import detail_follows, open_window
 
 
-def shown(window) -> list[tuple]:
-    """Every row of the list as displayed, with its call id."""
+def shown(qtbot, window) -> list[tuple]:
+    """Every row of the list as displayed, with its call id (once read: off the window's
+    thread)."""
     model = window.model
-    model.ensure_counted()
+    qtbot.waitUntil(lambda: not model.stale)
+    model.start_count()
+    qtbot.waitUntil(lambda: model.total is not None)
+    qtbot.waitUntil(lambda: None not in [model.call_id(row) for row in range(model.rowCount())])
     return [(model.call_id(row), *(model.index(row, column).data()
                                    for column in range(model.columnCount())))
             for row in range(model.rowCount())]
@@ -45,7 +49,7 @@ def test_every_sort_filter_and_search_lists_what_the_sqlite_file_lists(
     local = open_window(qtbot, db, tmp_path / "local")
     team = open_window(qtbot, team_db, tmp_path / "team")
     assert team.store.path is None
-    assert shown(team) == shown(local) and len(shown(team)) > 10
+    assert shown(qtbot, team) == shown(qtbot, local) and len(shown(qtbot, team)) > 10
 
     steps = [
         lambda window: click_header(qtbot, window, 3),  # who
@@ -67,7 +71,7 @@ def test_every_sort_filter_and_search_lists_what_the_sqlite_file_lists(
         for window in (local, team):
             step(window)
         assert team.model.spec == local.model.spec, number
-        assert shown(team) == shown(local), f"step {number}: {team.model.spec}"
+        assert shown(qtbot, team) == shown(qtbot, local), f"step {number}: {team.model.spec}"
         assert team.count_label.text() == local.count_label.text()
 
 
@@ -83,11 +87,15 @@ def test_the_current_call_stays_through_a_filter_and_the_detail_follows(
     for _ in range(3):
         qtbot.keyClick(window.table, Qt.Key.Key_Down)
     current = window.current_call_id()
+    detail_follows(qtbot, window)
     assert window.detail.current_call_id == current
-    qtbot.mouseClick(window.filters.deleted, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.model.modelReset):  # the new spec's rows, read off this thread
+        qtbot.mouseClick(window.filters.deleted, Qt.MouseButton.LeftButton)
     assert window.model.spec.include_deleted
+    detail_follows(qtbot, window)
     assert window.current_call_id() == window.detail.current_call_id == current
     qtbot.keyClick(window.table, Qt.Key.Key_End)
+    detail_follows(qtbot, window)
     assert window.detail.current_call_id == window.model.call_id(window.model.rowCount() - 1)
 
 
@@ -98,10 +106,11 @@ def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
     # Another desktop downloaded a call's recording into the team's archive; this desktop
     # has no copy of it yet.
     call_id = archive_one(store, source_id="archived")
-    copy = store.recordings_dir / "agent-platform" / "archived.mp3"
+    copy = store.archive.folder / "agent-platform" / "archived.mp3"
     copy.unlink()
     window.refresh()
     window.show_in_list(call_id)
+    qtbot.waitUntil(lambda: window.current_call_id() == call_id)  # found off this thread
     row = window.table.currentIndex().row()
     # Another session holds the archive's table: the fetch waits 2 s for it.
     holder = psycopg.connect(team_db.replace("+psycopg", "", 1))
@@ -114,6 +123,7 @@ def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
         assert time.monotonic() - began < 1  # Space came back before the bytes
         assert now_playing.call_id == call_id and now_playing.state == "loading"
         qtbot.keyClick(window.table, Qt.Key.Key_Up)  # the window goes on meanwhile
+        detail_follows(qtbot, window)
         assert window.detail.current_call_id == window.model.call_id(row - 1)
         qtbot.waitUntil(lambda: now_playing.state == "playing", timeout=15_000)
         assert time.monotonic() - began >= 2

@@ -16,6 +16,13 @@ def open_window(qtbot, path, tmp_path):
     with qtbot.waitActive(window):
         window.show()
         window.activateWindow()
+    detail_follows(qtbot, window)
     return window
+
+
+def detail_follows(qtbot, window, timeout: int = 5000) -> None:
+    """Wait until the detail shows the list's current call (it is read in the background)."""
+    qtbot.waitUntil(lambda: window.detail.current_call_id == window.current_call_id(),
+                    timeout=timeout)
 
 

@@ -21,8 +21,8 @@ from callviewer.dbfile import (
     resolve_url,
     sqlite_path,
 )
+from callviewer.secrets import save_secret
 from callviewer.store import Store
-from callviewer.sync.tokens import save_token
 
 URLS = (
     "sqlite:///calls.sqlite3",
@@ -54,6 +54,17 @@ def test_a_plain_path_or_the_environment_names_a_file(tmp_path, monkeypatch):
     assert resolve_url("sqlite:///given.db") == "sqlite:///given.db"  # --db wins
 
 
+def test_the_team_database_chosen_is_passed_in_and_comes_after_db_and_the_environment(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("CALLVIEWER_DB", raising=False)
+    team = "postgresql+psycopg://ann@db.example.com/calls"
+    assert resolve_url(None, team) == team
+    assert resolve_url(None, "  ") == resolve_url()  # none chosen: this computer's file
+    assert resolve_url(str(tmp_path / "a.sqlite3"), team).endswith("/a.sqlite3")
+    monkeypatch.setenv("CALLVIEWER_DB", "postgresql+psycopg://bob@other/calls")
+    assert resolve_url(None, team) == "postgresql+psycopg://bob@other/calls"
+
+
 @pytest.fixture
 def settings_home(tmp_path, monkeypatch):
     """The window's settings file and the secrets' fallback file in this test's config
@@ -77,18 +88,20 @@ def choose_in_preferences(url: str | None) -> None:
 
 def test_the_preferences_choice_comes_after_db_and_the_environment(settings_home,
                                                                     monkeypatch):
-    default = resolve_url()
+    from callviewer.app import database_url  # the app reads the window's settings
+
+    default = database_url(None)
     assert default.startswith("sqlite:///") and default.endswith("callviewer.sqlite3")
     team = "postgresql+psycopg://ann@db.example.com:5433/calls?sslmode=require"
     choose_in_preferences(team)
     assert (settings_home / "callviewer" / "callviewer.conf").is_file()
-    assert resolve_url() == team
+    assert database_url(None) == team
     monkeypatch.setenv("CALLVIEWER_DB", "postgresql+psycopg://bob@other/calls")
-    assert resolve_url() == "postgresql+psycopg://bob@other/calls"
-    assert resolve_url("given.sqlite3").endswith("/given.sqlite3")
+    assert database_url(None) == "postgresql+psycopg://bob@other/calls"
+    assert database_url("given.sqlite3").endswith("/given.sqlite3")
     monkeypatch.delenv("CALLVIEWER_DB")
     choose_in_preferences(None)  # this computer's own file again
-    assert resolve_url() == default
+    assert database_url(None) == default
 
 
 def test_a_postgresql_url_without_a_password_gets_the_one_kept_for_it(settings_home):
@@ -98,7 +111,7 @@ def test_a_postgresql_url_without_a_password_gets_the_one_kept_for_it(settings_h
                "&sslrootcert=/etc/team/root.crt&connect_timeout=4&application_name=desk-1")
         assert password_key(url) == "ann@db.example.com:5433/calls"
         assert resolve_url(url) == url  # nothing kept yet: libpq's own ways (.pgpass)
-        said = save_token("ann@db.example.com:5433/calls", "p@ss:w/rd?", what="password")
+        said = save_secret("ann@db.example.com:5433/calls", "p@ss:w/rd?", what="password")
         assert said == "The password was saved in the system keyring."
         resolved = resolve_url(url)
         parsed = make_url(resolved)
@@ -122,7 +135,7 @@ def test_a_postgresql_url_without_a_password_gets_the_one_kept_for_it(settings_h
 
 
 def test_without_a_keyring_the_password_comes_from_the_users_own_file(settings_home):
-    said = save_token("ann@localhost:5432/calls", "kept-in-file", what="password")
+    said = save_secret("ann@localhost:5432/calls", "kept-in-file", what="password")
     assert said.startswith("No system keyring is available, so the password was saved in ")
     assert make_url(resolve_url("postgresql://ann@localhost/calls")).password == "kept-in-file"
 
@@ -131,9 +144,11 @@ def test_the_kept_password_opens_the_team_database(settings_home, postgres, post
     from pg_server import PASSWORD, USER
 
     bare = f"postgresql+psycopg://{USER}@127.0.0.1:{postgres.port}/{make_url(postgres_url).database}"
-    save_token(password_key(bare), PASSWORD, what="password")
+    save_secret(password_key(bare), PASSWORD, what="password")
     choose_in_preferences(bare + "?application_name=callviewer-test&connect_timeout=5")
-    with Store() as store, store.reading() as conn:
+    from callviewer.app import database_url  # the app reads the window's settings
+
+    with Store(database_url(None)) as store, store.reading() as conn:
         assert conn.exec_driver_sql("SHOW application_name").scalar() == "callviewer-test"
         assert PASSWORD not in store.where and "callviewer-test" in store.where
 

@@ -13,9 +13,8 @@ import orjson
 import pytest
 from records import wavekat
 
-from callviewer import atomic, jsontext
+from callviewer import atomic, jsontext, secrets
 from callviewer.store import Store
-from callviewer.sync import tokens
 from callviewer.sync.containers import (
     Item,
     UnreadableFile,
@@ -123,10 +122,10 @@ def test_a_new_file_gets_the_permissions_open_would_give_it(tmp_path):
 
 
 def test_the_tokens_file_is_replaced_whole_and_stays_private(config_home, monkeypatch):
-    monkeypatch.setattr(tokens, "keyring_backend", lambda: None)
-    tokens.save_token("first", "tok-first-111111")
-    path = tokens.token_file()
-    tokens.save_token("second", "tok-second-222222")
+    monkeypatch.setattr(secrets, "keyring_backend", lambda: None)
+    secrets.save_secret("first", "tok-first-111111")
+    path = secrets.secrets_file()
+    secrets.save_secret("second", "tok-second-222222")
     assert orjson.loads(path.read_bytes()) == {"first": "tok-first-111111",
                                                 "second": "tok-second-222222"}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -171,7 +170,7 @@ def test_the_database_keeps_them_as_json_text_and_the_export_prints_their_digits
     with Store(str(db)) as store:
         report = import_paths(store, [source])
         assert (report.counts.new, report.rejected) == (1, 0), report.rejects
-        [record] = store.export()
+        [record] = store.calls.export()
         assert report.exit_code == 0
         again = import_paths(store, [source])
         assert (again.counts.unchanged, again.counts.updated) == (1, 0)

@@ -54,7 +54,7 @@ def imported(store: Store, *names: str) -> dict[str, dict]:
     for name in names:
         report = import_paths(store, [FIXTURES / name])
         assert report.unreadable == [] and report.rejects == [], report.rejects
-    return {record["source_id"]: record for record in store.export(include_deleted=True)}
+    return {record["source_id"]: record for record in store.calls.export(include_deleted=True)}
 
 
 # --- detection ----------------------------------------------------------------
@@ -352,7 +352,7 @@ def test_importing_the_same_call_again_changes_nothing(store):
     imported(store, "call_detail.json")
     report = import_paths(store, [FIXTURES / "call_detail.json"])
     assert (report.counts.new, report.counts.updated, report.counts.unchanged) == (0, 0, 1)
-    [record] = [r for r in store.export() if r["source_id"] == DETAIL_ID]
+    [record] = [r for r in store.calls.export() if r["source_id"] == DETAIL_ID]
     assert len(record["analysis"]) == 1
 
 

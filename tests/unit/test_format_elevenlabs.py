@@ -455,7 +455,7 @@ def _store(tmp_path: Path) -> Store:
 
 
 def _calls(store: Store) -> dict[str, dict]:
-    return {record["source_id"]: record for record in store.export()}
+    return {record["source_id"]: record for record in store.calls.export()}
 
 
 def test_import_list_then_detail_then_list_again_never_undoes_the_detail(tmp_path):
@@ -518,7 +518,7 @@ def test_import_audio_before_its_call_waits_for_it(tmp_path):
     with _store(tmp_path) as store:
         early = import_paths(store, [FIXTURES / "webhook_post_call_audio.json"])
         assert early.rejected == 0 and early.counts.new == 0
-        assert list(store.export()) == []  # an attachment never makes a call
+        assert list(store.calls.export()) == []  # an attachment never makes a call
         import_paths(store, [FIXTURES / "webhook_post_call_transcription.json"])
         call = _calls(store)[OUTBOUND]
     assert call["has_recording"] is True and Path(call["recording"]).is_file()
@@ -529,7 +529,7 @@ def test_import_rejects_bad_audio_naming_the_field(tmp_path):
     with _store(tmp_path) as store:
         report = import_paths(store, [FIXTURES / "audio_not_mp3.json",
                                       FIXTURES / "audio_bad_base64.json"])
-        assert list(store.export()) == []
+        assert list(store.calls.export()) == []
     assert report.rejected == 2
     assert {reject.field for reject in report.rejects} == {"full_audio"}
     assert {reject.source_id for reject in report.rejects} == {INBOUND}
@@ -542,7 +542,7 @@ def test_import_a_call_initiation_failure_record(tmp_path):
     path.write_bytes(orjson.dumps(data("webhook_call_initiation_failure_twilio.json")))
     with _store(tmp_path) as store:
         report = import_paths(store, [path])
-        [call] = store.export()
+        [call] = store.calls.export()
     assert (report.counts.new, report.rejected) == (1, 0)
     assert (call["direction"], call["outcome"], call["end_reason"]) == (
         "outbound", "busy", "busy")

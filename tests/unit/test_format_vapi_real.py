@@ -353,22 +353,22 @@ def test_import_into_a_store_and_search_skips_the_prompt(tmp_path):
         assert report.counts.new == 4
         again = import_paths(store, [FIXTURES / name for name in JSON_FIXTURES])
         assert again.counts.new == 0 and again.counts.unchanged == 4
-        ids = {name: store.call_id("vapi", vapi.parse(load(name), NOWHERE)["source_id"])
+        ids = {name: store.calls.id_of("vapi", vapi.parse(load(name), NOWHERE)["source_id"])
                for name in JSON_FIXTURES}
-        stored = store.call(ids[REPORT])
-        assert stored["outcome"] == "answered" and stored["duration_ms"] == 33_094
-        assert stored["started_at"] == us("2025-03-10T15:04:12.318Z")
-        assert [entry["role"] for entry in stored["transcript"]] == [
+        stored = store.calls.get(ids[REPORT])
+        assert stored.outcome == "answered" and stored.duration_ms == 33_094
+        assert stored.started_at == us("2025-03-10T15:04:12.318Z")
+        assert [entry["role"] for entry in stored.transcript] == [
             "agent", "customer", "tool", "agent", "customer", "tool", "tool", "tool", "agent",
             "customer", "agent"]
-        assert stored["transcript"][2]["tool"]["name"] == "check_availability"
-        assert "periwinkle" in stored["extras"]["system_prompt"]
-        voicemail = store.call(ids[VOICEMAIL])
-        assert voicemail["outcome"] == "voicemail" and voicemail["duration_ms"] == 51_400
-        older = store.call(ids[OLDER])
-        assert older["started_at"] == us("2024-06-18T13:22:05.640Z")
-        assert older["duration_ms"] == 17_250
-        assert store.call(ids[BARE])["started_at"] == us("2025-04-02T09:15:50.118Z")
+        assert stored.transcript[2]["tool"]["name"] == "check_availability"
+        assert "periwinkle" in stored.extras["system_prompt"]
+        voicemail = store.calls.get(ids[VOICEMAIL])
+        assert voicemail.outcome == "voicemail" and voicemail.duration_ms == 51_400
+        older = store.calls.get(ids[OLDER])
+        assert older.started_at == us("2024-06-18T13:22:05.640Z")
+        assert older.duration_ms == 17_250
+        assert store.calls.get(ids[BARE]).started_at == us("2025-04-02T09:15:50.118Z")
     # The list's own search, as the window runs it.
     conn = listing.connect(database)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import pytest
 from PySide6.QtGui import QTextLayout
@@ -59,3 +60,51 @@ def test_a_paragraph_reads_in_the_direction_of_most_of_its_letters(qapp, text, m
     # Left to right: the first letter is drawn further left than the last one.
     first, last = 1, len(shown) - 1
     assert (line.cursorToX(first)[0] < line.cursorToX(last)[0]) == (mark == "\u200e")
+
+
+def _report(**facts):
+    from callviewer.sync.runner import SyncReport
+
+    report = SyncReport(finished_at=synced_at(), synced_here=1)
+    counts = facts.pop("counts", {})
+    for name, value in counts.items():
+        setattr(report.counts, name, value)
+    for name, value in facts.items():
+        setattr(report, name, value)
+    return report
+
+
+def synced_at() -> int:
+    """10:42 today, when the test runs (a suite running past midnight moves "today")."""
+    return int(datetime.now().replace(hour=10, minute=42).timestamp() * 1_000_000)
+
+
+def test_the_status_bar_says_what_a_sync_did():
+    assert formatting.sync_sentence(_report(counts={"new": 37, "updated": 5}, downloaded=3)) \
+        == "Synced 10:42 · 37 new, 5 updated, 3 recordings"
+    assert formatting.sync_sentence(_report(downloaded=1, rejected=2, canceled=True)) \
+        == "Sync canceled 10:42 · 0 new, 0 updated, 1 recording, 2 rejected"
+    failed = _report(failures={"main": "The API token was refused."},
+                     elsewhere={"desk": None})
+    assert formatting.sync_sentence(failed) == ("Synced 10:42 · 0 new, 0 updated · desk: "
+                                                "another desktop is syncing it · main: "
+                                                "The API token was refused.")
+
+
+def test_a_sync_that_left_everything_to_the_team_says_how_the_team_stands():
+    earlier = synced_at() - 3_600_000_000
+    assert formatting.sync_sentence(_report(synced_here=0, elsewhere={"main": None})) \
+        == "Not synced yet · another desktop is syncing now"
+    assert formatting.sync_sentence(_report(synced_here=0, elsewhere={"a": synced_at()},
+                                            fresh={"b": earlier})) \
+        == "Synced 09:42 · another desktop is syncing now"
+    assert formatting.sync_sentence(_report(synced_here=0, fresh={"b": synced_at()})) \
+        == "Synced 10:42"
+
+
+def test_the_teams_last_sync_is_the_oldest_of_its_connections():
+    # The sync's own line took the oldest, the window's "another desktop synced" line the
+    # newest; "Synced 10:42" claims every connection is at least that fresh.
+    earlier = synced_at() - 3_600_000_000
+    assert formatting.last_synced([synced_at(), None, earlier]) == "Synced 09:42"
+    assert formatting.last_synced([None]) == "Not synced yet"

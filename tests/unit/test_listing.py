@@ -50,7 +50,7 @@ def db(request, tmp_path_factory):
         name = server.database()
         database = server.url(name)
     with Store(str(database)) as store:
-        store.write_records(make_calls(400))
+        store.calls.write_records(make_calls(400))
     conn = listing.connect(database)
     yield conn
     conn.close()

@@ -19,6 +19,7 @@ os.environ.setdefault("CALLVIEWER_VLC_ARGS", "--aout=dummy")  # no sound card ne
 
 from PySide6.QtCore import QCoreApplication, QThread
 
+from callviewer.errors import ExpectedError
 from callviewer.paths import demo_dir
 from callviewer.playback.fake_player import CORRUPT, FakePlayer
 from callviewer.playback.now_playing import (
@@ -28,6 +29,7 @@ from callviewer.playback.now_playing import (
     PAUSED,
     PLAYING,
     RATES,
+    RESUME_BACK_MS,
     STOPPED,
     UNDECODABLE,
     NowPlaying,
@@ -511,8 +513,12 @@ class TestNowPlayingRules:
         assert now.call_id == 1
         backend.until(lambda: now.state is PLAYING)
 
-    def test_a_fetched_recording_plays_and_a_failing_fetch_is_said(self, qtbot, backend, now):
-        fetching = NowPlaying({1: lambda: FIRST, 2: self._unreachable}.get, FakePlayer())
+    def test_a_fetched_recording_plays_and_a_failing_fetch_is_said(self, qtbot, backend, now,
+                                                                    tasks):
+        # Fetched off the GUI thread, as the window has it (its task runner).
+        fetching = NowPlaying({1: lambda: FIRST, 2: self._unreachable}.get, FakePlayer(),
+                              background=lambda work, done, failed: tasks.run(
+                                  work, done, failed=failed))
         try:
             fetching.play(1)
             assert fetching.state is LOADING
@@ -525,7 +531,54 @@ class TestNowPlayingRules:
 
     @staticmethod
     def _unreachable():
-        raise ConnectionError("The team database could not be reached.")
+        raise ExpectedError("The team database could not be reached.")
+
+    def test_a_call_come_back_to_resumes_two_seconds_before_where_it_was_left(self, backend,
+                                                                              now):
+        now.play(1)
+        backend.until(lambda: now.state is PLAYING)
+        backend.advance(7_000)
+        left_playing = now.position
+        now.play(2)  # call 1 is left while playing
+        backend.until(lambda: now.state is PLAYING)
+        backend.advance(5_000)
+        now.pause()
+        left_paused = now.position
+        now.play(1)  # call 2 is left paused
+        backend.until(lambda: now.state is PLAYING)
+        assert now.position == left_playing - RESUME_BACK_MS
+        assert backend.player.time_ms() == left_playing - RESUME_BACK_MS
+        now.play(2)
+        backend.until(lambda: now.state is PLAYING)
+        assert now.position == left_paused - RESUME_BACK_MS
+        # A place asked for (a transcript's line, a pinned note) wins over the resume.
+        now.play(1, at_ms=1_000)
+        backend.until(lambda: now.state is PLAYING)
+        assert now.position == 1_000
+
+    def test_a_call_played_to_its_end_or_stopped_starts_again_from_the_start(self, backend,
+                                                                             now):
+        now.play(1)
+        backend.until(lambda: now.state is PLAYING)
+        backend.advance(1_000)
+        now.seek(now.duration - 300)
+        backend.until(lambda: now.state is STOPPED)
+        now.play(2)
+        backend.until(lambda: now.state is PLAYING)
+        backend.advance(4_000)
+        now.stop()
+        for call_id in (1, 2):
+            assert now.resume_at(call_id) == 0
+            now.play(call_id)
+            backend.until(lambda: now.state is PLAYING)
+            assert now.position == 0
+        # Less than 2 s in: from the start, not before it.
+        backend.advance(1_000)
+        now.play(1)
+        backend.until(lambda: now.state is PLAYING)
+        now.play(2)
+        backend.until(lambda: now.state is PLAYING)
+        assert now.position == 0
 
     def test_release_stops_and_closes_the_player(self, backend, now):
         now.play(1)

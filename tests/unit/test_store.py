@@ -33,7 +33,7 @@ def call(source_id="c1", **fields):
 
 
 def only(store: Store, include_deleted=True) -> dict:
-    [record] = list(store.export(include_deleted=include_deleted))
+    [record] = list(store.calls.export(include_deleted=include_deleted))
     return record
 
 
@@ -49,7 +49,7 @@ def search(store: Store, text: str) -> list[str]:
 
 def test_new_database_has_the_head_schema_and_settings(tmp_path):
     with Store(str(tmp_path / "calls.sqlite3")) as store:
-        assert store.summary()["schema"] == HEAD
+        assert store.calls.summary().schema == HEAD
         with store.reading() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -109,7 +109,7 @@ def test_a_newer_schema_is_refused_and_the_file_left_untouched(tmp_path):
 
 def test_a_newer_team_schema_is_refused_and_left_untouched(postgres_url):
     with Store(postgres_url) as store:
-        store.write_records([call("a", customer_name="Ann")])
+        store.calls.write_records([call("a", customer_name="Ann")])
         with store.writing() as conn:
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(SchemaTooNewError, match="newer version of Call Viewer"):
@@ -124,7 +124,7 @@ def test_a_newer_team_schema_is_refused_and_left_untouched(postgres_url):
 def test_backup_is_a_complete_copy(tmp_path):
     path = tmp_path / "calls.sqlite3"
     with Store(str(path)) as store:
-        store.write_records([call("a", customer_name="Ann")])
+        store.calls.write_records([call("a", customer_name="Ann")])
     backup = backup_sqlite(path, "0001")
     with Store(str(backup)) as copy:
         assert only(copy)["customer_name"] == "Ann"
@@ -143,7 +143,7 @@ def test_a_read_only_database_refuses_writes_with_a_sentence(tmp_path):
     Store(str(path)).close()
     with (Store(f"sqlite:///file:{path}?mode=ro&uri=true") as store,
           pytest.raises(StoreError, match="read-only")):
-        store.write_records([call("a")])
+        store.calls.write_records([call("a")])
 
 
 # --- the upsert ---------------------------------------------------------------
@@ -152,39 +152,39 @@ def test_a_read_only_database_refuses_writes_with_a_sentence(tmp_path):
 def test_the_same_record_twice_is_unchanged(store_url):
     with Store(store_url) as store:
         record = call(customer_name="Ann", transcript=[message("agent", "Hi")], score=7)
-        assert store.write_records([record]).new == 1
-        counts = store.write_records([dict(record)])
+        assert store.calls.write_records([record]).new == 1
+        counts = store.calls.write_records([dict(record)])
         assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 1)
 
 
 def test_newer_update_time_wins_and_older_is_ignored(store_url):
     with Store(store_url) as store:
-        store.write_records([call(summary="first", updated_at=2_000)])
-        assert store.write_records([call(summary="older", updated_at=1_000)]).unchanged == 1
+        store.calls.write_records([call(summary="first", updated_at=2_000)])
+        assert store.calls.write_records([call(summary="older", updated_at=1_000)]).unchanged == 1
         assert only(store)["summary"] == "first"
-        assert store.write_records([call(summary="newer", updated_at=3_000)]).updated == 1
+        assert store.calls.write_records([call(summary="newer", updated_at=3_000)]).updated == 1
         assert only(store)["summary"] == "newer"
 
 
 def test_without_update_times_the_later_life_cycle_stage_wins(store_url):
     with Store(store_url) as store:
-        store.write_records([call(outcome="answered", progress=5)])
-        store.write_records([call(outcome="in_progress", progress=3)])
+        store.calls.write_records([call(outcome="answered", progress=5)])
+        store.calls.write_records([call(outcome="in_progress", progress=3)])
         assert only(store)["outcome"] == "answered"
 
 
 def test_fields_a_version_lacks_are_kept(store_url):
     with Store(store_url) as store:
         detail = call(summary="s", transcript=[message("customer", "Hello")], updated_at=5)
-        store.write_records([detail])
+        store.calls.write_records([detail])
         list_item = call(summary="s", updated_at=5)  # the list shape has no transcript
-        assert store.write_records([list_item]).unchanged == 1
+        assert store.calls.write_records([list_item]).unchanged == 1
         assert only(store)["transcript"][0]["text"] == "Hello"
 
 
 def test_versions_within_one_batch_apply_in_order(store_url):
     with Store(store_url) as store:
-        counts = store.write_records([call(summary="v1", updated_at=1),
+        counts = store.calls.write_records([call(summary="v1", updated_at=1),
                                       call(summary="v2", updated_at=2),
                                       call(summary="v0", updated_at=0)])
         assert (counts.new, counts.updated, counts.unchanged) == (1, 1, 1)
@@ -195,54 +195,54 @@ def test_analysis_runs_are_appended_never_replaced_nor_doubled(store_url):
     run_a = {"analyzer": "Sentiment", "text": "Calm.", "created_at": 1_000_000}
     run_b = {"analyzer": "Sentiment", "text": "Upset.", "created_at": 2_000_000}
     with Store(store_url) as store:
-        store.write_records([call(analysis=[run_a])])
-        store.write_records([call(analysis=[run_b])])
-        assert store.write_records([call(analysis=[run_b, run_a])]).unchanged == 1
+        store.calls.write_records([call(analysis=[run_a])])
+        store.calls.write_records([call(analysis=[run_b])])
+        assert store.calls.write_records([call(analysis=[run_b, run_a])]).unchanged == 1
         texts = [run["text"] for run in only(store)["analysis"]]
         assert texts == ["Upset.", "Calm."]  # newest first
 
 
 def test_unknown_fields_are_merged_not_dropped(store_url):
     with Store(store_url) as store:
-        store.write_records([call(extras={"call_id": "lk-1"})])
-        store.write_records([call(extras={"agent_version": 3})])
+        store.calls.write_records([call(extras={"call_id": "lk-1"})])
+        store.calls.write_records([call(extras={"agent_version": 3})])
         assert only(store)["extras"] == {"call_id": "lk-1", "agent_version": 3}
 
 
 def test_a_locally_set_done_flag_survives_imports(store_url):
     with Store(store_url) as store:
-        store.write_records([call(done=False, updated_at=1)])
-        store.set_done(store.call_id("agent-platform", "c1"), True, "maria")
-        store.write_records([call(done=False, summary="changed", updated_at=2)])
+        store.calls.write_records([call(done=False, updated_at=1)])
+        store.calls.set_done(store.calls.id_of("agent-platform", "c1"), True, "maria")
+        store.calls.write_records([call(done=False, summary="changed", updated_at=2)])
         record = only(store)
         assert (record["done"], record["summary"]) == (True, "changed")
 
 
 def test_the_source_done_flag_applies_until_set_locally(store_url):
     with Store(store_url) as store:
-        store.write_records([call(done=False, updated_at=1)])
-        store.write_records([call(done=True, updated_at=2)])
+        store.calls.write_records([call(done=False, updated_at=1)])
+        store.calls.write_records([call(done=True, updated_at=2)])
         assert only(store)["done"] is True
 
 
 def test_notes_survive_every_import(store_url):
     with Store(store_url) as store:
-        store.write_records([call(summary="a", updated_at=1)])
-        call_id = store.call_id("agent-platform", "c1")
-        store.add_note(call_id, "maria", "Called back, sorted.")
-        store.write_records([call(summary="b", updated_at=2, is_purged=True)])
+        store.calls.write_records([call(summary="a", updated_at=1)])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        store.notes.add(call_id, "maria", "Called back, sorted.")
+        store.calls.write_records([call(summary="b", updated_at=2, is_purged=True)])
         assert [note["body"] for note in only(store)["notes"]] == ["Called back, sorted."]
 
 
 def test_a_purge_removes_sensitive_fields_and_their_search_entries(store_url):
     with Store(store_url) as store:
-        store.write_records([call(customer_number="+15550123", from_number="+15550123",
+        store.calls.write_records([call(customer_number="+15550123", from_number="+15550123",
                                   transcript=[message("customer", "my secret plan")],
                                   recording="https://x.example/a.mp3", has_recording=True,
                                   customer_name="Ann", updated_at=1)])
         assert search(store, "secret") == ["c1"]
         assert search(store, "5550123") == ["c1"]
-        store.write_records([call(is_purged=True, updated_at=2)])
+        store.calls.write_records([call(is_purged=True, updated_at=2)])
         record = only(store)
         assert record["is_purged"] is True
         assert (record["transcript"], record["recording"], record["customer_number"],
@@ -255,8 +255,8 @@ def test_a_purge_removes_sensitive_fields_and_their_search_entries(store_url):
 
 def test_a_purge_is_final(store_url):
     with Store(store_url) as store:
-        store.write_records([call(is_purged=True, progress=2)])
-        store.write_records([call(transcript=[message("agent", "back again")],
+        store.calls.write_records([call(is_purged=True, progress=2)])
+        store.calls.write_records([call(transcript=[message("agent", "back again")],
                                   customer_number="+1555", progress=3)])
         record = only(store)
         assert (record["transcript"], record["customer_number"]) == ([], None)
@@ -264,9 +264,9 @@ def test_a_purge_is_final(store_url):
 
 def test_deleted_calls_are_hidden_unless_asked_for(store_url):
     with Store(store_url) as store:
-        store.write_records([call("kept"), call("gone", deleted_at=1_700_000_000_000_000)])
-        assert [r["source_id"] for r in store.export()] == ["kept"]
-        assert sorted(r["source_id"] for r in store.export(include_deleted=True)) == [
+        store.calls.write_records([call("kept"), call("gone", deleted_at=1_700_000_000_000_000)])
+        assert [r["source_id"] for r in store.calls.export()] == ["kept"]
+        assert sorted(r["source_id"] for r in store.calls.export(include_deleted=True)) == [
             "gone", "kept"]
 
 
@@ -279,7 +279,7 @@ def test_a_nul_character_is_removed_with_a_warning_before_any_engine_sees_it(sto
         "field 'customer_name': a NUL character (\\u0000) was removed",
         "field 'summary': a NUL character (\\u0000) was removed"]
     with Store(store_url) as store:
-        store.write_records([record])
+        store.calls.write_records([record])
         assert only(store)["summary"] == "ab"
     with pytest.raises(RecordError, match="NUL character") as error:
         validate(call(source_id="c\x001"))
@@ -288,8 +288,8 @@ def test_a_nul_character_is_removed_with_a_warning_before_any_engine_sees_it(sto
 
 def test_a_null_flag_from_a_source_leaves_the_stored_one(store_url):
     with Store(store_url) as store:
-        store.write_records([validate(call(has_recording=True, done=True))])
-        store.write_records([validate(call(has_recording=None, done=None, is_purged=None,
+        store.calls.write_records([validate(call(has_recording=True, done=True))])
+        store.calls.write_records([validate(call(has_recording=None, done=None, is_purged=None,
                                            summary="later", updated_at=2))])
         record = only(store)
         assert (record["has_recording"], record["done"], record["summary"]) == (
@@ -301,16 +301,16 @@ def test_a_null_flag_from_a_source_leaves_the_stored_one(store_url):
 
 def test_notes_feed_the_count_and_the_search_and_undo_restores_them(store_url):
     with Store(store_url) as store:
-        store.write_records([call(source_note="VIP customer")])
-        call_id = store.call_id("agent-platform", "c1")
-        note_id = store.add_note(call_id, "maria", "Wants a quote for the boiler")
+        store.calls.write_records([call(source_note="VIP customer")])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        note_id = store.notes.add(call_id, "maria", "Wants a quote for the boiler")
         assert search(store, "boiler") == ["c1"]
         assert search(store, "VIP") == ["c1"]
-        store.update_note(note_id, "maria", "Wants a quote for the radiator")
+        store.notes.update(note_id, "maria", "Wants a quote for the radiator")
         assert search(store, "boiler") == []
-        deleted = store.delete_note(note_id, "maria")
+        deleted = store.notes.delete(note_id, "maria")
         assert search(store, "radiator") == []
-        store.restore_note(deleted)
+        store.notes.restore(deleted)
         assert search(store, "radiator") == ["c1"]
         with store.reading() as conn:
             assert conn.exec_driver_sql("SELECT note_count FROM calls").scalar() == 1
@@ -318,9 +318,9 @@ def test_notes_feed_the_count_and_the_search_and_undo_restores_them(store_url):
 
 def test_search_follows_updates_of_a_call(store_url):
     with Store(store_url) as store:
-        store.write_records([call(summary="leaking tap", updated_at=1)])
-        store.add_note(store.call_id("agent-platform", "c1"), "maria", "plumber booked")
-        store.write_records([call(summary="burst pipe", updated_at=2)])
+        store.calls.write_records([call(summary="leaking tap", updated_at=1)])
+        store.notes.add(store.calls.id_of("agent-platform", "c1"), "maria", "plumber booked")
+        store.calls.write_records([call(summary="burst pipe", updated_at=2)])
         assert search(store, "leaking") == []
         assert search(store, "burst") == ["c1"]
         assert search(store, "plumber") == ["c1"]  # the notes are re-indexed with the call
@@ -328,48 +328,48 @@ def test_search_follows_updates_of_a_call(store_url):
 
 def test_search_words_match_as_typed_prefixes_and_ignore_case_and_accents(store_url):
     with Store(store_url) as store:
-        store.write_records([call("a", customer_name="José Müller"), call("b", summary="x")])
+        store.calls.write_records([call("a", customer_name="José Müller"), call("b", summary="x")])
         assert search(store, "jose mull") == ["a"]
 
 
 def test_each_person_edits_and_deletes_only_their_own_notes(store_url):
     with Store(store_url) as store:
-        store.write_records([call()])
-        call_id = store.call_id("agent-platform", "c1")
-        note_id = store.add_note(call_id, "maria", "Booked for Tuesday")
+        store.calls.write_records([call()])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        note_id = store.notes.add(call_id, "maria", "Booked for Tuesday")
         with pytest.raises(StoreError, match="This note is maria's; only maria can change"):
-            store.update_note(note_id, "omar", "Booked for Wednesday")
+            store.notes.update(note_id, "omar", "Booked for Wednesday")
         with pytest.raises(StoreError, match="only maria can change or delete it"):
-            store.delete_note(note_id, "omar")
-        assert [(n["author"], n["body"]) for n in store.notes_of(call_id)] == [
+            store.notes.delete(note_id, "omar")
+        assert [(n.author, n.body) for n in store.notes.of(call_id)] == [
             ("maria", "Booked for Tuesday")]
-        store.update_note(note_id, "maria", "Booked for Wednesday")
-        store.delete_note(note_id, "maria")
-        assert store.notes_of(call_id) == []
+        store.notes.update(note_id, "maria", "Booked for Wednesday")
+        store.notes.delete(note_id, "maria")
+        assert store.notes.of(call_id) == []
         with pytest.raises(StoreError, match="no longer there"):
-            store.update_note(note_id, "maria", "gone")
+            store.notes.update(note_id, "maria", "gone")
 
 
 def test_undo_brings_a_note_back_after_its_id_was_given_to_a_new_one(store_url):
     with Store(store_url) as store:
-        store.write_records([call()])
-        call_id = store.call_id("agent-platform", "c1")
-        deleted = store.delete_note(store.add_note(call_id, "maria", "first"), "maria")
-        store.add_note(call_id, "maria", "second")  # SQLite may reuse the deleted id
-        store.restore_note(deleted)
-        assert sorted(n["body"] for n in store.notes_of(call_id)) == ["first", "second"]
+        store.calls.write_records([call()])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        deleted = store.notes.delete(store.notes.add(call_id, "maria", "first"), "maria")
+        store.notes.add(call_id, "maria", "second")  # SQLite may reuse the deleted id
+        store.notes.restore(deleted)
+        assert sorted(n.body for n in store.notes.of(call_id)) == ["first", "second"]
         with store.reading() as conn:
             assert conn.exec_driver_sql("SELECT note_count FROM calls").scalar() == 2
 
 
 def test_a_note_saved_again_with_its_key_is_one_note_with_the_latest_text(store_url):
     with Store(store_url) as store:
-        store.write_records([call()])
-        call_id = store.call_id("agent-platform", "c1")
-        first = store.add_note(call_id, "maria", "Call back", key="k1")
-        assert store.add_note(call_id, "maria", "Call back at 3", key="k1") == first
-        store.add_note(call_id, "maria", "Call back")  # no key: always a new note
-        assert [n["body"] for n in store.notes_of(call_id)] == ["Call back at 3", "Call back"]
+        store.calls.write_records([call()])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        first = store.notes.add(call_id, "maria", "Call back", key="k1")
+        assert store.notes.add(call_id, "maria", "Call back at 3", key="k1") == first
+        store.notes.add(call_id, "maria", "Call back")  # no key: always a new note
+        assert [n.body for n in store.notes.of(call_id)] == ["Call back at 3", "Call back"]
         assert search(store, "3") == ["c1"]  # the search index has the latest text
 
 
@@ -378,38 +378,38 @@ def test_a_note_whose_saves_answer_was_lost_is_saved_once_when_saved_again(
     from losing_proxy import LosingProxy
 
     with Store(postgres_url) as store:
-        store.write_records([call()])
-        call_id = store.call_id("agent-platform", "c1")
+        store.calls.write_records([call()])
+        call_id = store.calls.id_of("agent-platform", "c1")
     proxy = LosingProxy(postgres.port)
     try:
         with Store(proxy.url(postgres_url)) as store:
             proxy.lose_commit_of(b"INSERT INTO notes")
             with pytest.raises(StoreError):
-                store.add_note(call_id, "maria", "Call back", key="k1")
+                store.notes.add(call_id, "maria", "Call back", key="k1")
             assert proxy.lost.is_set()
-            assert [n["body"] for n in store.notes_of(call_id)] == ["Call back"]  # it landed
-            store.add_note(call_id, "maria", "Call back", key="k1")
-            assert [n["body"] for n in store.notes_of(call_id)] == ["Call back"]
-            assert store.call(call_id)["note_count"] == 1
+            assert [n.body for n in store.notes.of(call_id)] == ["Call back"]  # it landed
+            store.notes.add(call_id, "maria", "Call back", key="k1")
+            assert [n.body for n in store.notes.of(call_id)] == ["Call back"]
+            assert store.calls.get(call_id).note_count == 1
     finally:
         proxy.close()
 
 
 def test_the_done_flag_records_who_and_when_and_imports_keep_it(store_url):
     with Store(store_url) as store:
-        store.write_records([call(done=True, updated_at=1)])  # the source's: nobody's
-        call_id = store.call_id("agent-platform", "c1")
-        assert (store.call(call_id)["done_by"], store.call(call_id)["done_at"]) == (None, None)
+        store.calls.write_records([call(done=True, updated_at=1)])  # the source's: nobody's
+        call_id = store.calls.id_of("agent-platform", "c1")
+        assert (store.calls.get(call_id).done_by, store.calls.get(call_id).done_at) == (None, None)
         before = now_micros()
-        store.set_done(call_id, False, "omar")
-        store.set_done(call_id, True, "maria")
-        done = store.call(call_id)
-        assert done["done"] is True and done["done_by"] == "maria"
-        assert before <= done["done_at"] <= now_micros()
-        store.write_records([call(done=False, summary="later", updated_at=2)])
-        assert store.call(call_id)["done_by"] == "maria" and store.call(call_id)["done"]
-        store.set_done(call_id, False, "omar")
-        assert (store.call(call_id)["done_by"], store.call(call_id)["done_at"]) == (None, None)
+        store.calls.set_done(call_id, False, "omar")
+        store.calls.set_done(call_id, True, "maria")
+        done = store.calls.get(call_id)
+        assert done.done is True and done.done_by == "maria"
+        assert before <= done.done_at <= now_micros()
+        store.calls.write_records([call(done=False, summary="later", updated_at=2)])
+        assert store.calls.get(call_id).done_by == "maria" and store.calls.get(call_id).done
+        store.calls.set_done(call_id, False, "omar")
+        assert (store.calls.get(call_id).done_by, store.calls.get(call_id).done_at) == (None, None)
 
 
 @contextmanager
@@ -437,8 +437,8 @@ def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
         conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, updated_at) "
                              "VALUES (1, 'maria', 'kept', 0, 0)")
     with Store(str(path)) as store:
-        found = store.call(1)
-    assert (found["done"], found["done_by"], found["notes"][0]["body"]) == (True, None, "kept")
+        found = store.calls.get(1)
+    assert (found.done, found.done_by, found.notes[0].body) == (True, None, "kept")
     # And back: the columns go in place, not by a copy of calls whose drop would cascade.
     with migrated(path, "0006", command.downgrade) as conn:
         assert conn.exec_driver_sql("SELECT body FROM notes").scalars().all() == ["kept"]
@@ -452,8 +452,8 @@ def test_upgrading_to_0008_keeps_the_notes_and_going_back_too(tmp_path):
         conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, updated_at) "
                              "VALUES (1, 'maria', 'kept', 0, 0)")
     with Store(str(path)) as store:
-        assert [n["body"] for n in store.notes_of(1)] == ["kept"]
-        store.add_note(1, "maria", "keyed", key="k1")
+        assert [n.body for n in store.notes.of(1)] == ["kept"]
+        store.notes.add(1, "maria", "keyed", key="k1")
     with migrated(path, "0007", command.downgrade) as conn:
         assert conn.exec_driver_sql("SELECT body FROM notes ORDER BY id").scalars().all() \
             == ["kept", "keyed"]
@@ -462,7 +462,7 @@ def test_upgrading_to_0008_keeps_the_notes_and_going_back_too(tmp_path):
 @pytest.fixture
 def typing_store(store_url):
     with Store(store_url) as store:
-        store.write_records([call("a", customer_name="José Müller", summary="Boiler")])
+        store.calls.write_records([call("a", customer_name="José Müller", summary="Boiler")])
         yield store
 
 

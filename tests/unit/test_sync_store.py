@@ -24,7 +24,7 @@ def call(source_id="c1", **fields):
 
 
 def state_of(store: Store, source_id: str = "c1") -> str:
-    return store.recording_info(store.call_id("agent-platform", source_id))["state"]
+    return store.archive.info(store.calls.id_of("agent-platform", source_id)).state
 
 
 def test_upgrading_from_0003_gives_every_call_its_recording_state(store_url, tmp_path):
@@ -92,13 +92,13 @@ def test_archive_folder_rule(tmp_path):
 
 def test_imports_keep_the_state_in_step_and_an_archived_copy_stays(store_url):
     with Store(store_url) as store:
-        store.write_records([call(recording=SIGNED, has_recording=True, updated_at=1)])
+        store.calls.write_records([call(recording=SIGNED, has_recording=True, updated_at=1)])
         assert state_of(store) == "at_source"
-        call_id = store.call_id("agent-platform", "c1")
+        call_id = store.calls.id_of("agent-platform", "c1")
         with store.writing() as conn:  # as the downloader leaves it
             conn.execute(text("INSERT INTO recordings (call_id, path, size) "
                               "VALUES (:id, 'agent-platform/c1.mp3', 3)"), {"id": call_id})
-        archived = store.recordings_dir / "agent-platform" / "c1.mp3"
+        archived = store.archive.folder / "agent-platform" / "c1.mp3"
         archived.parent.mkdir(parents=True)
         archived.write_bytes(b"mp3")
         with store.writing() as conn:
@@ -106,91 +106,92 @@ def test_imports_keep_the_state_in_step_and_an_archived_copy_stays(store_url):
                               "recording = :path WHERE id = :id"),
                          {"path": str(archived), "id": call_id})
         # The source's recording goes (retention): ours stays and plays.
-        counts = store.write_records([call(recording=None, has_recording=False, updated_at=2)])
+        counts = store.calls.write_records([call(recording=None, has_recording=False,
+                                                 updated_at=2)])
         assert counts.updated == 1 and state_of(store) == "archived"
-        assert store.recording(call_id) == str(archived)
+        assert store.archive.recording(call_id) == str(archived)
         # A purge removes the file with the rest.
-        store.write_records([call(is_purged=True, updated_at=3)])
-        assert state_of(store) == "purged" and store.recording(call_id) is None
+        store.calls.write_records([call(is_purged=True, updated_at=3)])
+        assert state_of(store) == "purged" and store.archive.recording(call_id) is None
         assert not archived.exists()
-        assert store.recording_state_counts() == {
+        assert store.archive.state_counts() == {
             "none": 0, "at_source": 0, "archived": 0, "link_expired": 0, "gone": 0, "purged": 1}
 
 
 def test_exports_never_carry_a_signed_links_query(store_url):
     with Store(store_url) as store:
-        store.write_records([call(recording=SIGNED, has_recording=True)])
-        [record] = list(store.export())
+        store.calls.write_records([call(recording=SIGNED, has_recording=True)])
+        [record] = list(store.calls.export())
     assert record["recording"] == "https://cdn.example/rec/a.mp3"
 
 
 def test_connections_are_named_once_and_removed_with_their_state(store_url):
     with Store(store_url) as store:
-        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
-        assert row["status"] == "never" and row["secret_key"].startswith("connection-")
-        assert "token" not in str(row["settings"])
+        row = store.sync.add_connection("main", "calls-api", {"url": "https://api.example"})
+        assert row.status == "never" and row.secret_key.startswith("connection-")
+        assert "token" not in str(row.settings)
         with pytest.raises(StoreError, match="already a connection named 'main'"):
-            store.add_connection("main", "folder", {"folder": "/x"})
-        store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)],
+            store.sync.add_connection("main", "folder", {"folder": "/x"})
+        store.sync.commit_page(row.id, [call(recording=SIGNED, has_recording=True)],
                           cursor={"since": "2026-01-01T00:00:00Z", "pass": None},
                           files=[("a.json", 10, 20, "ff")])
-        store.set_sync_status(row["id"], status="ok", last_sync_at=5, last_summary={"new": 1})
-        found = store.connection("main")
-        assert found["cursor"]["since"] == "2026-01-01T00:00:00Z"
-        assert (found["status"], found["last_summary"]) == ("ok", {"new": 1})
-        assert store.file_fingerprints(row["id"]) == {"a.json": (10, 20, "ff")}
-        assert [item["source_ref"] for item in store.wanted_recordings(row["id"])] == [SIGNED]
-        store.remove_connection("main")
-        assert store.connections() == [] and store.call_id("agent-platform", "c1")
+        store.sync.set_status(row.id, status="ok", last_sync_at=5, last_summary={"new": 1})
+        found = store.sync.connection("main")
+        assert found.cursor["since"] == "2026-01-01T00:00:00Z"
+        assert (found.status, found.last_summary) == ("ok", {"new": 1})
+        assert store.sync.fingerprints(row.id) == {"a.json": (10, 20, "ff")}
+        assert [item.source_ref for item in store.archive.wanted(row.id)] == [SIGNED]
+        store.sync.remove_connection("main")
+        assert store.sync.connections() == [] and store.calls.id_of("agent-platform", "c1")
         with pytest.raises(StoreError, match="no connection named 'main'"):
-            store.remove_connection("main")
+            store.sync.remove_connection("main")
         with store.reading() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM watched_files").scalar() == 0
 
 
 def test_a_page_and_its_cursor_are_committed_together_or_not_at_all(store_url):
     with Store(store_url) as store:
-        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        row = store.sync.add_connection("main", "calls-api", {"url": "https://api.example"})
         broken = [call("ok"), {"source": "agent-platform", "source_id": None}]
         with pytest.raises(IntegrityError):
-            store.commit_page(row["id"], broken, cursor={"since": "x"})
-        assert store.connection("main")["cursor"] is None
-        assert store.call_id("agent-platform", "ok") is None
+            store.sync.commit_page(row.id, broken, cursor={"since": "x"})
+        assert store.sync.connection("main").cursor is None
+        assert store.calls.id_of("agent-platform", "ok") is None
 
 
 def test_the_eviction_plan_spares_recent_plays_and_the_only_copies(store_url):
     with Store(store_url) as store:
-        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
+        row = store.sync.add_connection("main", "calls-api", {"url": "https://api.example"})
         ids = []
         for n in range(4):
-            store.commit_page(row["id"], [call(f"c{n}", recording=f"{SIGNED}&n={n}",
+            store.sync.commit_page(row.id, [call(f"c{n}", recording=f"{SIGNED}&n={n}",
                                                has_recording=True)])
-            ids.append(store.call_id("agent-platform", f"c{n}"))
+            ids.append(store.calls.id_of("agent-platform", f"c{n}"))
             path = f"agent-platform/c{n}.mp3"
-            (store.recordings_dir / "agent-platform").mkdir(parents=True, exist_ok=True)
-            (store.recordings_dir / path).write_bytes(b"x" * 100)
-            assert store.recording_archived(ids[-1], path, 100, "digest")
-        store.commit_page(row["id"], [call("c3", recording=None, has_recording=False,
+            (store.archive.folder / "agent-platform").mkdir(parents=True, exist_ok=True)
+            (store.archive.folder / path).write_bytes(b"x" * 100)
+            assert store.archive.archived(ids[-1], path, 100, "digest")
+        store.sync.commit_page(row.id, [call("c3", recording=None, has_recording=False,
                                            updated_at=9)])  # the source's copy is gone
-        store.mark_played(ids[0])
-        assert store.archive_size() == (4, 400)
-        assert store.eviction_plan(None) == [] and store.archive_cap() is None
-        assert [r["source_id"] for r in store.eviction_plan(250)] == ["c1", "c2"]
-        assert [r["source_id"] for r in store.eviction_plan(0)] == ["c1", "c2", "c0"]
-        store.set_archive_cap(350)
-        assert [r["source_id"] for r in store.eviction_plan()] == ["c1"]
-        assert store.recording_info(ids[3])["source_gone"] is True
-        assert Path(store.recording(ids[0])).read_bytes() == b"x" * 100
+        store.calls.mark_played(ids[0])
+        assert store.archive.size() == (4, 400)
+        assert store.archive.eviction_plan(None) == [] and store.archive.cap() is None
+        assert [r.source_id for r in store.archive.eviction_plan(250)] == ["c1", "c2"]
+        assert [r.source_id for r in store.archive.eviction_plan(0)] == ["c1", "c2", "c0"]
+        store.archive.set_cap(350)
+        assert [r.source_id for r in store.archive.eviction_plan()] == ["c1"]
+        assert store.archive.info(ids[3]).source_gone is True
+        assert Path(store.archive.recording(ids[0])).read_bytes() == b"x" * 100
 
 
 def test_a_download_finished_after_a_purge_is_not_accepted(store_url):
     with Store(store_url) as store:
-        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
-        store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)])
-        call_id = store.call_id("agent-platform", "c1")
-        store.write_records([call(is_purged=True, updated_at=5)])
-        assert not store.recording_archived(call_id, "agent-platform/c1.mp3", 1, "d")
-        assert store.recording(call_id) is None and state_of(store) == "purged"
+        row = store.sync.add_connection("main", "calls-api", {"url": "https://api.example"})
+        store.sync.commit_page(row.id, [call(recording=SIGNED, has_recording=True)])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        store.calls.write_records([call(is_purged=True, updated_at=5)])
+        assert not store.archive.archived(call_id, "agent-platform/c1.mp3", 1, "d")
+        assert store.archive.recording(call_id) is None and state_of(store) == "purged"
 
 
 def test_a_new_database_has_the_sync_tables(store_url):

@@ -38,12 +38,12 @@ def test_a_recording_archived_by_one_desktop_plays_on_another_with_the_same_byte
         store_url, tmp_path, monkeypatch):
     with desktop(store_url, tmp_path / "front-desk", monkeypatch) as first:
         call_id = archive_one(first)
-        played_first = first.recording(call_id)
+        played_first = first.archive.recording(call_id)
     with desktop(store_url, tmp_path / "support", monkeypatch) as second:
-        played_second = second.recording(call_id)
+        played_second = second.archive.recording(call_id)
         assert Path(played_second).read_bytes() == AUDIO
-        assert second.recording_info(call_id)["state"] == "archived"
-        assert second.archive_size() == (1, len(AUDIO))
+        assert second.archive.info(call_id).state == "archived"
+        assert second.archive.size() == (1, len(AUDIO))
     assert Path(played_first).read_bytes() == AUDIO
     if "postgresql" in store_url:
         # In the database, not in the downloading desktop's folders.
@@ -59,7 +59,7 @@ def test_it_survives_the_loss_of_the_desktop_that_downloaded_it(postgres_url, tm
         call_id = archive_one(first)
     shutil.rmtree(tmp_path / "front-desk")  # the computer is gone, its disk with it
     with desktop(postgres_url, tmp_path / "new-computer", monkeypatch) as replacement:
-        assert Path(replacement.recording(call_id)).read_bytes() == AUDIO
+        assert Path(replacement.archive.recording(call_id)).read_bytes() == AUDIO
 
 
 def test_a_purge_removes_the_recording_from_the_archive_and_every_desktop(
@@ -67,16 +67,16 @@ def test_a_purge_removes_the_recording_from_the_archive_and_every_desktop(
     with desktop(store_url, tmp_path / "front-desk", monkeypatch) as first:
         call_id = archive_one(first)
     with desktop(store_url, tmp_path / "support", monkeypatch) as second:
-        cached = Path(second.recording(call_id))
+        cached = Path(second.archive.recording(call_id))
     with desktop(store_url, tmp_path / "front-desk", monkeypatch) as first:
-        first.write_records([call(is_purged=True, updated_at=5)])
-        assert first.recording(call_id) is None
-        assert first.recording_info(call_id)["state"] == "purged"
+        first.calls.write_records([call(is_purged=True, updated_at=5)])
+        assert first.archive.recording(call_id) is None
+        assert first.archive.info(call_id).state == "purged"
         assert stored_bytes(first) == 0
-        assert not (first.recordings_dir / PATH).exists()
+        assert not (first.archive.folder / PATH).exists()
     with desktop(store_url, tmp_path / "support", monkeypatch) as second:
-        assert second.recording(call_id) is None
-        second.delete_stale_recordings()  # as every sync starts
+        assert second.archive.recording(call_id) is None
+        second.archive.delete_stale()  # as every sync starts
         assert not cached.exists()
 
 
@@ -87,15 +87,15 @@ def test_the_size_cap_takes_the_bytes_from_the_archive_and_the_caches(
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
         call_id = archive_one(first)
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        cached = Path(second.recording(call_id))
+        cached = Path(second.archive.recording(call_id))
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
-        assert first.recording_evicted(call_id, SIGNED)
-        assert stored_bytes(first) == 0 and first.archive_size() == (0, 0)
-        assert first.recording(call_id) == SIGNED  # plays from the source again
-        assert not (first.recordings_dir / PATH).exists()
+        assert first.archive.evicted(call_id, SIGNED)
+        assert stored_bytes(first) == 0 and first.archive.size() == (0, 0)
+        assert first.archive.recording(call_id) == SIGNED  # plays from the source again
+        assert not (first.archive.folder / PATH).exists()
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        assert second.recording(call_id) == SIGNED
-        second.delete_stale_recordings()
+        assert second.archive.recording(call_id) == SIGNED
+        second.archive.delete_stale()
         assert not cached.exists()
 
 
@@ -104,19 +104,19 @@ def test_a_damaged_cached_copy_is_fetched_again(postgres_url, tmp_path, monkeypa
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
         call_id = archive_one(first)
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        cached = Path(second.recording(call_id))
+        cached = Path(second.archive.recording(call_id))
         if damage == "overwritten":
             cached.write_bytes(bytes(len(AUDIO)))  # same size, other bytes
         elif damage == "truncated":
             cached.write_bytes(AUDIO[:1000])
         else:
             cached.unlink()
-        assert second.recording(call_id) == str(cached)
+        assert second.archive.recording(call_id) == str(cached)
         assert cached.read_bytes() == AUDIO
         # A whole copy is used as it is: not fetched again.
         with second.writing() as conn:
             conn.execute(text("UPDATE recording_files SET content = :x"), {"x": b"other"})
-        assert Path(second.recording(call_id)).read_bytes() == AUDIO
+        assert Path(second.archive.recording(call_id)).read_bytes() == AUDIO
 
 
 def test_bytes_damaged_in_the_database_are_refused_not_played(postgres_url, tmp_path,
@@ -128,8 +128,8 @@ def test_bytes_damaged_in_the_database_are_refused_not_played(postgres_url, tmp_
                          {"x": AUDIO[:-1] + b"\0"})
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second, \
             caplog.at_level(logging.WARNING):
-        assert second.recording(call_id) is None
-        assert not list(second.recordings_dir.rglob("*.mp3"))
+        assert second.archive.recording(call_id) is None
+        assert not list(second.archive.folder.rglob("*.mp3"))
     assert f"The archived recording of call {call_id} is damaged" in caplog.text
 
 
@@ -138,20 +138,20 @@ def test_a_recording_archived_again_replaces_the_cached_copy(postgres_url, tmp_p
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
         call_id = archive_one(first)
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        cached = Path(second.recording(call_id))
+        cached = Path(second.archive.recording(call_id))
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
-        assert first.recording_evicted(call_id, SIGNED)
+        assert first.archive.evicted(call_id, SIGNED)
         newer = (demo_dir() / "ap-1002.mp3").read_bytes()
         assert archive_one(first, newer) == call_id
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        assert second.recording(call_id) == str(cached)
+        assert second.archive.recording(call_id) == str(cached)
         assert cached.read_bytes() == newer
 
 
 def test_the_cache_keeps_downloads_in_progress_and_drops_leftovers(
         postgres_url, tmp_path, monkeypatch):
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as store:
-        folder = store.recordings_dir / "agent-platform"
+        folder = store.archive.folder / "agent-platform"
         folder.mkdir(parents=True)
         names = ("c9.part", ".c8.mp3.1.2.tmp", ".c7.mp3.1.2.tmp", "c6.mp3")
         part, writing, left, unknown = (folder / name for name in names)
@@ -160,13 +160,13 @@ def test_the_cache_keeps_downloads_in_progress_and_drops_leftovers(
         long_ago = os.stat(left).st_mtime - TEMPORARY_GRACE_S - 60
         for path in (part, left):
             os.utime(path, (long_ago, long_ago))
-        store.delete_stale_recordings()
+        store.archive.delete_stale()
         assert part.exists() and writing.exists()
         assert not left.exists() and not unknown.exists()
 
 
 def cached_names(store: Store) -> set[str]:
-    return {path.stem for path in store.recordings_dir.rglob("*.mp3")}
+    return {path.stem for path in store.archive.folder.rglob("*.mp3")}
 
 
 def test_the_cache_keeps_within_its_size_the_recordings_played_last(
@@ -174,15 +174,16 @@ def test_the_cache_keeps_within_its_size_the_recordings_played_last(
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
         ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2", "c3")}
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        second.cache_cap = 2 * len(AUDIO)
+        second.mode.cache_cap = 2 * len(AUDIO)
         for name in ("c1", "c2", "c1"):  # c1 fetched, then played again from the cache
-            second.recording(ids[name])
+            second.archive.recording(ids[name])
         assert cached_names(second) == {"c1", "c2"}
-        played = Path(second.recording(ids["c3"]))  # over the cap: c2 was played longest ago
+        # Over the cap: c2 was played longest ago.
+        played = Path(second.archive.recording(ids["c3"]))
         assert cached_names(second) == {"c1", "c3"}
         assert played.read_bytes() == AUDIO
         # What was let go is fetched again, whole, when played.
-        assert Path(second.recording(ids["c2"])).read_bytes() == AUDIO
+        assert Path(second.archive.recording(ids["c2"])).read_bytes() == AUDIO
         assert cached_names(second) == {"c3", "c2"}
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
         assert stored_bytes(first) == 3  # the archive keeps them all
@@ -193,39 +194,39 @@ def test_the_cache_trim_keeps_what_the_archive_does_not_hold_and_what_is_playing
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
         ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2")}
     with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
-        second.cache_cap = 1  # less than any recording
+        second.mode.cache_cap = 1  # less than any recording
         # A download not yet taken into the archive, its file older than any copy.
-        pending = second.recordings_dir / "agent-platform" / "c9.mp3"
+        pending = second.archive.folder / "agent-platform" / "c9.mp3"
         pending.parent.mkdir(parents=True)
         pending.write_bytes(AUDIO)
         os.utime(pending, (1, 1))
-        second.recording(ids["c1"])
+        second.archive.recording(ids["c1"])
         assert cached_names(second) == {"c9", "c1"}  # the copy just fetched stays
-        second.recording(ids["c2"])
+        second.archive.recording(ids["c2"])
         assert cached_names(second) == {"c9", "c2"}
 
 
 def test_the_syncing_desktop_keeps_its_downloads_within_the_cap(
         postgres_url, tmp_path, monkeypatch):
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
-        first.cache_cap = len(AUDIO)
+        first.mode.cache_cap = len(AUDIO)
         ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2")}
         assert cached_names(first) == {"c2"}
-        assert Path(first.recording(ids["c1"])).read_bytes() == AUDIO  # from the archive
+        assert Path(first.archive.recording(ids["c1"])).read_bytes() == AUDIO  # from the archive
         assert cached_names(first) == {"c1"}
 
 
 def test_a_purge_while_downloading_leaves_no_bytes(postgres_url, tmp_path, monkeypatch):
     with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as store:
-        row = store.add_connection("main", "calls-api", {"url": "https://api.example"})
-        store.commit_page(row["id"], [call(recording=SIGNED, has_recording=True)])
-        call_id = store.call_id("agent-platform", "c1")
-        local = store.recordings_dir / PATH
+        row = store.sync.add_connection("main", "calls-api", {"url": "https://api.example"})
+        store.sync.commit_page(row.id, [call(recording=SIGNED, has_recording=True)])
+        call_id = store.calls.id_of("agent-platform", "c1")
+        local = store.archive.folder / PATH
         local.parent.mkdir(parents=True)
         local.write_bytes(AUDIO)
-        store.write_records([call(is_purged=True, updated_at=5)])
-        assert not store.recording_archived(call_id, PATH, len(AUDIO), "d")
-        assert stored_bytes(store) == 0 and store.recording(call_id) is None
+        store.calls.write_records([call(is_purged=True, updated_at=5)])
+        assert not store.archive.archived(call_id, PATH, len(AUDIO), "d")
+        assert stored_bytes(store) == 0 and store.archive.recording(call_id) is None
 
 
 def test_each_team_database_has_a_cache_of_its_own(postgres, tmp_path, monkeypatch):
@@ -234,7 +235,7 @@ def test_each_team_database_has_a_cache_of_its_own(postgres, tmp_path, monkeypat
         folders = []
         for name in names:
             with desktop(postgres.url(name), tmp_path / "support", monkeypatch) as store:
-                folders.append(store.recordings_dir)
+                folders.append(store.archive.folder)
         assert folders[0] != folders[1]
         assert all(folder.is_relative_to(tmp_path / "support" / "cache") for folder in folders)
     finally:

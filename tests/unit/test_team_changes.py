@@ -7,7 +7,7 @@ import queue
 
 import pytest
 
-from callviewer.store import NEW_NOTE, Store
+from callviewer.store import NEW_NOTE, Change, Store
 
 
 def call(source_id="c1", **fields):
@@ -22,7 +22,7 @@ class Heard:
         self.reachable: queue.Queue = queue.Queue()
         self.stop = store.watch(self.changes.put, self.reachable.put)
 
-    def next_change(self, timeout: float = 2.0) -> dict:
+    def next_change(self, timeout: float = 2.0) -> Change:
         return self.changes.get(timeout=timeout)
 
     def nothing_more(self, wait: float = 0.5) -> bool:
@@ -48,9 +48,9 @@ def desktops(postgres_url, tmp_path, monkeypatch):
 def listening(heard: Heard, store: Store) -> None:
     """Return once the watcher hears `store`'s changes (its LISTEN is in place)."""
     for attempt in range(1, 50):
-        store.write_records([call("warm-up", summary="x", updated_at=attempt)])
+        store.calls.write_records([call("warm-up", summary="x", updated_at=attempt)])
         try:
-            assert heard.changes.get(timeout=0.2) == {"calls": None, "sync": False}
+            assert heard.changes.get(timeout=0.2) == Change(None, False)
         except queue.Empty:
             continue
         while not heard.nothing_more(0.3):  # a warm-up heard late
@@ -61,24 +61,24 @@ def listening(heard: Heard, store: Store) -> None:
 
 def test_a_colleagues_note_done_flag_and_sync_are_heard_and_ones_own_are_not(desktops):
     front, lead = desktops
-    front.write_records([call()])
-    call_id = front.call_id("agent-platform", "c1")
+    front.calls.write_records([call()])
+    call_id = front.calls.id_of("agent-platform", "c1")
     heard = Heard(front)
     try:
         listening(heard, lead)
-        note_id = lead.add_note(call_id, "maria", "Called back")
-        assert heard.next_change() == {"calls": [call_id], "sync": False}
-        lead.update_note(note_id, "maria", "Called back twice")
-        assert heard.next_change() == {"calls": [call_id], "sync": False}
-        lead.set_done(call_id, True, "maria")
-        assert heard.next_change() == {"calls": [call_id], "sync": False}
-        row = lead.add_connection("main", "calls-api", {"url": "https://api.example"})
-        lead.set_sync_status(row["id"], status="ok", last_sync_at=5)
-        assert heard.next_change() == {"calls": [], "sync": True}
-        front.add_note(call_id, "omar", "Mine")  # one's own change is not news
-        front.set_done(call_id, False, "omar")
+        note_id = lead.notes.add(call_id, "maria", "Called back")
+        assert heard.next_change() == Change((call_id,), False)
+        lead.notes.update(note_id, "maria", "Called back twice")
+        assert heard.next_change() == Change((call_id,), False)
+        lead.calls.set_done(call_id, True, "maria")
+        assert heard.next_change() == Change((call_id,), False)
+        row = lead.sync.add_connection("main", "calls-api", {"url": "https://api.example"})
+        lead.sync.set_status(row.id, status="ok", last_sync_at=5)
+        assert heard.next_change() == Change((), True)
+        front.notes.add(call_id, "omar", "Mine")  # one's own change is not news
+        front.calls.set_done(call_id, False, "omar")
         assert heard.nothing_more()
-        assert [note["body"] for note in lead.notes_of(call_id)] == [
+        assert [note.body for note in lead.notes.of(call_id)] == [
             "Called back twice", "Mine"]
     finally:
         heard.stop()
@@ -86,15 +86,15 @@ def test_a_colleagues_note_done_flag_and_sync_are_heard_and_ones_own_are_not(des
 
 def test_drafts_are_each_desktops_own_and_go_when_the_note_is_saved(desktops):
     front, lead = desktops
-    front.write_records([call()])
-    call_id = front.call_id("agent-platform", "c1")
-    front.save_draft(call_id, NEW_NOTE, "front desk typing", 5)
-    lead.save_draft(call_id, NEW_NOTE, "lead typing", 4)
-    assert front.drafts_of(call_id)[NEW_NOTE]["body"] == "front desk typing"
-    assert lead.drafts_of(call_id)[NEW_NOTE]["body"] == "lead typing"
-    front.add_note(call_id, "omar", "front desk typing")
-    assert front.drafts_of(call_id) == {}
-    assert lead.drafts_of(call_id)[NEW_NOTE]["cursor"] == 4
+    front.calls.write_records([call()])
+    call_id = front.calls.id_of("agent-platform", "c1")
+    front.notes.save_draft(call_id, NEW_NOTE, "front desk typing", 5)
+    lead.notes.save_draft(call_id, NEW_NOTE, "lead typing", 4)
+    assert front.notes.drafts_of(call_id)[NEW_NOTE].body == "front desk typing"
+    assert lead.notes.drafts_of(call_id)[NEW_NOTE].body == "lead typing"
+    front.notes.add(call_id, "omar", "front desk typing")
+    assert front.notes.drafts_of(call_id) == {}
+    assert lead.notes.drafts_of(call_id)[NEW_NOTE].cursor == 4
 
 
 def test_the_watcher_says_when_the_server_goes_and_comes_back(desktops, postgres):
@@ -102,21 +102,21 @@ def test_the_watcher_says_when_the_server_goes_and_comes_back(desktops, postgres
     heard = Heard(front)
     try:
         listening(heard, lead)
-        front.write_records([call()])
-        call_id = front.call_id("agent-platform", "c1")
+        front.calls.write_records([call()])
+        call_id = front.calls.id_of("agent-platform", "c1")
         postgres.halt()
         try:
             assert heard.reachable.get(timeout=10) is False
             # Typing goes on: drafts are kept on this desktop.
-            front.save_draft(call_id, NEW_NOTE, "typed while the server was down", 9)
+            front.notes.save_draft(call_id, NEW_NOTE, "typed while the server was down", 9)
         finally:
             postgres.start()
         assert heard.reachable.get(timeout=20) is True
         # What changed meanwhile was not heard: everything is to be read again.
-        assert heard.next_change(5) == {"calls": None, "sync": True}
-        assert front.drafts_of(call_id)[NEW_NOTE]["body"] == "typed while the server was down"
-        lead.add_note(call_id, "maria", "After the restart")
-        assert heard.next_change(5) == {"calls": [call_id], "sync": False}
+        assert heard.next_change(5) == Change(None, True)
+        assert front.notes.drafts_of(call_id)[NEW_NOTE].body == "typed while the server was down"
+        lead.notes.add(call_id, "maria", "After the restart")
+        assert heard.next_change(5) == Change((call_id,), False)
     finally:
         heard.stop()
 

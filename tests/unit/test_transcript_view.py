@@ -29,7 +29,6 @@ from callviewer.ui.transcript import (
     _lay_out,
     _normalise,
     _row_height,
-    format_offset,
     highlight_ranges,
 )
 
@@ -57,11 +56,6 @@ def messages(count: int) -> list[dict]:
     roles = ("agent", "customer")
     return [{"role": roles[i % 2], "text": f"Message {i} " + "words " * (i % 30),
              "start_ms": i * 1500, "end_ms": None} for i in range(count)]
-
-
-def test_format_offset():
-    assert [format_offset(ms) for ms in (None, 0, 42_900, 61_000, 3_725_000, -5)] == [
-        "", "0:00", "0:42", "1:01", "1:02:05", "0:00"]
 
 
 def test_model_roles(qtmodeltester):

@@ -11,8 +11,8 @@ is). Records are read by the importer's own format detection.
 
 Recordings beside the exports are copied into the archive, like downloads:
 the folder may be emptied by its sync tool later. `FolderWatcher` tells the
-window when to sync: on changes in the folder (watchdog) and every
-``rescan_seconds``.
+window of changes in the folder (watchdog); the window syncs once they settle, and
+every ``rescan_seconds`` in any case (ui/syncing.py).
 """
 
 from __future__ import annotations
@@ -208,63 +208,33 @@ class WatchedFolder:
 
 
 class FolderWatcher:
-    """Calls `on_change()` when files in the folder change (after they settle), and every
-    `rescan_seconds` in any case. `on_change` runs on a thread of the watcher's."""
+    """Calls `on_change()` on watchdog's thread whenever a file in the folder is created,
+    written, closed or moved. Waiting for the files to settle and the periodic rescan
+    are the caller's (the window's timers, ui/syncing.py), so no thread of ours waits."""
 
-    def __init__(self, folder: Path, on_change: Callable[[], None], settle_seconds: float = 2.0,
-                 rescan_seconds: float = 60.0, polling: bool = False) -> None:
+    def __init__(self, folder: Path, on_change: Callable[[], None],
+                 polling: bool = False) -> None:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
         self.folder = Path(folder)
-        self.on_change = on_change
-        self.settle = settle_seconds
-        self.rescan = rescan_seconds
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self._stop = threading.Event()
-        watcher = self
 
         class _Handler(FileSystemEventHandler):
             def on_any_event(self, event) -> None:
                 if event.event_type in ("created", "modified", "moved", "closed"):
-                    watcher._changed()
+                    on_change()
 
         # A polling observer sees changes on network shares, where inotify sees none.
         self._observer = PollingObserver() if polling else Observer()
         self._observer.schedule(_Handler(), str(self.folder), recursive=True)
-        self._rescanner = threading.Thread(target=self._rescan_loop, daemon=True,
-                                           name=f"rescan {self.folder.name}")
 
     def start(self) -> None:
         self._observer.start()
-        self._rescanner.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
         self._observer.stop()
         self._observer.join(timeout=5)
-
-    def _changed(self) -> None:
-        # Each change restarts the wait: a file being written keeps postponing the sync.
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = threading.Timer(self.settle, self._fire)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _fire(self) -> None:
-        if not self._stop.is_set():
-            self.on_change()
-
-    def _rescan_loop(self) -> None:
-        while not self._stop.wait(self.rescan):
-            self.on_change()
 
 
 def _sha256(path: Path) -> str:

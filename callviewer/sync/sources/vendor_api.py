@@ -55,6 +55,7 @@ from callviewer.sync.sources.paging import (
     needs_detail,
     sentence,
 )
+from callviewer.times import day
 
 SECOND = 1_000_000
 MB = 1_000_000
@@ -373,9 +374,6 @@ def iso_seconds(micros: int) -> str:
     return format_time(micros // 1000 * 1000)
 
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def probe_sentence(what: str, attempt: Callable[[], str]) -> str:
     """`attempt`'s sentence, or the sentence for what went wrong: a refused key, a source
     out of reach, an answer that is no page of calls."""
@@ -416,10 +414,3 @@ def found_sentence(records: list[dict], listed: int, more: bool, total: int | No
     if total:
         return f"Connected: {total:,} calls{newest}."
     return f"Connected: calls are there{newest}."
-
-
-def day(micros: int, today: datetime | None = None) -> str:
-    """An epoch-µs time's local day: "3 Mar" this year, "3 Mar 2025" before."""
-    moment = datetime.fromtimestamp(micros / SECOND)
-    year = "" if moment.year == (today or datetime.now()).year else f" {moment.year}"
-    return f"{moment.day} {MONTHS[moment.month - 1]}{year}"

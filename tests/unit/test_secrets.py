@@ -1,4 +1,5 @@
-"""API tokens: the system keyring when there is one, else a file only the user can read."""
+"""Secrets (callviewer/secrets.py): the system keyring when there is one, else a file
+only the user can read."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from keyring.backends import fail
 from memory_keyring import MemoryKeyring
 
-from callviewer.sync import tokens
+from callviewer import secrets
 
 
 @pytest.fixture(autouse=True)
@@ -27,16 +28,16 @@ def config_home(tmp_path, monkeypatch):
 
 
 def test_without_a_keyring_the_token_goes_to_a_0600_file_and_the_caller_is_told(config_home):
-    assert tokens.keyring_backend() is None
-    said = tokens.save_token("connection-a", "tok-first-111111")
+    assert secrets.keyring_backend() is None
+    said = secrets.save_secret("connection-a", "tok-first-111111")
     assert said == (f"No system keyring is available, so the token was saved in "
                     f"{config_home}, readable only by you.")
     assert stat.S_IMODE(config_home.stat().st_mode) == 0o600
-    tokens.save_token("connection-b", "tok-second-22222")
-    assert tokens.load_token("connection-a") == "tok-first-111111"
-    tokens.delete_token("connection-a")
-    assert tokens.load_token("connection-a") is None
-    assert tokens.load_token("connection-b") == "tok-second-22222"
+    secrets.save_secret("connection-b", "tok-second-22222")
+    assert secrets.load_secret("connection-a") == "tok-first-111111"
+    secrets.delete_secret("connection-a")
+    assert secrets.load_secret("connection-a") is None
+    assert secrets.load_secret("connection-b") == "tok-second-22222"
     assert stat.S_IMODE(config_home.stat().st_mode) == 0o600
 
 
@@ -52,10 +53,10 @@ def test_another_user_cannot_read_the_token_file(monkeypatch):
 
 
 def _read_as_another_user(home: Path) -> None:
-    tokens.save_token("connection-a", "tok-secret-33333")
-    for folder in (home, tokens.token_file().parent):
+    secrets.save_secret("connection-a", "tok-secret-33333")
+    for folder in (home, secrets.secrets_file().parent):
         folder.chmod(0o755)
-    readable = tokens.token_file().with_name("control.txt")
+    readable = secrets.secrets_file().with_name("control.txt")
     readable.write_text("anyone may read this")
     readable.chmod(0o644)
 
@@ -64,7 +65,7 @@ def _read_as_another_user(home: Path) -> None:
                               user=65534, group=65534, timeout=30)
 
     assert read_as_nobody(readable).stdout == "anyone may read this"  # the test can fail
-    refused = read_as_nobody(tokens.token_file())
+    refused = read_as_nobody(secrets.secrets_file())
     assert refused.returncode != 0 and "Permission denied" in refused.stderr
     assert "tok-secret" not in refused.stdout
 
@@ -72,11 +73,11 @@ def _read_as_another_user(home: Path) -> None:
 def test_with_a_keyring_the_token_goes_there_and_not_to_the_file(config_home):
     memory = MemoryKeyring()
     keyring.set_keyring(memory)
-    assert tokens.keyring_backend() is memory
-    assert tokens.save_token("connection-a", "tok-kept-444444") == \
+    assert secrets.keyring_backend() is memory
+    assert secrets.save_secret("connection-a", "tok-kept-444444") == \
         "The token was saved in the system keyring."
     assert memory.kept == {("callviewer", "connection-a"): "tok-kept-444444"}
     assert not config_home.exists()
-    assert tokens.load_token("connection-a") == "tok-kept-444444"
-    tokens.delete_token("connection-a")
+    assert secrets.load_secret("connection-a") == "tok-kept-444444"
+    secrets.delete_secret("connection-a")
     assert memory.kept == {}

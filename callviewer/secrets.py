@@ -1,6 +1,7 @@
-"""Secrets (API tokens, team database passwords): kept in the system keyring, or where
-there is none, in a file only the user can read (``tokens.json``, mode 0600, in the user
-config folder), and saying so. Keys: a connection's ``secret_key``; a database's
+"""Secrets (API tokens, team database passwords), behind one interface: `save_secret`,
+`load_secret`, `delete_secret`. Kept in the system keyring, or where there is none, in a
+file only the user can read (``tokens.json``, mode 0600, in the user config folder), and
+saying so. Keys: a sync connection's ``secret_key``; a database's
 ``user@host:port/dbname`` (callviewer/dbfile.py).
 
 A keyring backend that is no keyring — keyring's "fail" and "null" backends,
@@ -25,7 +26,7 @@ FILE_NAME = "tokens.json"
 log = logging.getLogger(__name__)
 
 
-def token_file() -> Path:
+def secrets_file() -> Path:
     """The fallback file: ``tokens.json`` in the user config folder."""
     return Path(platformdirs.user_config_dir(SERVICE, appauthor=False)) / FILE_NAME
 
@@ -47,25 +48,25 @@ def keyring_backend():
     return backend if real else None
 
 
-def save_token(key: str, token: str, what: str = "token") -> str:
+def save_secret(key: str, secret: str, what: str = "token") -> str:
     """Keep a secret under `key`; returns a sentence saying where the `what` was kept."""
-    register_secret(token)
+    register_secret(secret)
     backend = keyring_backend()
     if backend is not None:
         try:
-            backend.set_password(SERVICE, key, token)
+            backend.set_password(SERVICE, key, secret)
             _file_write(key, None)  # a copy left from a time without a keyring goes
             return f"The {what} was saved in the system keyring."
         except Exception as exc:  # locked, refused, no D-Bus session
             log.warning("The system keyring refused the %s (%s); using the file.",
                         what, type(exc).__name__)
-    path = _file_write(key, token)
+    path = _file_write(key, secret)
     return (f"No system keyring is available, so the {what} was saved in {path}, "
             "readable only by you.")
 
 
-def load_token(key: str) -> str | None:
-    """The token kept under `key`, or None."""
+def load_secret(key: str) -> str | None:
+    """The secret kept under `key`, or None."""
     token = None
     backend = keyring_backend()
     if backend is not None:
@@ -79,8 +80,8 @@ def load_token(key: str) -> str | None:
     return token
 
 
-def delete_token(key: str) -> None:
-    """Forget the token kept under `key`, wherever it is."""
+def delete_secret(key: str) -> None:
+    """Forget the secret kept under `key`, wherever it is."""
     backend = keyring_backend()
     if backend is not None:
         with contextlib.suppress(Exception):
@@ -91,7 +92,7 @@ def delete_token(key: str) -> None:
 
 def _file_read() -> dict[str, str]:
     try:
-        data = orjson.loads(token_file().read_bytes())
+        data = orjson.loads(secrets_file().read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -99,7 +100,7 @@ def _file_read() -> dict[str, str]:
 
 def _file_write(key: str, token: str | None) -> Path:
     """Set (or with None remove) one token in the file, replacing the file whole."""
-    path = token_file()
+    path = secrets_file()
     tokens = _file_read()
     if token is None and key not in tokens:
         return path

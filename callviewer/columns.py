@@ -1,0 +1,59 @@
+"""The call list's columns, each declared once: what the SQL, the model and the view read.
+
+Pure (no Qt, no SQLAlchemy): listing.py builds its sorts and the row it reads from
+here, ui/call_model.py its headers, alignments and (by key, in one table) its
+formatters, ui/window.py its widths. A column's key is also its sort's name in a
+ListSpec and in the remembered settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEFT, RIGHT, CENTRE = "left", "right", "centre"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the list."""
+
+    key: str  # its name, and its sort's (ListSpec.sort)
+    header: str  # the header's text (a glyph for a narrow column)
+    tip: str  # the header's tooltip
+    sort: str  # the SQL column it sorts by (each has an index: store/schema.py)
+    reads: tuple[str, ...]  # the calls' fields its cells are made from
+    align: str = LEFT
+    width: int = 64  # pixels, until the person resizes it
+    stretch: bool = False  # takes the width the others leave (no sideways scrolling)
+    name: str = ""  # the header's name for a screen reader, when its text is a glyph
+
+    @property
+    def spoken(self) -> str:
+        """What a screen reader calls the column."""
+        return self.name or self.header
+
+
+COLUMNS = (
+    Column("recording", "♪", "Recording: ▶ not played, a speaker while playing, ⏸ paused; "
+           "click or Space plays", "has_recording", ("recording_state",), CENTRE, 28,
+           name="Recording"),
+    Column("direction", "⇄", "Direction: ↙ inbound, ↗ outbound", "direction", ("direction",),
+           CENTRE, 28, name="Direction"),
+    Column("started", "Started", "When the call started (its day and time of day)",
+           "started_at", ("started_at",), width=124),
+    Column("who", "Who", "Who", "customer_name",
+           ("customer_name", "customer_number", "from_number"), width=200, stretch=True),
+    Column("duration", "Duration", "How long the call lasted", "duration_ms",
+           ("duration_ms",), RIGHT, 86),
+    Column("outcome", "Outcome", "Outcome", "outcome", ("outcome",), width=112),
+    Column("score", "Score", "Score", "score", ("score",), RIGHT, 50),
+    Column("done", "Done", "Done", "done", ("done",), CENTRE, 46),
+    Column("notes", "Notes", "Notes", "note_count", ("note_count",), RIGHT, 50),
+)
+BY_KEY = {column.key: column for column in COLUMNS}
+AT = {column.key: i for i, column in enumerate(COLUMNS)}  # a column's place in the view
+
+# What a list row holds, in this order: the call's id and whether it is deleted (shown
+# struck through), then each field a column reads.
+ROW_FIELDS = tuple(dict.fromkeys(
+    ("id", "deleted_at", *(field for column in COLUMNS for field in column.reads))))

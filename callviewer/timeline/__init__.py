@@ -1,0 +1,1 @@
+"""The call's timeline without Qt: peaks, who spoke when, silences and statistics."""
