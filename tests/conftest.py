@@ -57,3 +57,14 @@ def tasks(qtbot):
     runner = TaskRunner()
     yield runner
     runner.shutdown(10_000)
+
+
+@pytest.fixture(autouse=True)
+def collected_between_tests():
+    """Collect a test's garbage once it is over, between tests: a closed window's Python
+    objects (its player's libVLC handles among them) collected later, in the middle of the
+    next window's paint, crashed the interpreter now and then."""
+    import gc
+
+    yield
+    gc.collect()

@@ -128,7 +128,7 @@ class CallListModel(QAbstractTableModel):
         super().__init__(parent)
         self.database = database
         self._reads = ListReads(database, tasks, lambda: (self._spec, self._total),
-                                self._page_read, self._counted_total, self._failed)
+                                self._page_read, self._counted_total, self._failed, self)
         self._spec = ListSpec()
         self._rows = 0
         self._total: int | None = None

@@ -21,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from callviewer import listing
 from callviewer.errors import ExpectedError
@@ -133,7 +133,7 @@ class ListReads:
                  listed: Callable[[], tuple[ListSpec, int | None]],
                  on_page: Callable[[Read, int, list[tuple]], None],
                  on_count: Callable[[int], None],
-                 on_failure: Callable[[str], None]) -> None:
+                 on_failure: Callable[[str], None], owner: QObject) -> None:
         self._tasks = tasks
         self._listed, self._on_page, self._on_count = listed, on_page, on_count
         self._on_failure = on_failure
@@ -146,7 +146,10 @@ class ListReads:
         self._counting: Task | None = None
         self._locating: set[Task] = set()
         self._streak = 0  # reads failed in a row
-        self._retry = QTimer(singleShot=True)
+        # Owned by the model's QObject, so that Qt deletes it with the model; a timer
+        # of Python's own was deleted by the garbage collector at any moment, in the
+        # middle of another window's paint (a crash, tests/integration/test_keyboard.py).
+        self._retry = QTimer(owner, singleShot=True)
         self._retry.timeout.connect(self._pump)
         self._closed = False
 

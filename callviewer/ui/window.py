@@ -37,7 +37,7 @@ from callviewer.columns import AT, COLUMNS
 from callviewer.listing import ListSpec
 from callviewer.ui.call_model import CallListModel
 from callviewer.ui.filters import FilterBar
-from callviewer.ui.tasks import TaskRunner
+from callviewer.ui.tasks import Lane, TaskRunner
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from callviewer.ui.tasks import Task
 
 PROBLEM_SHOWN_MS = 15_000
+RECORDINGS_KEPT = 32  # recordings looked up as calls are selected, newest kept
 CHANGES_DELAY_MS = 150  # other desktops' changes arriving together make one refresh
 ASCENDING_FIRST = frozenset({"who"})  # sorts that start A to Z; the rest newest/largest first
 
@@ -265,6 +266,7 @@ class MainWindow(QMainWindow):
         self._keep_next: int | None = None
         self._keep_row = -1
         self._last_done: tuple[int, bool] | None = None  # (call, its flag before Ctrl+D)
+        self._recordings: dict[int, str] = {}  # call -> its recording, looked up (see below)
         self._kept_spec: ListSpec | None = None
         self._connect_list()
         self.model.set_spec(self.filters.spec(self._restore()))
@@ -291,7 +293,8 @@ class MainWindow(QMainWindow):
         self.now_playing = NowPlaying(
             self._recording_of, VlcPlayer(), self,
             background=lambda work, done, failed: self.tasks.run(
-                work, done, failed=failed, name="finding the recording"))
+                work, done, failed=failed, name="finding the recording"),
+            known=self._recordings.get)
         self.detail = DetailView(store, self.now_playing, self.tasks, author=self.author)
         self.splitter.replaceWidget(1, self.detail).deleteLater()
         self.player_bar = PlayerBar(self.now_playing, self.tasks, store.calls.caller,
@@ -518,6 +521,7 @@ class MainWindow(QMainWindow):
             self.model.spec.sort, self.model.spec.descending) == (
             self._kept_spec.sort, self._kept_spec.descending)
         self._kept_spec = self.model.spec  # the spec of the rows now shown
+        self._recordings.clear()  # an import or a sync may have archived them since
         if same_sort and self._keep is not None:
             self._select_kept(self._keep, self._keep_next, self._keep_row)
         else:
@@ -578,12 +582,31 @@ class MainWindow(QMainWindow):
         """Ctrl+2: the calls not done, under the search and the other filters."""
         self.filters.set_done(False)
 
+    def _look_up_recording(self, call_id: int | None) -> None:
+        """Where the current call's recording is, looked up as it is selected (on READ),
+        so that Space plays at once; forgotten when the list is read again. A team
+        archive's fetch is never kept: NowPlaying asks for it when it plays."""
+        if call_id is None or call_id in self._recordings or self.store is None:
+            return
+        source = self.store.archive.source
+
+        def keep(found) -> None:
+            if isinstance(found, str):
+                self._recordings[call_id] = found
+                while len(self._recordings) > RECORDINGS_KEPT:
+                    self._recordings.pop(next(iter(self._recordings)))
+
+        self.tasks.run(lambda: source(call_id), keep, failed=lambda _sentence: None,
+                       lane=Lane.READ, name="finding the recording")
+
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self.reviewing:
             self._show_count()
         # Read in the background: moving fast shows the last call only; a failed read is
         # said in the detail, with Retry.
-        self.detail.show_call(self.model.call_id(current.row()) if current.isValid() else None)
+        call_id = self.model.call_id(current.row()) if current.isValid() else None
+        self.detail.show_call(call_id)
+        self._look_up_recording(call_id)
 
     def current_call_id(self) -> int | None:
         """The call the list's cursor is on."""
@@ -790,7 +813,6 @@ class MainWindow(QMainWindow):
         self._select_row(row + 1 if row + 1 < self.model.rowCount() else max(row - 1, 0))
 
     def _write_done(self, call_id: int, done: bool | None, mark, undoing: bool) -> None:
-        from callviewer.ui.tasks import Lane
 
         store, by = self.store, self.author()
 
@@ -912,7 +934,6 @@ class MainWindow(QMainWindow):
         from callviewer.playback.now_playing import PLAYING
 
         if state == PLAYING and self.now_playing.call_id is not None:
-            from callviewer.ui.tasks import Lane
 
             call_id, store = self.now_playing.call_id, self.store
             self.tasks.run(lambda: store.calls.mark_played(call_id), lane=Lane.WRITE,
@@ -963,7 +984,6 @@ class MainWindow(QMainWindow):
     def export_to(self, target: Path, done: Callable[[int], None] | None = None) -> Task:
         """Write the listed calls to `target` as CSV, off this thread (the JOB lane); the
         status bar says how many, or why not. Then `done(count)`, when written."""
-        from callviewer.ui.tasks import Lane
 
         database, spec, store = self.model.database, self.model.spec, self.store
 
