@@ -96,8 +96,8 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # Python's own pools (as Anki's taskman has): PySide6's QThreadPool.start(callable)
-        # crashed the interpreter in the garbage collector after a few thousand tasks.
+        # Python's own pools, as Anki's taskman has: a fixed few threads per lane, whose
+        # work shutdown() can wait for within a limit.
         self._pools = {lane: ThreadPoolExecutor(JOB_THREADS if lane is Lane.JOB else 1,
                                                 thread_name_prefix=f"callviewer-{lane.value}")
                        for lane in Lane}
