@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from callviewer.store.modes import LocalMode
 
 NEW_NOTE = note_rows.NEW_NOTE
+KEEP = note_rows.KEEP
 
 
 class NoteRepository:
@@ -33,22 +34,27 @@ class NoteRepository:
             found = note_rows.notes_of(conn, [call_id], hidden=self._mode.who.admin)
             return self._mode.with_names(conn, found.get(call_id, []))
 
-    def add(self, call_id: int, author: str, body: str, key: str | None = None) -> int:
-        """Add a staff note to a call; returns its id. `key`, picked by the writer for this
-        note (a uuid), makes a save tried again after its answer was lost save it once."""
+    def add(self, call_id: int, author: str, body: str, key: str | None = None,
+            position_ms: int | None = None) -> int:
+        """Add a staff note to a call, pinned to `position_ms` of its recording if given;
+        returns its id. `key`, picked by the writer for this note (a uuid), makes a save
+        tried again after its answer was lost save it once."""
         # A team member's note is the server's `current_user`'s: no author is written.
         written_as = None if self._mode.who.role else author
         with self._mode.judged(), self._store.writing() as conn:
-            note_id = note_rows.add_note(conn, call_id, written_as, body, now_micros(), key)
+            note_id = note_rows.add_note(conn, call_id, written_as, body, now_micros(), key,
+                                         position_ms)
             self._mode.announce(conn, [call_id])
         self._mode.note_saved(call_id, NEW_NOTE)
         return note_id
 
-    def update(self, note_id: int, author: str, body: str) -> None:
-        """Replace a staff note's text; only its author may (StoreError for anyone else)."""
+    def update(self, note_id: int, author: str, body: str,
+               position_ms: int | None = KEEP) -> None:
+        """Replace a staff note's text, and its pin unless `position_ms` is KEEP (None:
+        pinned nowhere); only its author may (StoreError for anyone else)."""
         with self._mode.judged(), self._store.writing() as conn:
             call_id = note_rows.update_note(conn, note_id, self._mode.writer(author), body,
-                                            now_micros())
+                                            now_micros(), position_ms)
             self._mode.announce(conn, [call_id])
         self._mode.note_saved(call_id, note_id)
 

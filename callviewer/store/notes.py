@@ -11,17 +11,19 @@ NEW_NOTE = 0  # the draft key of a note not yet saved
 
 
 def add_note(conn: Connection, call_id: int, author: str | None, body: str, now: int,
-             key: str | None = None) -> int:
-    """Add a note to a call; returns the note's id. A note with this `key` already there
-    (saved before, its answer lost) is that note, with this text. `author` None: the
-    database's own user (a team member's role: the server sets it, see migration 0010)."""
+             key: str | None = None, position_ms: int | None = None) -> int:
+    """Add a note to a call, pinned to `position_ms` of its recording if given; returns
+    the note's id. A note with this `key` already there (saved before, its answer lost)
+    is that note, with this text. `author` None: the database's own user (a team
+    member's role: the server sets it, see migration 0010)."""
     note_id = None
     if key is not None:
         note_id = conn.execute(select(notes.c.id).where(notes.c.client_key == key)).scalar()
     if note_id is None:
         who = {} if author is None else {"author": author}
         note_id = conn.execute(insert(notes).values(
-            call_id=call_id, body=body, created_at=now, updated_at=now, client_key=key, **who,
+            call_id=call_id, body=body, created_at=now, updated_at=now, client_key=key,
+            position_ms=position_ms, **who,
         )).inserted_primary_key[0]
     else:
         conn.execute(update(notes).where(notes.c.id == note_id, notes.c.body != body)
@@ -31,11 +33,17 @@ def add_note(conn: Connection, call_id: int, author: str | None, body: str, now:
     return note_id
 
 
-def update_note(conn: Connection, note_id: int, author: str, body: str, now: int) -> int:
-    """Replace a note's text (its author's alone); returns its call's id."""
+KEEP = -1  # update_note's position: the note stays pinned where it is (or not pinned)
+
+
+def update_note(conn: Connection, note_id: int, author: str, body: str, now: int,
+                position_ms: int | None = KEEP) -> int:
+    """Replace a note's text (its author's alone), and its pin when `position_ms` is not
+    KEEP (None: pinned nowhere); returns its call's id."""
     note = _check_author(conn, note_id, author)
+    pin = {} if position_ms == KEEP else {"position_ms": position_ms}
     call_id = conn.execute(
-        update(notes).where(notes.c.id == note_id).values(body=body, updated_at=now)
+        update(notes).where(notes.c.id == note_id).values(body=body, updated_at=now, **pin)
         .returning(notes.c.call_id)).scalar()
     if call_id is None:  # a team database's server saw no note of this role's to change
         raise _not_yours(note)

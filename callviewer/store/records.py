@@ -28,7 +28,8 @@ def _names(cls) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Note:
-    """A staff note on a call; `display_name` is its author's chosen name (a team's)."""
+    """A staff note on a call; `display_name` is its author's chosen name (a team's);
+    `position_ms` the moment of the recording it is pinned to (Ctrl+Shift+N)."""
 
     id: int
     call_id: int
@@ -39,6 +40,7 @@ class Note:
     client_key: str | None = None
     hidden_by: str | None = None
     hidden_at: int | None = None
+    position_ms: int | None = None  # pinned to this moment of the recording; None: not
     display_name: str | None = None
 
     @classmethod
@@ -46,9 +48,11 @@ class Note:
         return _from(cls, row, display_name=display_name)
 
     @classmethod
-    def unsaved(cls, call_id: int, author: str, body: str) -> Note:
+    def unsaved(cls, call_id: int, author: str, body: str,
+                position_ms: int | None = None) -> Note:
         """A note being written, shown before the database has it: no id, no times."""
-        return cls(None, call_id, author, body, None, None)  # type: ignore[arg-type]
+        return cls(None, call_id, author, body, None, None,  # type: ignore[arg-type]
+                   position_ms=position_ms)
 
     def columns(self) -> dict[str, Any]:
         """The note as the notes table holds it (for putting back a deleted one)."""

@@ -105,6 +105,8 @@ notes = Table(
     # Hidden by a team administrator: kept, not shown (migration 0010); NULL otherwise.
     Column("hidden_by", Text),
     Column("hidden_at", BigInteger),
+    # Where in the recording the note is pinned, in ms (migration 0013); NULL: nowhere.
+    Column("position_ms", BigInteger),
     Index("ix_notes_call", "call_id", "created_at"),
     Index("ux_notes_client_key", "client_key", unique=True),
 )

@@ -9,8 +9,10 @@ tooltip stay the model's words.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from callviewer.ui.call_model import BADGE_ROLE
@@ -23,6 +25,7 @@ GLYPHS = {
 }
 OUTLINED = frozenset({"answered"})  # the usual outcome: quiet, an outline
 PAD_X, PAD_Y, GAP, MARGIN = 6, 2, 4, 3
+KEPT = 64  # badges kept drawn: the outcomes × selected or not × a few column widths
 
 
 def badge_text(outcome: str, words: str) -> str:
@@ -31,37 +34,61 @@ def badge_text(outcome: str, words: str) -> str:
 
 
 class OutcomeBadgeDelegate(QStyledItemDelegate):
-    """Paints the outcome column's cells as badges."""
+    """Paints the outcome column's cells as badges. Each badge is drawn once into a
+    pixmap kept for its outcome, words, font, palette, size and selection: drawn afresh
+    for every cell, the badges took a third of a paint of the list (about 5 ms of 15;
+    tests/bench/bench_stall.py), and a paint is what stalls the window."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._drawn: OrderedDict[tuple, QPixmap] = OrderedDict()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         outcome = index.data(BADGE_ROLE)
         if outcome is None:  # a row being read: the placeholder as usual
             super().paint(painter, option, index)
             return
-        self.initStyleOption(option, index)
-        words = option.text
-        option.text = ""
         widget = option.widget
         style = widget.style() if widget is not None else None
-        if style is not None:  # the row's background and selection, without the words
+        if style is not None:  # the row's background, selection and focus, no words
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
+        font = index.data(Qt.ItemDataRole.FontRole) or option.font  # struck out: deleted
+        cell = option.rect.adjusted(MARGIN, 0, -MARGIN, 0)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        ratio = painter.device().devicePixelRatioF()
+        key = (outcome, index.data(), selected, font.key(), option.palette.cacheKey(),
+               cell.width(), cell.height(), ratio)
+        pixmap = self._drawn.get(key)
+        if pixmap is None:
+            pixmap = self._draw(outcome, index.data(), font, option.palette, selected,
+                                cell.size(), ratio)
+            self._drawn[key] = pixmap
+            if len(self._drawn) > KEPT:
+                self._drawn.popitem(last=False)
+        painter.drawPixmap(cell.topLeft(), pixmap)
+
+    @staticmethod
+    def _draw(outcome: str, words: str, font: QFont, palette: QPalette, selected: bool,
+              cell: QSize, ratio: float) -> QPixmap:
+        """The badge, on a transparent pixmap the size of the cell."""
+        pixmap = QPixmap(cell * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
         text = badge_text(outcome, words)
-        metrics = QFontMetrics(option.font)
-        cell = QRectF(option.rect).adjusted(MARGIN, 0, -MARGIN, 0)
+        metrics = QFontMetrics(font)
         height = min(metrics.height() + 2 * PAD_Y, cell.height() - 2)
         # The text's own bounding width: a glyph from a fallback font can be wider than
         # its advance says.
         width = min(max(metrics.horizontalAdvance(text), metrics.boundingRect(text).width())
                     + 2 * PAD_X + 2, cell.width())
-        badge = QRectF(cell.left(), cell.center().y() - height / 2, width, height)
-        color, fill = outcome_colors(outcome, option.palette)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.save()
+        badge = QRectF(0, (cell.height() - height) / 2, width, height)
+        color, fill = outcome_colors(outcome, palette)
+        painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         radius = height / 2
         if outcome in OUTLINED:
             if selected:  # an outline on the selection's colour: the selection's text colour
-                color = option.palette.color(QPalette.ColorRole.HighlightedText)
+                color = palette.color(QPalette.ColorRole.HighlightedText)
             painter.setPen(QPen(color, 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(badge.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
@@ -70,12 +97,13 @@ class OutcomeBadgeDelegate(QStyledItemDelegate):
             painter.setBrush(fill)
             painter.drawRoundedRect(badge, radius, radius)
         painter.setPen(color)
-        painter.setFont(option.font)
+        painter.setFont(font)
         inside = badge.adjusted(PAD_X, 0, -PAD_X, 0)
         if width >= cell.width():  # only a column made narrower than the badge cuts it
             text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(inside.width()))
         painter.drawText(inside, int(Qt.AlignmentFlag.AlignCenter), text)
-        painter.restore()
+        painter.end()
+        return pixmap
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         size = super().sizeHint(option, index)

@@ -77,14 +77,18 @@ _ALIGNED = tuple({LEFT: None,
                   RIGHT: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                   CENTRE: int(Qt.AlignmentFlag.AlignCenter)}[column.align]
                  for column in COLUMNS)
+# The roles an item delegate asks that a read row does not answer.
+_UNSAID = dict.fromkeys((_FOREGROUND, Qt.ItemDataRole.BackgroundRole,
+                         Qt.ItemDataRole.CheckStateRole, Qt.ItemDataRole.DecorationRole))
 _PLACEHOLDER_AT = AT["started"]
+_COLUMN_COUNT = len(COLUMNS)
 _OUTCOME_AT, _OUTCOME_FIELD = AT["outcome"], ROW_FIELDS.index("outcome")
 
 
 class _Row:
     """One list row as read; formatted when first shown, its tooltips when first asked."""
 
-    __slots__ = ("_display", "_tips", "call_id", "deleted", "values")
+    __slots__ = ("_display", "_painted", "_tips", "call_id", "deleted", "values")
 
     def __init__(self, values: tuple) -> None:
         self.values = values
@@ -92,6 +96,7 @@ class _Row:
         self.deleted = values[1] is not None
         self._display: tuple[str, ...] | None = None
         self._tips: tuple[str, ...] | None = None
+        self._painted: tuple[dict[int, object], ...] | None = None
 
     @property
     def display(self) -> tuple[str, ...]:
@@ -108,8 +113,29 @@ class _Row:
                                in zip(_CELLS, self.display, strict=True))
         return self._tips
 
+    @property
+    def painted(self) -> tuple[dict[int, object], ...]:
+        """Each cell's answers to the roles a paint asks (see CallListModel.multiData)."""
+        if self._painted is None:
+            font = _struck_out() if self.deleted else None
+            self._painted = tuple(
+                {**_UNSAID, _DISPLAY: shown, _ALIGNMENT: aligned, _FONT: font}
+                for shown, aligned in zip(self.display, _ALIGNED, strict=True))
+        return self._painted
+
 
 _NO_ROW = object()  # past the end of a page read short (calls gone since the count)
+_ASK = object()  # a role a cell's table of answers does not hold: _answer says
+_NOT_MADE: dict = {}  # a placeholder's or a missing row's answers: all from _answer
+
+
+def _struck_out():
+    """The font of a call deleted at the source."""
+    from PySide6.QtGui import QFont
+
+    font = QFont()
+    font.setStrikeOut(True)
+    return font
 
 
 class CallListModel(QAbstractTableModel):
@@ -225,6 +251,14 @@ class CallListModel(QAbstractTableModel):
 
     # --- QAbstractTableModel ---------------------------------------------------
 
+    def index(self, row: int, column: int,
+              parent: QModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        # Qt's own asks rowCount and columnCount each time: two calls into Python for
+        # every cell a paint draws, where this is one.
+        if 0 <= row < self._rows and 0 <= column < _COLUMN_COUNT and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._rows
 
@@ -232,27 +266,41 @@ class CallListModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        row = self._row(index.row())
+        return self._answer(self._row(index.row()), index.column(), role)
+
+    def multiData(self, index: QModelIndex, roles) -> None:
+        """Every role a delegate asks of a cell, in one call: Qt 6's item delegates ask
+        seven at once, and one Python call a cell instead of seven, answered from a
+        table made once per row, takes a paint of the list from about 16 ms to 9
+        (tests/bench/bench_stall.py: painting is what stalls the window)."""
+        row, column = self._row(index.row()), index.column()
+        answers = row.painted[column] if isinstance(row, _Row) else _NOT_MADE
+        for asked in roles:
+            role = asked.role()
+            value = answers.get(role, _ASK)
+            if value is _ASK:
+                value = self._answer(row, column, role)
+            if value is not None:
+                asked.setData(value)
+
+    def _answer(self, row: _Row | object | None, column: int, role: int):
+        """What a cell of `row` (see _row) says for `role`."""
         if row is None:
-            return self._placeholder(index.column(), role)
+            return self._placeholder(column, role)
         if row is _NO_ROW:
             return None
         if role == _DISPLAY:
-            return row.display[index.column()]
+            return row.display[column]
         if role == _ALIGNMENT:
-            return _ALIGNED[index.column()]
+            return _ALIGNED[column]
         if role in _TIPS:
-            return row.tips[index.column()]
+            return row.tips[column]
         if role == CALL_ID_ROLE:
             return row.call_id
-        if role == BADGE_ROLE and index.column() == _OUTCOME_AT:
+        if role == BADGE_ROLE and column == _OUTCOME_AT:
             return row.values[_OUTCOME_FIELD] or "unknown"
         if role == _FONT and row.deleted:
-            from PySide6.QtGui import QFont
-
-            font = QFont()
-            font.setStrikeOut(True)
-            return font
+            return _struck_out()
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,

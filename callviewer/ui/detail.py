@@ -10,7 +10,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -37,6 +37,10 @@ from callviewer.ui.tasks import Lane, Task, TaskRunner
 from callviewer.ui.transcript import TranscriptView
 
 LOADING_AFTER_MS = 150  # a read answered sooner shows no "Loading…" at all
+# The notes grow with their text up to this share of the detail's height, then scroll;
+# the overview takes what its text needs up to OVERVIEW_SHARE; the transcript the rest.
+NOTES_SHARE = 0.4
+OVERVIEW_SHARE = 1 / 3
 
 class DoneMark:
     """A done flag asked for and not yet written: shown over what the database said."""
@@ -97,12 +101,15 @@ class DetailView(QWidget):
         now.call_changed.connect(self._follow_position)
         self.notes_panel = NotesPanel(store, author or login_name, tasks)
         self.notes_panel.notes_changed.connect(self._notes_written)
+        self.notes_panel.notes_shown.connect(self._notes_shown)
+        self.notes_panel.position_activated.connect(self._play_from)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
         for part in (self._overview, listening, self.notes_panel):
             self.splitter.addWidget(part)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)  # a taller window: more conversation
+        self.splitter.setStretchFactor(2, 0)
         self._fit_overview = True  # until the person sets the split by hand
         self.splitter.splitterMoved.connect(self._split_by_hand)
         self.placeholder = plain_label("No call selected", muted=True)
@@ -303,9 +310,20 @@ class DetailView(QWidget):
     def _split_by_hand(self, _pos: int, _index: int) -> None:
         self._fit_overview = False
 
+    def split_state(self) -> QByteArray | None:
+        """The split the person set by hand, to keep across restarts (None: the detail
+        fits each call's text itself)."""
+        return None if self._fit_overview else self.splitter.saveState()
+
+    def restore_split(self, state: object) -> None:
+        """Put back a split kept by `split_state`."""
+        if isinstance(state, QByteArray) and not state.isEmpty() and \
+                self.splitter.restoreState(state):
+            self._fit_overview = False
+
     def _fit(self) -> None:
-        """Give the overview the height its text needs, up to half the pane; the transcript
-        takes the rest."""
+        """Give the overview the height its text needs, up to OVERVIEW_SHARE of the pane,
+        the notes theirs up to NOTES_SHARE (then they scroll); the transcript the rest."""
         overview, transcript, notes = self.splitter.sizes()
         total = overview + transcript + notes
         if total <= 0:
@@ -313,9 +331,24 @@ class DetailView(QWidget):
         width = self._overview.viewport().width() or self._overview.width()
         want = self.header.heightForWidth(width) if self.header.hasHeightForWidth() \
             else self.header.sizeHint().height()
-        fitted = max(min(want + 2, total // 2), 60)
-        notes = min(max(self.notes_panel.minimumSizeHint().height(), notes // 2), total // 3)
+        fitted = max(min(want + 2, int(total * OVERVIEW_SHARE)), 60)
+        panel = self.notes_panel
+        notes = min(max(panel.wanted_height(), panel.minimumSizeHint().height()),
+                    int(total * NOTES_SHARE))
         self.splitter.setSizes([fitted, max(total - fitted - notes, 0), notes])
+
+    def _notes_shown(self) -> None:
+        """The notes changed: room for them, and their pins on the player's slider."""
+        if self._fit_overview and self._call is not None:
+            self._fit()
+        self.player.set_marks([(note.position_ms, note.body)
+                               for note in self.notes_panel.shown_notes
+                               if note.position_ms is not None])
+
+    def _play_from(self, call_id: int, position_ms: int) -> None:
+        """A pinned note's "at 1:42": the player goes there (its call's recording, if
+        another or none is loaded)."""
+        self._now.play(call_id, position_ms)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

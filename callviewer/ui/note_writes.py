@@ -33,6 +33,7 @@ class PendingNote:
     author: str
     body: str
     key: str  # kept across tries: a save whose answer was lost is saved once
+    position_ms: int | None = None  # a new note's moment of the recording (Ctrl+Shift+N)
     failed: bool = False
     # Refused while another note was being typed: shown in the list, tried again by itself.
     listed: bool = False
@@ -98,7 +99,7 @@ class NoteWrites(QObject):
                  for note in notes if note.id not in gone]
         known = {note.id for note in notes}
         shown += [(note, "saving\u2026") for note in back if note.id not in known]
-        shown += [(Note.unsaved(n.call_id, n.author, n.body), n.status)
+        shown += [(Note.unsaved(n.call_id, n.author, n.body, n.position_ms), n.status)
                   for n in mine if n.note_id == NEW_NOTE]
         return shown
 
@@ -156,12 +157,14 @@ class NoteWrites(QObject):
 
     # --- notes ---------------------------------------------------------------------------
 
-    def save(self, place: Place, author: str, body: str) -> PendingNote:
-        """Save a note (a refused one of `place` waiting in its editor is this one again);
-        its draft goes with it."""
+    def save(self, place: Place, author: str, body: str,
+             position_ms: int | None = None) -> PendingNote:
+        """Save a note, a new one pinned to `position_ms` if given (a refused one of `place`
+        waiting in its editor is this one again); its draft goes with it."""
         again = next((n for n in self._saving.values()
                       if n.failed and not n.listed and n.place == place), None)
-        note = PendingNote(*place, author, body, again.key if again else uuid.uuid4().hex)
+        note = PendingNote(*place, author, body, again.key if again else uuid.uuid4().hex,
+                           position_ms)
         self._saving[note.key] = note
         self._drafts[place] = None  # the note's write takes its draft with it
         self._send(note)
@@ -183,7 +186,8 @@ class NoteWrites(QObject):
 
         def write() -> list[Note]:
             if note.note_id == NEW_NOTE:
-                store.notes.add(note.call_id, note.author, note.body, note.key)
+                store.notes.add(note.call_id, note.author, note.body, note.key,
+                                note.position_ms)
             else:
                 store.notes.update(note.note_id, note.author, note.body)
             return store.notes.of(note.call_id)

@@ -1,8 +1,10 @@
 """Staff notes on a call: the list, an editor whose draft is saved as you type, delete + Undo.
 
-Every write is shown at once (a note saved appears marked as saving, a deleted one goes)
-and made in turn by ui/note_writes.py. What the database refuses is said under the editor,
-and what was typed stays in it.
+Each note shows its whole text, wrapped, newest first; a note pinned to a moment of the
+recording (Ctrl+Shift+N) shows "at 1:42", which takes the player there. Every write is
+shown at once (a note saved appears marked as saving, a deleted one goes) and made in
+turn by ui/note_writes.py. What the database refuses is said under the editor, and what
+was typed stays in it.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QTextCursor
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPalette, QTextCursor
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -52,10 +56,35 @@ class NoteEditor(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class NotesList(QScrollArea):
+    """The notes, scrolled: its size hint is the height of all of them at its width, so the
+    detail can give it the room they need (up to its share, ui/detail.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def content_height(self, width: int | None = None) -> int:
+        """The height the notes take at `width` (default: the list's own)."""
+        holder = self.widget()
+        width = width or self.viewport().width() or self.width()
+        if holder is None:
+            return 0
+        return holder.heightForWidth(width) if holder.hasHeightForWidth() \
+            else holder.sizeHint().height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(),
+                     self.content_height() + 2 * self.frameWidth())
+
+
 class NotesPanel(QWidget):
     """A call's staff notes and the editor for a new one (or one being edited)."""
 
     notes_changed = Signal(int)  # call id: a note of it was written
+    notes_shown = Signal()  # the notes shown changed (the detail fits them, marks pins)
+    position_activated = Signal(int, int)  # call id, ms: "at 1:42" was pressed
 
     def __init__(self, store: Store, author: Callable[[], str], tasks: TaskRunner,
                  parent: QWidget | None = None) -> None:
@@ -63,6 +92,11 @@ class NotesPanel(QWidget):
         self._store, self._author = store, author
         self._call_id: int | None = None
         self._editing = NEW_NOTE  # the note the editor holds: NEW_NOTE or a note's id
+        # Where the notes being written are pinned (Ctrl+Shift+N), by place, this session.
+        self._pins: dict[tuple[int, int], int] = {}
+        self._focus_before: QWidget | None = None  # where Alt+N came from
+        self.shown_notes: list[Note] = []  # as shown: written, and being written
+        self._shown: tuple | None = None  # what the notes were last made from
         self._notes: list[Note] = []  # the call's notes, as the database last said
         self._read_drafts: dict[int, Draft] = {}  # the call's drafts, as last read
         self._typed_since = False  # the editor changed since its draft was written
@@ -86,9 +120,10 @@ class NotesPanel(QWidget):
         self.title = titled(QLabel("Notes"))
         self._list = QVBoxLayout()
         self._list.setContentsMargins(0, 0, 0, 0)
+        self._list.setSpacing(4)
         holder = QWidget()
         holder.setLayout(self._list)
-        self._scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        self._scroll = NotesList()
         self._scroll.setWidget(holder)
         self.undo_bar = QWidget()
         undo_layout = QHBoxLayout(self.undo_bar)
@@ -103,11 +138,24 @@ class NotesPanel(QWidget):
         # What could not be written, in a sentence, under the notes.
         self.waiting_label = plain_label("", muted=True)
         self.waiting_label.hide()
+        # The moment the note being written is pinned to (Ctrl+Shift+N), and Unpin.
+        self.pin_bar = QWidget()
+        pin_layout = QHBoxLayout(self.pin_bar)
+        pin_layout.setContentsMargins(0, 0, 0, 0)
+        self.pin_label = QLabel()
+        self.pin_label.setAccessibleName("Pinned to")
+        pin_layout.addWidget(self.pin_label)
+        self.unpin_button = QPushButton("Unpin")
+        self.unpin_button.setAccessibleName("Unpin the note being written")
+        self.unpin_button.clicked.connect(self.unpin)
+        pin_layout.addWidget(self.unpin_button)
+        pin_layout.addStretch()
+        self.pin_bar.hide()
         self.editor = NoteEditor()
         self.editor.setPlaceholderText("Write a note…   (Ctrl+Enter saves)")
         self.editor.setAccessibleName("New note")
         self.editor.setTabChangesFocus(True)
-        self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 3 + 12)
+        self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 2 + 14)
         self.editor.textChanged.connect(self._typed)
         self.editor.save_requested.connect(self.save)
         self.save_button = QPushButton("Save note")
@@ -129,6 +177,7 @@ class NotesPanel(QWidget):
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self.undo_bar)
         layout.addWidget(self.waiting_label)
+        layout.addWidget(self.pin_bar)
         layout.addWidget(self.editor)
         # The button sits by the title; Tab still goes list, editor, then its buttons.
         QWidget.setTabOrder(self._scroll, self.editor)
@@ -152,31 +201,56 @@ class NotesPanel(QWidget):
         self.setEnabled(call_id is not None)
 
     def _show_notes(self) -> None:
+        notes = self._writes.shown(self._call_id, self._notes)
+        shown = (self._call_id, tuple(notes), self._store.identity or self._author())
+        if shown == self._shown:
+            return  # as shown: the keyboard stays where it is
+        self._shown = shown
+        # A note's button with the keyboard gets it back once the notes are made again.
+        focus = QApplication.focusWidget()
+        was = getattr(focus, "note_role", None) if focus is not None and \
+            self._scroll.widget().isAncestorOf(focus) else None
         while self._list.count():
             item = self._list.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        notes = self._writes.shown(self._call_id, self._notes)
+        self.shown_notes = [note for note, _status in notes]
         self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")
         buttons: list[QWidget] = []
-        for note, status in notes:
-            self._list.addWidget(self._note_widget(note, buttons, status))
+        holder = self._scroll.widget()
+        for note, status in reversed(notes):  # the newest first
+            frame = self._note_widget(note, buttons, status)
+            self._list.addWidget(frame)
+            frame.setVisible(not holder.isHidden())  # counted by the layout at once
         if not notes:
             self._list.addWidget(plain_label("No notes yet.", muted=True))
         self._list.addStretch()
-        # Tab goes from the list through one's own notes' buttons to the editor.
+        # Tab goes from the list through the notes' buttons to the editor.
         for before, after in itertools.pairwise([self._scroll, *buttons, self.editor]):
             QWidget.setTabOrder(before, after)
+        if was is not None:
+            again = next((b for b in buttons if getattr(b, "note_role", None) == was),
+                         self._scroll)
+            again.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._scroll.updateGeometry()
+        self.notes_shown.emit()
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.FocusIn:  # a note's button, reached by Tab
             self._scroll.ensureWidgetVisible(watched)
+        elif event.type() == QEvent.Type.KeyPress and isinstance(watched, QToolButton) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and not event.modifiers():
+            watched.click()  # a pinned note's "at 1:42": Enter plays from there
+            return True
         return False
 
     def _note_widget(self, note: Note, buttons: list[QWidget], status: str) -> QWidget:
         frame = QFrame(frameShape=QFrame.Shape.StyledPanel)
+        frame.setObjectName("note")
         layout = QVBoxLayout(frame)
-        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setContentsMargins(6, 2, 6, 4)
+        layout.setSpacing(0)
         parts = []
         if note.created_at is not None:
             parts.append(formatting.local_time(note.created_at))
@@ -187,6 +261,9 @@ class NotesPanel(QWidget):
         if status:
             parts.append(status)
         top = QHBoxLayout()
+        top.setSpacing(4)
+        if note.position_ms is not None:
+            top.addWidget(self._pin_button(note, buttons))
         who = note.author
         if note.display_name:  # a team member's role, and the name they chose
             who = f"{note.display_name} ({who})"
@@ -198,6 +275,9 @@ class NotesPanel(QWidget):
             edit, delete = QPushButton("Edit"), QPushButton("Delete")
             edit.setAccessibleName(f"Edit the note by {note.author}")
             delete.setAccessibleName(f"Delete the note by {note.author}")
+            for button in (edit, delete):  # small: the notes' text has the room
+                button.setFlat(True)
+            edit.note_role, delete.note_role = (note.id, "edit"), (note.id, "delete")
             edit.clicked.connect(lambda: self._start_editing(note))
             delete.clicked.connect(lambda: self.delete(note.id))
             for button in (edit, delete):
@@ -205,10 +285,63 @@ class NotesPanel(QWidget):
                 top.addWidget(button)
                 buttons.append(button)
         layout.addLayout(top)
-        layout.addWidget(plain_label(formatting.paragraph(note.body)))
+        text = plain_label(formatting.paragraph(note.body))
+        text.setObjectName("note_text")
+        text.setAccessibleName(f"Note by {note.author}")
+        layout.addWidget(text)
         return frame
 
-    # --- drafts -----------------------------------------------------------------------
+    def _pin_button(self, note: Note, buttons: list[QWidget]) -> QToolButton:
+        """ "at 1:42", drawn as a link: Enter, Space or a click takes the player there."""
+        at = formatting.position(note.position_ms)
+        pin = QToolButton(text=f"▶ at {at}", autoRaise=True)
+        pin.setObjectName("note_position")
+        font = pin.font()
+        font.setUnderline(True)
+        pin.setFont(font)
+        palette = pin.palette()
+        palette.setColor(QPalette.ColorRole.ButtonText, palette.color(QPalette.ColorRole.Link))
+        pin.setPalette(palette)
+        pin.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        pin.setCursor(Qt.CursorShape.PointingHandCursor)
+        pin.setToolTip(f"Play from {at} (Enter)")
+        pin.setAccessibleName(f"Play from {at}")
+        call_id, ms = note.call_id, note.position_ms
+        pin.clicked.connect(lambda: self.position_activated.emit(call_id, ms))
+        pin.installEventFilter(self)
+        pin.note_role = (note.id, "pin")
+        buttons.append(pin)
+        return pin
+
+    # --- the keyboard: Alt+N --------------------------------------------------------------
+
+    def toggle_focus(self, back: QWidget) -> None:
+        """Alt+N: into the notes list (the newest note at the top), or, from there, back to
+        where the keyboard was before (`back` when that is gone)."""
+        focus = QApplication.focusWidget()
+        if focus is not None and (focus is self._scroll or self._scroll.isAncestorOf(focus)):
+            before, self._focus_before = self._focus_before, None
+            target = before if before is not None and _alive(before) and \
+                before.isVisible() and before.isEnabled() else back
+            target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        self._focus_before = focus
+        self._scroll.verticalScrollBar().setValue(0)
+        self._scroll.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @property
+    def notes_list(self) -> NotesList:
+        return self._scroll
+
+    def wanted_height(self) -> int:
+        """The height that shows every note whole (with the title and the editor)."""
+        scroll = self._scroll
+        if self.height() <= 0 or scroll.height() <= 0:  # not laid out yet
+            self._scroll.updateGeometry()
+            return self.sizeHint().height()
+        chrome = self.height() - scroll.height()  # the list takes what the rest leaves
+        width = scroll.width() - 2 * scroll.frameWidth()  # no scroll bar when all fit
+        return chrome + scroll.content_height(width) + 2 * scroll.frameWidth()
 
     # --- drafts -----------------------------------------------------------------------
 
@@ -263,6 +396,34 @@ class NotesPanel(QWidget):
         self.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.editor.moveCursor(QTextCursor.MoveOperation.End)
 
+    def start_pinned(self, position_ms: int) -> None:
+        """A new note pinned to `position_ms` of the call's recording (Ctrl+Shift+N): the
+        editor takes the keyboard, what it holds stays."""
+        if self._call_id is None:
+            return
+        if self._editing != NEW_NOTE:
+            self._stop_editing()
+        self._pins[(self._call_id, NEW_NOTE)] = max(int(position_ms), 0)
+        self._show_pin()
+        self.focus_new_note()
+
+    def unpin(self) -> None:
+        """The note being written is pinned nowhere."""
+        if self._call_id is not None:
+            self._pins.pop((self._call_id, self._editing), None)
+        self._show_pin()
+
+    @property
+    def pinned_at(self) -> int | None:
+        """Where the note being written is pinned (ms), if it is."""
+        return None if self._call_id is None else self._pins.get((self._call_id, self._editing))
+
+    def _show_pin(self) -> None:
+        at = self.pinned_at
+        if at is not None:
+            self.pin_label.setText(f"Pinned at {formatting.position(at)}")
+        self.pin_bar.setVisible(at is not None)
+
     def save(self) -> None:
         """Save the editor's note (Ctrl+Enter); an empty one is not saved. It shows at once,
         as saving; when the database refuses it (a team database out of reach), it comes
@@ -272,7 +433,8 @@ class NotesPanel(QWidget):
         if self._call_id is None or not body:
             return
         self._write_draft()  # first: the draft stays if the note's own write is lost
-        self._writes.save((self._call_id, self._editing), self._author(), body)
+        place = (self._call_id, self._editing)
+        self._writes.save(place, self._author(), body, self._pins.pop(place, None))
         self._edit(NEW_NOTE)
         self._show_notes()
 
@@ -296,6 +458,8 @@ class NotesPanel(QWidget):
             self.editor.toPlainText().strip()
         if not self._writes.has_draft(note.place) and not typing:  # it is its draft again
             self._writes.put_draft(note.place, (note.body, len(note.body)))
+            if note.position_ms is not None:
+                self._pins[note.place] = note.position_ms
             if note.call_id == self._call_id and not self.editor.toPlainText().strip():
                 self._edit(note.note_id)
         else:  # another text is being typed in its place
@@ -318,6 +482,7 @@ class NotesPanel(QWidget):
         editing = self._editing != NEW_NOTE
         self.cancel_edit.setVisible(editing)
         self.editor.setAccessibleName("Edit note" if editing else "New note")
+        self._show_pin()
 
     def _start_editing(self, note: Note) -> None:
         self._write_draft()
@@ -382,3 +547,10 @@ class NotesPanel(QWidget):
         self._deleted = None
         self._undo_timer.stop()
         self.undo_bar.hide()
+
+
+def _alive(widget: QWidget) -> bool:
+    """Whether Qt still has `widget` (a note's button goes when the notes are shown again)."""
+    import shiboken6
+
+    return shiboken6.isValid(widget)

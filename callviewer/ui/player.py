@@ -6,6 +6,7 @@ of its state.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionSlider,
     QToolButton,
     QToolTip,
     QWidget,
@@ -173,6 +175,71 @@ def _pause(painter: QPainter, box: QRectF, ink) -> None:
         painter.drawRect(QRectF(box.left() + left, box.top() + 0.08 * s, 0.28 * s, 0.84 * s))
 
 
+MARK_WORDS = 8  # a pinned note's tooltip on the slider: its first words
+MARK_REACH = 5  # px either side of a mark that its tooltip answers to
+
+
+class MarkedSlider(QSlider):
+    """The position slider, with a small tick under each pinned note's moment (its tooltip:
+    the time and the note's first words)."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.marks: list[tuple[int, str]] = []  # (ms, the note's text)
+
+    def set_marks(self, marks: list[tuple[int, str]]) -> None:
+        self.marks = sorted(marks)
+        self.update()
+
+    def mark_x(self, ms: int) -> int | None:
+        """Where a moment's tick is drawn (None: outside the slider's range)."""
+        if not self.maximum() or not 0 <= ms <= self.maximum():
+            return None
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                      QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                      QStyle.SubControl.SC_SliderHandle, self)
+        span = groove.width() - handle.width()
+        return groove.left() + handle.width() // 2 + QStyle.sliderPositionFromValue(
+            self.minimum(), self.maximum(), ms, max(span, 0))
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self.marks:
+            return
+        painter = QPainter(self)
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2))
+        bottom = self.height() - 1
+        for ms, _text in self.marks:
+            x = self.mark_x(ms)
+            if x is not None:
+                painter.drawLine(x, bottom - 5, x, bottom)
+        painter.end()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.marks:
+            x = event.pos().x()
+            near = [(abs(at - x), ms, text) for ms, text in self.marks
+                    if (at := self.mark_x(ms)) is not None and abs(at - x) <= MARK_REACH]
+            if near:
+                _distance, ms, text = min(near)
+                # A note is text, never markup: escaped, in a tooltip taken as rich text.
+                QToolTip.showText(event.globalPos(),
+                                  f"<qt>{html.escape(mark_tip(ms, text))}</qt>", self)
+                return True
+        return super().event(event)
+
+
+def mark_tip(ms: int, text: str) -> str:
+    """A pinned note's tooltip on the slider: "1:42 · its first words…"."""
+    words = text.split()
+    shown = " ".join(words[:MARK_WORDS]) + ("…" if len(words) > MARK_WORDS else "")
+    return f"{formatting.position(ms)} · {shown}"
+
+
 class CallPlayer(QWidget):
     """The detail's player for the call it shows: live when that call is the now-playing
     one, else its own Play from where the call was left (NowPlaying.resume_at)."""
@@ -188,7 +255,7 @@ class CallPlayer(QWidget):
         self.play_button.clicked.connect(self._toggle)
         self.elapsed = QLabel("0:00")
         self.elapsed.setAccessibleName("Position")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = MarkedSlider()
         self.slider.setAccessibleName("Position")
         self.slider.setSingleStep(5000)
         self.slider.setPageStep(30_000)
@@ -229,6 +296,10 @@ class CallPlayer(QWidget):
         self._call_id, self._length = call_id, duration_ms
         self.setVisible(call_id is not None and has_recording)
         self._show()
+
+    def set_marks(self, marks: list[tuple[int, str]]) -> None:
+        """The pinned notes of the call shown: (ms, text), marked on the slider."""
+        self.slider.set_marks(marks)
 
     @property
     def live(self) -> bool:

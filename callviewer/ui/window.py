@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from callviewer.columns import AT, COLUMNS
 from callviewer.listing import ListSpec
 from callviewer.ui.call_model import CallListModel
+from callviewer.ui.collector import Collector
 from callviewer.ui.filters import FilterBar
 from callviewer.ui.tasks import Lane, TaskRunner
 
@@ -67,6 +68,8 @@ SHORTCUTS = (
     ("Ctrl+Shift+Left, …Right", "Back / forward 30 seconds"),
     ("[  ]", "Slower / faster"),
     ("Ctrl+N", "New note on the current call"),
+    ("Ctrl+Shift+N", "New note pinned to the player's position (at 1:42)"),
+    ("Alt+N", "Into the notes (newest first), and back"),
     ("Ctrl+Enter", "Save the note"),
     ("Ctrl+D", "Mark done / not done"),
     ("Ctrl+E", "Export the list shown to CSV"),
@@ -225,6 +228,8 @@ class MainWindow(QMainWindow):
         # Every piece of background work, and its answer on this thread (ui/tasks.py).
         self.tasks = TaskRunner(self)
         self.tasks.problem.connect(self.show_problem)
+        # Garbage is collected on this thread between events, never in a worker or a paint.
+        self.collector = Collector(self)
 
         self.filters = FilterBar()
         self.model = CallListModel(database, self.tasks, self)
@@ -314,9 +319,11 @@ class MainWindow(QMainWindow):
         self._watch_damage(store)
         self.setAcceptDrops(True)
         self.detail.set_highlight_terms(self.model.spec.search.split())
+        self.detail.restore_split(self.settings.value("detail/splitter"))
         self.detail.show_call(self.current_call_id())
         # libVLC takes 100–260 ms to start: after the first paint, before the first Space.
         QTimer.singleShot(250, self.now_playing.prepare)
+        self.collector.freeze_start_up()
         self.attached.emit()
 
     # --- building -------------------------------------------------------------------
@@ -380,6 +387,10 @@ class MainWindow(QMainWindow):
         self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
         self._action(call, "&Undo done", self.undo_done, "Ctrl+Z")
         self._action(call, "&New note", self.new_note, "Ctrl+N")
+        self._action(call, "New note &pinned here", self.new_pinned_note, "Ctrl+Shift+N")
+        # Alt+N: free in PRODUCT.md's map and among the menus' Alt letters (F, V, S, C, H).
+        self._action(call, "Go to the n&otes", lambda: self.detail.notes_panel.toggle_focus(
+            self.table), "Alt+N")
         from callviewer.ui.rerun import RerunAnalysis
 
         self.rerun = RerunAnalysis(self, call)  # Re-run analysis (a call module's calls)
@@ -885,6 +896,34 @@ class MainWindow(QMainWindow):
         if call_id is not None:  # once its detail is shown, when it is on its way
             self.detail.on_shown(call_id, self.detail.notes_panel.focus_new_note)
 
+    def new_pinned_note(self) -> None:
+        """Ctrl+Shift+N: a new note on the call playing (or paused), pinned to where the
+        player is; that call becomes current when another is."""
+        from callviewer.playback.now_playing import PAUSED, PLAYING
+
+        now = self.now_playing
+        call_id, at = now.call_id, now.position
+        if call_id is None or now.state not in (PLAYING, PAUSED):
+            self.statusBar().showMessage("Play a call first: Ctrl+Shift+N pins a note to "
+                                         "where its recording is.", 6000)
+            return
+
+        def start() -> None:
+            self.detail.on_shown(call_id, lambda: self.detail.notes_panel.start_pinned(at))
+
+        def found(row: int | None) -> None:
+            if row is None:
+                self.statusBar().showMessage("The call playing is not in the list: clear "
+                                             "the search or filters to write its note.", 8000)
+                return
+            self._select_row(row)
+            start()
+
+        if call_id == self.current_call_id():
+            start()
+        else:
+            self.model.locate(call_id, found)
+
     def _notes_changed(self, _call_id: int) -> None:
         # A note changes the notes column and what the search finds: the list as it now is.
         self.model.refresh()
@@ -1053,6 +1092,12 @@ class MainWindow(QMainWindow):
         logout (ui/shutdown.py), after which the process may end without a close."""
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
+        if self.detail is not None:  # the detail's split, when set by hand
+            split = self.detail.split_state()
+            if split is None:
+                self.settings.remove("detail/splitter")
+            else:
+                self.settings.setValue("detail/splitter", split)
         self.settings.setValue("list/header", self.table.horizontalHeader().saveState())
         spec = self.model.spec
         self.settings.setValue("list/filters", json.dumps(
@@ -1072,6 +1117,7 @@ class MainWindow(QMainWindow):
             self.syncing.wait()
         self.model.close()
         self.tasks.shutdown()
+        self.collector.stop()
         super().closeEvent(event)
 
 
