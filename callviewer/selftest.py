@@ -2,9 +2,9 @@
 from a bundle.
 
 It makes a temporary store, imports the bundled demo calls, opens the real main window
-(made by the app's own start-up), plays the first call with a recording through the
-window's NowPlaying until VLC's own clock has moved and VLC counts audio decoded and
-played, stops, closes the window and quits. Every step prints one line; a
+(made by the app's own start-up), runs its sync in the sync's own process, plays the
+first call with a recording through the window's NowPlaying until VLC's own clock has
+moved and VLC counts audio decoded and played, stops, closes the window and quits. Every step prints one line; a
 failed step prints one sentence saying what failed and exits 1. Nothing of the user's
 is touched: the store, the window's settings and Qt's default settings all live in a
 temporary folder that is removed at the end.
@@ -25,6 +25,7 @@ from callviewer import __version__
 
 WINDOW_TIMEOUT_MS = 10_000
 PLAY_TIMEOUT_MS = 15_000
+SYNC_TIMEOUT_MS = 30_000
 ADVANCE_MS = 500  # how far VLC's clock must move for the recording to count as playing
 
 
@@ -110,11 +111,27 @@ def _with_window(app, store, settings) -> None:
         if not model.rowCount():
             raise SelftestFailed("the window was shown with no calls in its list.")
         _say(f"window shown with {model.total} calls")
+        _sync_in_its_process(window)
         _play_first_recording(window)
     finally:
         window.close()
         window.deleteLater()
         app.processEvents()
+
+
+def _sync_in_its_process(window) -> None:
+    """The window's sync, which runs in a process of its own (in a bundle, the bundle's
+    executable started again): with no connection it says there is nothing to sync."""
+    syncing = window.syncing
+    if not syncing.sync():
+        raise SelftestFailed("the window's sync did not start.")
+    if not _wait_until(lambda: not syncing.running, SYNC_TIMEOUT_MS):
+        raise SelftestFailed(f"the window's sync did not end within "
+                             f"{SYNC_TIMEOUT_MS // 1000} s.")
+    said = window.sync_status.label.text()
+    if not said.startswith("Nothing to sync"):
+        raise SelftestFailed(f"the window's sync did not run in its process: {said}")
+    _say("ran the window's sync in a process of its own")
 
 
 def _play_first_recording(window) -> None:

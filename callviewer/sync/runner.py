@@ -1,7 +1,7 @@
 """Run a sync: one connection or all, once, on a database connection of its own.
 
-The window runs `run_sync` on a worker thread and shows its progress
-callback (done, total or None, message) with a Cancel that sets the event;
+The window runs `run_sync` in a process of its own (sync/process.py) and shows its
+progress (done, total or None, message) with a Cancel that sets the event;
 the command line runs it and waits. Each page is committed whole with the
 cursor past it, recordings are downloaded right after the page that brought
 them, and cancel is honoured between pages and downloads (and within waits

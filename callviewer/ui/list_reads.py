@@ -64,6 +64,12 @@ class Reader:
         self._lock = threading.Lock()  # _running and _conn, against interrupt()
         self._running: threading.Event | None = None  # the canceled event of the read on
 
+    @property
+    def local(self) -> bool:
+        """Whether it reads an SQLite file, whose queries are interrupted at once from any
+        thread (a PostgreSQL query is interrupted by asking its server)."""
+        return isinstance(self._database, Path)
+
     def read(self, query: Callable[..., Any], *args: Any,
              canceled: threading.Event | None = None) -> Any:
         """`query(connection, *args)`; once more on a new connection when a connection that
@@ -168,8 +174,8 @@ class ListReads:
         if self._counting is not None:
             self._cancel(self._counting, self._counts)
             self._counting = None
-        for task in self._locating:
-            task.cancel()
+        for task in self._locating:  # a call's row among many takes a while to count
+            self._cancel(task, self._pages)
         self._locating.clear()
 
     def now(self, query: Callable[..., Any], *args: Any) -> Any | None:
@@ -305,9 +311,13 @@ class ListReads:
 
     def _cancel(self, task: Task, reader: Reader) -> None:
         """Cancel a read and interrupt its query if it is under way, so that it does not
-        hold the READ lane (a count of a common word takes seconds). Asked from a JOB
-        thread: on PostgreSQL it is a request to the server."""
+        hold the READ lane (a count of a common word takes seconds): on SQLite at once,
+        from here (the new spec's first page waited for a JOB thread's turn, or for the
+        end of a sync holding them all), then from a JOB thread until it ends, which on
+        PostgreSQL is a request to the server."""
         task.cancel()
+        if reader.local:  # SQLite's interrupt sets a flag: here, without a thread's turn
+            reader.interrupt(task.canceled)
         self._tasks.run(lambda: reader.stop(task.canceled), lane=Lane.JOB,
                         name="stopping a read of the list")
 

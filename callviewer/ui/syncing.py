@@ -1,17 +1,21 @@
-"""Sync from the window: a task on the runner's JOB lane with its own database connection,
-progress and Cancel in the status bar, then "Synced 10:42 · 37 new, 5 updated, 3 recordings"; again
+"""Sync from the window: a process of its own (sync/process.py) watched from the runner's
+JOB lane, progress and Cancel in the status bar, then "Synced 10:42 · 37 new, 5 updated, 3 recordings"; again
 every few minutes and on F5."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from callviewer.ui.formatting import last_synced, sync_sentence
 from callviewer.ui.tasks import Lane, Task, TaskRunner
+
+if TYPE_CHECKING:
+    from callviewer.sync.process import SyncProcess
 
 INTERVAL_KEY = "sync/interval_minutes"
 DEFAULT_INTERVAL_MINUTES = 5
@@ -104,6 +108,7 @@ class SyncController(QObject):
         self._tasks = tasks
         self._task: Task | None = None
         self._stop: threading.Event | None = None  # the running sync's Cancel
+        self._process: SyncProcess | None = None
         self._automatic = False
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._timed_sync)
@@ -155,18 +160,19 @@ class SyncController(QObject):
 
     def sync(self, full: bool = False, automatic: bool = False,
              name: str | None = None, fresh_for: float | None = None) -> bool:
-        """Start a sync of every connection (or the one named); False when one is running."""
-        from callviewer.sync.runner import run_sync
+        """Start a sync of every connection (or the one named); False when one is running.
+        It runs in a process of its own (sync/process.py), watched from the JOB lane."""
+        from callviewer.sync.process import SyncProcess
 
         if self._task is not None:
             return False
-        url, stop = self._store.url, threading.Event()
+        stop = threading.Event()
+        process = SyncProcess(self._store.url, name, full=full, fresh_for=fresh_for,
+                              canceled=stop)
         progress = self._tasks.on_gui(self._progressed)
-        self._stop, self._automatic = stop, automatic
-        self._task = self._tasks.run(
-            lambda: run_sync(url, name, full=full, cancel=stop, fresh_for=fresh_for,
-                             progress=progress),
-            self._finished, failed=self._finished, name="the sync", canceled=stop)
+        self._stop, self._process, self._automatic = stop, process, automatic
+        self._task = self._tasks.run(lambda: process.run(progress), self._finished,
+                                     failed=self._finished, name="the sync", canceled=stop)
         self.status.show_running(0, None, "Syncing…")
         self.started.emit()
         return True
@@ -184,8 +190,8 @@ class SyncController(QObject):
 
     def cancel(self) -> None:
         """Ask the running sync to stop after its page; it still reports what it did."""
-        if self._stop is not None:
-            self._stop.set()
+        if self._process is not None:
+            self._process.cancel()
             self.status.cancel_button.setEnabled(False)
             self.status.label.setText("Canceling…")
 
@@ -196,10 +202,12 @@ class SyncController(QObject):
         self._watched.clear()
         if self._task is not None:
             self.cancel()
-            self._tasks.wait(Lane.JOB, timeout_ms)
+            if not self._tasks.wait(Lane.JOB, timeout_ms) and self._process is not None:
+                self._process.kill()  # it did not stop in time: its pages are whole
+                self._tasks.wait(Lane.JOB, timeout_ms)
 
     def _finished(self, result) -> None:
-        self._task = self._stop = self._latest = None
+        self._task = self._stop = self._process = self._latest = None
         if not isinstance(result, str) and not result.connections:
             result = "" if self._automatic else \
                 "Nothing to sync: add a connection in Preferences."

@@ -3,16 +3,21 @@
 Double-clicked (no arguments) or handed files by the desktop (a launcher's %F, files
 opened with it), it opens the window as `callviewer-gui` does, importing the files;
 given a command (`callviewer selftest`, `callviewer import …`), `--help` or
-`--version`, it is the `callviewer` command.
+`--version`, it is the `callviewer` command; given `--sync-process`, it is the window's
+sync running in a process of its own.
 """
 
 import sys
 
 from callviewer.cli import COMMANDS, STANDALONE, gui_main, main
+from callviewer.sync.process import FROZEN_ARGUMENT, child_main
 
 
 def entry_point(argv: list[str]):
-    """`main` when the arguments name a command or ask for help, else `gui_main`."""
+    """`main` when the arguments name a command or ask for help, the sync's process
+    (callviewer/sync/process.py) when the window starts one, else `gui_main`."""
+    if argv[:1] == [FROZEN_ARGUMENT]:
+        return lambda _argv: child_main()
     rest = iter(argv)
     for arg in rest:
         if arg in ("-h", "--help", "--version"):

@@ -3,8 +3,9 @@
     python tests/bench/bench_stall.py [--calls 10000] [--lock-s 5]
 
 Opens the real window (offscreen, 1280×800) on a database, runs a full sync
-of N calls from the test suite's fake calls API on loopback, and, while it
-runs, has another process hold SQLite's write lock (BEGIN IMMEDIATE) for
+of N calls from the test suite's fake calls API on loopback (the window's sync,
+in its own process), and, while it runs, has another process hold SQLite's
+write lock (BEGIN IMMEDIATE) for
 `--lock-s` seconds. A 4 ms precise timer records the longest gap between its
 ticks beyond its interval: the longest the window could not answer. Three
 runs: nobody typing (the target: ≤ 16 ms, one frame); a person working
@@ -207,7 +208,8 @@ def measure(app: QApplication, folder: Path, calls: int, lock_s: float) -> dict:
         server.stdin.flush()
         assert server.stdout.readline().strip() == "seeded"
         typing = while_busy(app, window, db, lock_s, typing=True)
-        results = {"idle": idle, "typing": typing, "moves": moves_alone(app, window, 6.0)}
+        results = {"idle": idle, "typing": typing, "moves": moves_alone(app, window, 6.0),
+                   "collection_ms": window.collector.slowest_ms}
         window.close()
         store.close()
         return results
@@ -240,6 +242,8 @@ def main() -> int:
           f"{typing['worst']:6.1f} ms")
     print(f"the same keys, nothing else running ({moves['keys']} keys): worst stall "
           f"{moves['worst']:6.1f} ms (painting a move)")
+    print(f"longest garbage collection (on the window's thread, between events): "
+          f"{found['collection_ms']:.1f} ms")
     print(f"status bar at the end: {typing['said']}")
     return 0
 

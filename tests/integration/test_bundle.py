@@ -38,6 +38,8 @@ def test_the_bundle_builds_and_its_selftest_passes_without_python(tmp_path):
     assert any(" (a bundle), PySide6 " in line and "Qt platform xcb" in line
                for line in lines), done.stdout
     assert any(re.fullmatch(r"window shown with \d+ calls", line) for line in lines)
+    # The bundle's executable started again as the window's sync process.
+    assert "ran the window's sync in a process of its own" in lines, done.stdout
     played = next(line for line in lines if line.startswith("played "))
     # libVLC came from the bundle's copy, not from the machine's.
     assert re.search(r", VLC 3\.\S+.* \(/.+/callviewer/_internal/libvlc\.so\.5\)$", played), \

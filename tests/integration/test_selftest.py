@@ -28,9 +28,10 @@ def test_selftest_imports_shows_plays_and_says_ok(tmp_path):
     assert re.fullmatch(r"imported the demo calls from .+: \d+ new, \d+ updated, 0 unchanged, "
                         r"0 rejected", lines[1]), lines[1]
     assert re.fullmatch(r"window shown with \d+ calls", lines[2]), lines[2]
+    assert lines[3] == "ran the window's sync in a process of its own"
     assert re.fullmatch(r"played \S+\.mp3: \d+\.\d s of \d+\.\d s \(\d+ audio buffers\) in "
-                        r"\d+\.\d s, VLC 3\.\S+.*", lines[3]), lines[3]
-    assert lines[4:] == ["ok"]
+                        r"\d+\.\d s, VLC 3\.\S+.*", lines[4]), lines[4]
+    assert lines[5:] == ["ok"]
     # No database or settings of the user's were made or touched (logs may be written);
     # the temporary store is gone.
     home = tmp_path / "home"

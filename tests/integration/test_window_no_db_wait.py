@@ -11,6 +11,7 @@ import sqlite3
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel
@@ -56,11 +57,16 @@ class EventLoopGaps:
         return self.longest
 
 
-def hold_write_lock(path) -> sqlite3.Connection:
-    """Another program's connection holding the database's write lock."""
+@contextmanager
+def write_lock_held(path):
+    """Another program's connection holding the database's write lock, for the block."""
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    return holder
+    try:
+        yield holder
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def record_crashes(monkeypatch) -> list:
@@ -81,10 +87,9 @@ def test_a_write_lock_held_elsewhere_never_stalls_the_window(qtbot, db, tmp_path
     window = open_window(qtbot, db, tmp_path)
     # libVLC starts on this thread once after the first paint (100-260 ms): not measured.
     window.now_playing.prepare()
-    holder = hold_write_lock(db)
-    held = time.monotonic()
-    gaps = EventLoopGaps()
-    try:
+    with write_lock_held(db):
+        held = time.monotonic()
+        gaps = EventLoopGaps()
         qtbot.keyClick(window.table, Qt.Key.Key_Down)
         detail_follows(qtbot, window)
         call_id = window.current_call_id()
@@ -102,9 +107,6 @@ def test_a_write_lock_held_elsewhere_never_stalls_the_window(qtbot, db, tmp_path
         assert window.detail.fields["Done"].text().startswith("No" if was_done else "Yes")
         qtbot.wait(max(0, int((HOLD_S - (time.monotonic() - held)) * 1000)))
         assert window.tasks.busy(Lane.WRITE)  # still waiting for the other program
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     # The writes go in once the lock is free (waited for with the event loop turning).
     qtbot.waitUntil(lambda: not window.tasks.busy(Lane.WRITE), timeout=10_000)
     longest = gaps.stop()
@@ -125,16 +127,12 @@ def test_a_draft_the_database_refuses_is_said_under_the_editor_and_kept(
     window = open_window(qtbot, db, tmp_path)
     call_id = window.current_call_id()
     panel = window.detail.notes_panel
-    holder = hold_write_lock(db)
-    try:
+    with write_lock_held(db):
         type_note(qtbot, window, "Quote sent")
         qtbot.waitUntil(panel.waiting_label.isVisible, timeout=5000)
         said = panel.waiting_label.text()
         assert said.startswith("The draft is not saved yet: The database ") and "busy" in said
         assert panel.editor.toPlainText() == "Quote sent"
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     # Tried again by itself once the database takes it.
     qtbot.waitUntil(lambda: not panel.waiting_label.isVisible(), timeout=DRAFT_RETRY_MS + 5000)
     with Store(str(db)) as other:
@@ -150,17 +148,13 @@ def test_a_note_the_database_refuses_goes_back_to_the_editor_with_the_sentence(
     call_id = window.current_call_id()
     panel = window.detail.notes_panel
     type_note(qtbot, window, "Sent the contract")
-    holder = hold_write_lock(db)
-    try:
+    with write_lock_held(db):
         qtbot.keyClick(panel.editor, Qt.Key.Key_Return, CTRL)
         assert panel.editor.toPlainText() == ""  # shown at once, as saving
         assert "saving" in " ".join(label.text() for label in panel.findChildren(QLabel))
         qtbot.waitUntil(panel.waiting_label.isVisible, timeout=5000)
         assert panel.waiting_label.text().startswith("Not saved yet: The database ")
         assert panel.editor.toPlainText() == "Sent the contract"  # nothing typed is lost
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     qtbot.keyClick(panel.editor, Qt.Key.Key_Return, CTRL)  # again, as the sentence invites
     assert window.tasks.wait(Lane.WRITE, 5000)
     qtbot.waitUntil(lambda: panel.title.text() == "Notes (1)")
@@ -178,17 +172,13 @@ def test_a_note_refused_while_the_next_is_typed_waits_in_the_list_and_is_saved(
     call_id = window.current_call_id()
     panel = window.detail.notes_panel
     type_note(qtbot, window, "First")
-    holder = hold_write_lock(db)
-    try:
+    with write_lock_held(db):
         qtbot.keyClick(panel.editor, Qt.Key.Key_Return, CTRL)
         qtbot.keyClicks(panel.editor, "Second")  # before the database has answered
         qtbot.waitUntil(panel.waiting_label.isVisible, timeout=5000)
         labels = [label.text() for label in panel.findChildren(QLabel)]
         assert any(text.endswith("not saved yet") for text in labels), labels
         assert panel.editor.toPlainText() == "Second"  # the one being typed stays
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     # Tried again by itself: it is not in the editor for the person to save again.
     qtbot.waitUntil(lambda: panel.title.text() == "Notes (1)" and
                     not panel.waiting_label.isVisible(), timeout=DRAFT_RETRY_MS + 5000)
@@ -204,16 +194,12 @@ def test_ctrl_d_the_database_refuses_is_taken_back_with_the_sentence(
     window = open_window(qtbot, db, tmp_path)
     call_id = window.current_call_id()
     was = window.detail.fields["Done"].text()
-    holder = hold_write_lock(db)
-    try:
+    with write_lock_held(db):
         qtbot.keyClick(window.table, Qt.Key.Key_D, CTRL)
         assert window.detail.fields["Done"].text() != was  # at once
         qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
             "Not marked: The database "), timeout=5000)
         assert window.detail.fields["Done"].text() == was  # back as the database has it
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert window.store.calls.get(call_id).done is was.startswith("Yes")
     assert crashes == []
 

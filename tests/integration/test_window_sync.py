@@ -55,7 +55,9 @@ def test_f5_syncs_and_the_list_updates_in_place_keeping_the_call_and_the_note(
     assert window.current_call_id() == current
     assert window.detail.name.text() == name
     assert editor.toPlainText() == "Called back, waiting"
-    assert window.detail.sections["Summary"].body.text() == "\u200eChanged at the source"  # LRM
+    # The detail is read again too (on the READ lane, after the list's page).
+    qtbot.waitUntil(lambda: window.detail.sections["Summary"].body.text()
+                    == "\u200eChanged at the source")  # with an LRM
 
 
 def test_the_recording_filter_shows_one_state(qtbot, tmp_path, api):
