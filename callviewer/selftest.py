@@ -4,10 +4,10 @@ from a bundle.
 It makes a temporary store, imports the bundled demo calls, opens the real main window
 (made by the app's own start-up), runs its sync in the sync's own process, plays the
 first call with a recording through the window's NowPlaying until VLC's own clock has
-moved and VLC counts audio decoded and played, stops, closes the window and quits. Every step prints one line; a
-failed step prints one sentence saying what failed and exits 1. Nothing of the user's
-is touched: the store, the window's settings and Qt's default settings all live in a
-temporary folder that is removed at the end.
+moved and VLC counts audio decoded and played, stops, closes the window and quits.
+Every step prints one line; a failed step prints one sentence saying what failed and
+exits 1. Nothing of the user's is touched: the store, the window's settings and Qt's
+default settings all live in a temporary folder that is removed at the end.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,10 +92,8 @@ class SyncProcess:
         with self._lock:
             if self._child is not None and not self._told_to_stop:
                 self._told_to_stop = True
-                try:
+                with suppress(OSError, ValueError):  # it has ended, or is ending
                     _write(self._child.stdin, ("cancel",))
-                except (OSError, ValueError):  # it has ended, or is ending
-                    pass
 
     def kill(self) -> None:
         """End the child now (the window is closing and it did not stop in time)."""
@@ -131,11 +130,8 @@ class SyncProcess:
         """Close the child's input (its signal to end), wait ENDING_S, then kill it."""
         child = self._child
         assert child is not None
-        with self._lock:
-            try:
-                child.stdin.close()
-            except OSError:
-                pass
+        with self._lock, suppress(OSError):
+            child.stdin.close()
         try:
             return child.wait(ENDING_S)
         except subprocess.TimeoutExpired:
@@ -178,7 +174,7 @@ def _read(stream: IO[bytes]) -> Any | None:
     data = stream.read(size)
     if len(data) < size:
         return None
-    return pickle.loads(data)  # noqa: S301 - written by this module, in our own child
+    return pickle.loads(data)  # written by this module, in our own child
 
 
 # --- the child ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Sync from the window: a process of its own (sync/process.py) watched from the runner's
-JOB lane, progress and Cancel in the status bar, then "Synced 10:42 · 37 new, 5 updated, 3 recordings"; again
-every few minutes and on F5."""
+"""Sync from the window: a process of its own (sync/process.py) watched from the
+runner's JOB lane, progress and Cancel in the status bar, then "Synced 10:42 · 37 new,
+5 updated, 3 recordings"; again every few minutes and on F5."""
 
 from __future__ import annotations
 
