@@ -34,6 +34,7 @@ from callviewer.ui.notes import NotesPanel
 from callviewer.ui.player import CallPlayer
 from callviewer.ui.preferences import login_name
 from callviewer.ui.tasks import Lane, Task, TaskRunner
+from callviewer.ui.timeline_view import SilenceSkipper, TimelineView, peaks_file
 from callviewer.ui.transcript import TranscriptView
 
 LOADING_AFTER_MS = 150  # a read answered sooner shows no "Loading…" at all
@@ -82,6 +83,15 @@ class DetailView(QWidget):
         self._overview.setWidget(self.header)
         self.transcript_view = TranscriptView()
         self.player = CallPlayer(now)
+        # The timeline under the player: waveform, who spoke when; Skip silence's jumps.
+        self.skipper = SilenceSkipper(now, self)
+        self.timeline = TimelineView(
+            now, tasks, lambda call_id: lambda: store.archive.source(call_id),
+            lambda call_id: peaks_file(store.archive.folder, call_id), self.skipper)
+        self.timeline.jumped.connect(self._jumped)
+        self.timeline.lanes_changed.connect(self._lanes_measured)
+        self.player.skip_button.toggled.connect(self.skipper.set_enabled)
+        self.skipper.changed.connect(self._show_skipping)
         self.follow_button = QPushButton("Follow")
         self.follow_button.setToolTip("Keep the message being spoken in view")
         self.follow_button.clicked.connect(self.follow)
@@ -92,6 +102,7 @@ class DetailView(QWidget):
         listening_layout.setContentsMargins(0, 0, 0, 0)
         listening_layout.setSpacing(0)
         listening_layout.addWidget(self.player)
+        listening_layout.addWidget(self.timeline)
         listening_layout.addWidget(self.player.error)
         listening_layout.addWidget(self.transcript_view, 1)
         self.transcript_view.message_activated.connect(self._seek_to_message)
@@ -261,6 +272,7 @@ class DetailView(QWidget):
             self.transcript_view.clear()
             self._timeline = None
             self.player.set_call(None, False, None)
+            self.timeline.set_call(None)
             self.placeholder.setText(shown_text)
             self._stack.setCurrentWidget(self.placeholder)
             if shown_text:
@@ -271,6 +283,9 @@ class DetailView(QWidget):
         self._show_transcript(call)
         self.notes_panel.set_call(call.id, call.notes, drafts or {})
         self.player.set_call(call.id, bool(call.recording), call.duration_ms)
+        self.timeline.set_call(call.id, call.transcript if isinstance(call.transcript, list)
+                               else [], call.duration_ms, bool(call.recording))
+        self._show_skipping()
         self._stack.setCurrentWidget(self.splitter)
         if self._fit_overview:
             self._fit()
@@ -341,9 +356,10 @@ class DetailView(QWidget):
         """The notes changed: room for them, and their pins on the player's slider."""
         if self._fit_overview and self._call is not None:
             self._fit()
-        self.player.set_marks([(note.position_ms, note.body)
-                               for note in self.notes_panel.shown_notes
-                               if note.position_ms is not None])
+        marks = [(note.position_ms, note.body) for note in self.notes_panel.shown_notes
+                 if note.position_ms is not None]
+        self.player.set_marks(marks)
+        self.timeline.set_notes(marks)
 
     def _play_from(self, call_id: int, position_ms: int) -> None:
         """A pinned note's "at 1:42": the player goes there (its call's recording, if
@@ -362,8 +378,9 @@ class DetailView(QWidget):
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_highlight_terms(self, words: list[str]) -> None:
-        """Highlight the search's words in the transcript."""
+        """Highlight the search's words in the transcript, and mark them on the timeline."""
         self.transcript_view.set_highlight_terms(words)
+        self.timeline.set_search_terms(words)
 
     def _show_transcript(self, call: Call) -> None:
         self._timeline = None
@@ -409,6 +426,32 @@ class DetailView(QWidget):
         self.follow_button.hide()
         if self._spoken is not None:
             self.transcript_view.scroll_to_message(self._spoken)
+
+    def _jumped(self, row: int) -> None:
+        """The keys went to a message (next / previous message, next customer turn): it is
+        the one highlighted, and in view."""
+        self._spoken = row
+        self.transcript_view.set_current_message(row)
+        self._following = True
+        self.follow_button.hide()
+        self.transcript_view.scroll_to_message(row)
+
+    def _lanes_measured(self, lanes) -> None:
+        """Lanes measured from a stereo recording's channels: the follow-along takes their
+        times in place of its estimate."""
+        call = self._call
+        if lanes.origin == "channels" and call is not None and call.transcript \
+                and self.timeline.call_id == call.id:
+            self._timeline = Timeline(lanes.timed(call.transcript), call.duration_ms)
+            self._spoken = None
+            self._follow_position()
+
+    def _show_skipping(self) -> None:
+        """The player says whether Skip silence is on, and what it saved on this call."""
+        call_id = self.current_call_id
+        known = call_id is None or self.skipper.skip_of(call_id) is not None \
+            or not self.timeline.waiting
+        self.player.show_skipping(self.skipper.enabled, self.skipper.saved_ms(call_id), known)
 
     def _seek_to_message(self, row: int) -> None:
         if self._timeline is not None and self._call is not None and self._call.recording:

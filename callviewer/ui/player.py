@@ -278,6 +278,16 @@ class CallPlayer(QWidget):
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setForegroundRole(QPalette.ColorRole.BrightText)
+        # Skip silence (S): on while checked; beside it, the time it saved on this call.
+        self.skip_button = QToolButton(text="Skip silence", checkable=True)
+        self.skip_button.setAccessibleName("Skip silence")
+        self.skip_button.setToolTip("Skip silences longer than a second while playing (S)")
+        # Not a Tab stop (S and Call ▸ Skip silence reach it); a click leaves the keyboard
+        # where it was, so Space still plays.
+        self.skip_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skip_saved = QLabel("")
+        self.skip_saved.setAccessibleName("Time saved by skipping silence")
+        self.skip_saved.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 2, 10, 2)
         layout.addWidget(self.play_button)
@@ -285,6 +295,8 @@ class CallPlayer(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.total)
         layout.addWidget(self.rate)
+        layout.addWidget(self.skip_button)
+        layout.addWidget(self.skip_saved)
         layout.addWidget(QLabel("Vol"))
         layout.addWidget(self.volume)
         for signal in (now.call_changed, now.state_changed, now.position_changed,
@@ -300,6 +312,17 @@ class CallPlayer(QWidget):
     def set_marks(self, marks: list[tuple[int, str]]) -> None:
         """The pinned notes of the call shown: (ms, text), marked on the slider."""
         self.slider.set_marks(marks)
+
+    def show_skipping(self, on: bool, saved_ms: int, known: bool = True) -> None:
+        """Skip silence is on or off; while on, what it saved on this call ("on · saved
+        7 s"), or that this call's silences are not known yet."""
+        if self.skip_button.isChecked() != on:
+            self.skip_button.blockSignals(True)
+            self.skip_button.setChecked(on)
+            self.skip_button.blockSignals(False)
+        self.skip_saved.setText(f"on · saved {formatting.duration(saved_ms)}" if known
+                                else "on · finding silences\u2026")
+        self.skip_saved.setVisible(on)
 
     @property
     def live(self) -> bool:

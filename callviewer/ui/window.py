@@ -67,6 +67,9 @@ SHORTCUTS = (
     ("Ctrl+Left, Ctrl+Right", "Back / forward 5 seconds"),
     ("Ctrl+Shift+Left, …Right", "Back / forward 30 seconds"),
     ("[  ]", "Slower / faster"),
+    (".  ,", "Next / previous message: the player goes there, the transcript follows"),
+    ("Shift+.  Shift+,", "Next / previous customer turn"),
+    ("S", "Skip silence on / off (silences over a second, while playing)"),
     ("Ctrl+N", "New note on the current call"),
     ("Ctrl+Shift+N", "New note pinned to the player's position (at 1:42)"),
     ("Alt+N", "Into the notes (newest first), and back"),
@@ -383,6 +386,20 @@ class MainWindow(QMainWindow):
         self._action(call, "Slower", lambda: now.step_rate(-1), "[")
         self._action(call, "Faster", lambda: now.step_rate(1), "]")
         self._action(call, "&Stop", now.stop, "Media Stop")
+        # Along the timeline: plain keys, which a text field takes for itself (as [ and ]).
+        timeline = self.detail.timeline
+        self._action(call, "Next &message", lambda: timeline.step_message(1), ".")
+        self._action(call, "Previous message", lambda: timeline.step_message(-1), ",")
+        # "Shift+." only: the platforms' key maps offer the base key with Shift for it; ">"
+        # as well could match the same press twice, an ambiguous shortcut Qt ignores.
+        self._action(call, "Next customer &turn", lambda: timeline.step_turn("customer", 1),
+                     "Shift+.")
+        self._action(call, "Previous customer turn",
+                     lambda: timeline.step_turn("customer", -1), "Shift+,")
+        skipper = self.detail.skipper
+        self.skip_action = self._action(call, "S&kip silence", skipper.toggle, "S")
+        self.skip_action.setCheckable(True)
+        skipper.changed.connect(lambda: self.skip_action.setChecked(skipper.enabled))
         call.addSeparator()
         self.done_action = self._action(call, "Mark &done", self.toggle_done, "Ctrl+D")
         self._action(call, "&Undo done", self.undo_done, "Ctrl+Z")
