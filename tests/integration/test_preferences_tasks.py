@@ -18,7 +18,7 @@ import pytest
 from fake_calls_api import TOKEN
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog
-from test_window_no_db_wait import STALL_S, EventLoopGaps, hold_write_lock, record_crashes
+from test_window_no_db_wait import STALL_S, EventLoopGaps, record_crashes, write_lock_held
 from windows import open_window
 
 from callviewer.store import Store
@@ -85,10 +85,9 @@ def test_a_locked_database_never_stalls_preferences_and_all_lands_after(qtbot, d
     # Nor is importing a vendor's connector (requests, urllib3: ~250 ms once per process),
     # which the dialog does on this thread when the vendor is first chosen.
     module_for("calls-api")
-    holder = hold_write_lock(db)
-    held = time.monotonic()
-    gaps = EventLoopGaps()
-    try:
+    with write_lock_held(db):
+        held = time.monotonic()
+        gaps = EventLoopGaps()
         page = open_sync_page(qtbot, window)  # reads go on beside the writer
         for megabytes in (100, 200, 300):
             page.cap.setValue(megabytes)
@@ -100,9 +99,6 @@ def test_a_locked_database_never_stalls_preferences_and_all_lands_after(qtbot, d
         assert not dialog.add_button.isEnabled()
         qtbot.wait(max(0, int((HOLD_S - (time.monotonic() - held)) * 1000)))
         assert dialog.isVisible() and window.tasks.busy(Lane.JOB)  # still waiting
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=10_000)
     assert not dialog.isVisible()
     qtbot.waitUntil(lambda: page.table.rowCount() == 1)
@@ -194,15 +190,11 @@ def test_a_refused_add_or_remove_is_said_in_the_dialog_never_as_a_crash(qtbot, d
 def test_an_add_left_with_esc_still_lands_and_is_said(qtbot, db, tmp_path, api):
     window = open_window(qtbot, db, tmp_path)
     page = open_sync_page(qtbot, window)
-    holder = hold_write_lock(db)
-    try:
+    with write_lock_held(db):
         dialog = add_through_dialog(qtbot, page, "main", api.url)
         assert dialog.message.text() == "Adding…"
         qtbot.keyClick(dialog.secret, Qt.Key.Key_Escape)
         assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Rejected
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     qtbot.waitUntil(lambda: page.message.text().startswith("Added main."), timeout=10_000)
     qtbot.waitUntil(lambda: page.table.rowCount() == 1)
     assert dialog.result() == QDialog.DialogCode.Rejected  # not opened again by the answer
