@@ -213,6 +213,7 @@ class NotesPanel(QWidget):
         while self._list.count():
             item = self._list.takeAt(0)
             if item.widget():
+                item.widget().hide()  # gone now, not when its deletion comes round
                 item.widget().deleteLater()
         self.shown_notes = [note for note, _status in notes]
         self.title.setText(f"Notes ({len(notes)})" if notes else "Notes")

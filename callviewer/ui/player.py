@@ -36,6 +36,7 @@ from callviewer.playback.now_playing import (
 )
 from callviewer.ui import formatting
 from callviewer.ui.tasks import Lane, Task, TaskRunner
+from callviewer.ui.theme import outcome_colors
 
 if TYPE_CHECKING:
     from callviewer.store.records import Call, Caller
@@ -277,7 +278,7 @@ class CallPlayer(QWidget):
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
-        self.error.setForegroundRole(QPalette.ColorRole.BrightText)
+        self._colour_error()
         # Skip silence (S): on while checked; beside it, the time it saved on this call.
         self.skip_button = QToolButton(text="Skip silence", checkable=True)
         self.skip_button.setAccessibleName("Skip silence")
@@ -312,6 +313,19 @@ class CallPlayer(QWidget):
     def set_marks(self, marks: list[tuple[int, str]]) -> None:
         """The pinned notes of the call shown: (ms, text), marked on the slider."""
         self.slider.set_marks(marks)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # light to dark, or back
+            self._colour_error()
+
+    def _colour_error(self) -> None:
+        """The player's problem in the failed badge's text colour, readable in either
+        scheme (the palette's BrightText is white on a light one: it could not be seen)."""
+        palette = self.error.palette()
+        palette.setColor(QPalette.ColorRole.WindowText,
+                         outcome_colors("failed", self.palette())[0])
+        self.error.setPalette(palette)
 
     def show_skipping(self, on: bool, saved_ms: int, known: bool = True) -> None:
         """Skip silence is on or off; while on, what it saved on this call ("on · saved

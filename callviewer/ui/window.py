@@ -819,6 +819,9 @@ class MainWindow(QMainWindow):
         done = None if shown is None else not shown.done
         if self.reviewing and done is not False:
             self._leave_queue()
+            # The next call is listened to next: the list takes the keyboard (from a note,
+            # Space typed a space into it and Ctrl+Z undid the typing, not the done).
+            self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
             mark = None
         else:
             mark = None if done is None else self.detail.mark_done(call_id, done,

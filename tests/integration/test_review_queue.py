@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from windows import detail_follows, open_window
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -92,3 +93,38 @@ def test_outside_the_queue_ctrl_d_says_what_it_did_and_ctrl_1_shows_all(qtbot, d
                     timeout=5_000)
     assert window.all_action.isChecked()
     assert window.filters.done.currentData() is None
+
+
+def press(qtbot, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A key where the keyboard is, as a person presses it."""
+    qtbot.keyClick(QApplication.focusWidget(), key, modifiers)
+
+
+def test_the_loop_space_a_note_ctrl_d_then_space_acts_on_the_next_call(qtbot, db, tmp_path):
+    """The loop as a reviewer works it: Space to listen, Ctrl+N and a note, Ctrl+Enter,
+    Ctrl+D from the note; then Space again is for the next call (it typed a space into the
+    note editor, and Ctrl+Z undid the typing instead of the done)."""
+    queue = not_done_newest_first(db)
+    window = open_window(qtbot, db, tmp_path)
+    qtbot.keyClick(window.table, Qt.Key.Key_2, CTRL)
+    queue_settled(qtbot, window, len(queue))
+    for n in range(3):
+        call_id = window.current_call_id()
+        assert call_id == queue[n]
+        press(qtbot, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda call_id=call_id: window.now_playing.call_id == call_id)
+        press(qtbot, Qt.Key.Key_N, CTRL)
+        editor = window.detail.notes_panel.editor
+        qtbot.waitUntil(editor.hasFocus)
+        qtbot.keyClicks(editor, f"Reviewed {n}")
+        press(qtbot, Qt.Key.Key_Return, CTRL)
+        press(qtbot, Qt.Key.Key_D, CTRL)
+        queue_settled(qtbot, window, len(queue) - n - 1)
+        assert window.table.hasFocus()
+        assert editor.toPlainText() == ""
+    press(qtbot, Qt.Key.Key_Z, CTRL)  # the last done, undone: back, current
+    queue_settled(qtbot, window, len(queue) - 2)
+    assert window.current_call_id() == queue[2]
+    bodies = {call_id: [note.body for note in window.store.notes.of(call_id)]
+              for call_id in queue[:3]}
+    assert bodies == {call_id: [f"Reviewed {n}"] for n, call_id in enumerate(queue[:3])}

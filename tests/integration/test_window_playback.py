@@ -6,11 +6,13 @@ import sqlite3
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from windows import open_window
 
 from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PAUSED, PLAYING
 from callviewer.ui.player import PAUSE, PLAY
+from callviewer.ui.theme import dark_palette
 
 
 def go_to(qtbot, window, source_id: str) -> int:
@@ -162,6 +164,24 @@ def test_a_recording_that_is_missing_says_so_in_the_bar_and_the_detail(qtbot, db
     qtbot.waitUntil(lambda: window.player_bar.message.text()
                     == "Recording file not found: /nowhere/gone.mp3", timeout=5_000)
     assert window.detail.player.error.text() == "Recording file not found: /nowhere/gone.mp3"
+    # Readable where it is, in the light scheme and the dark one (the palette's BrightText,
+    # white on a light window, could not be seen).
+    for palette in (QPalette(QColor("#efefef")), dark_palette()):
+        window.setPalette(palette)
+        error = window.detail.player.error
+        text = error.palette().color(error.foregroundRole())
+        ground = error.palette().color(QPalette.ColorRole.Window)
+        assert contrast(text, ground) >= 3, (text.name(), ground.name())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG's contrast ratio of two colours."""
+    def luminance(colour: QColor) -> float:
+        parts = [c / 255 for c in (colour.red(), colour.green(), colour.blue())]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
 def test_scrolling_by_hand_stops_following_until_follow_is_pressed(qtbot, db, tmp_path):
