@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -47,6 +48,11 @@ RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 # listener hears again the words that were cut.
 RESUME_BACK_MS = 2000
 POLL_MS = 50
+# After a seek VLC tells its old time for a poll or two (its seek takes effect on its own
+# thread): the target is the position until the player tells a time this close to it
+# (or past it by no more than was played since), for at most SEEK_SETTLE_MS.
+SEEK_NEAR_MS = 250
+SEEK_SETTLE_MS = 500
 # How long a start keeps its news to itself: see `_hold`.
 FRAME_MS = 16
 NO_RECORDING = "This call has no recording."
@@ -147,6 +153,7 @@ class NowPlaying(QObject):
         self._starts = 0  # counts play()'s new starts: a fetch answers the one it began for
         self._start_at: int | None = None  # where to go once playing starts
         self._reached = 0  # the furthest position the player reported for this media
+        self._seeking: tuple[int, float] | None = None  # (target, when): see `_landed`
         self._left: dict[int, int] = {}  # where each call was left, for this session
         self._held: dict[str, object] | None = None  # signal name -> latest value
         self._release_timer = QTimer(self, singleShot=True, interval=FRAME_MS)
@@ -245,7 +252,7 @@ class NowPlaying(QObject):
         if self.state == PLAYING:
             self._player.pause()
             self._poll.stop()
-            self._set_position(self._player.time_ms())
+            self._set_position(self._landed(self._player.time_ms()))
             self._set_state(PAUSED)
 
     def stop(self) -> None:
@@ -254,6 +261,7 @@ class NowPlaying(QObject):
         self._left.pop(self.call_id, None)
         self._player.stop()
         self._poll.stop()
+        self._seeking = None
         self._set_position(0)
         if self.state != ERROR:
             self._set_state(STOPPED)
@@ -265,6 +273,7 @@ class NowPlaying(QObject):
         top = self.duration or ms
         ms = max(0, min(int(ms), max(top - 1, 0)))
         self._player.seek(ms)
+        self._seeking = (ms, time.monotonic())
         self._set_position(ms)
 
     def seek_by(self, delta_ms: int) -> None:
@@ -305,9 +314,24 @@ class NowPlaying(QObject):
         rather than wait for the timer."""
         reported = self._player.time_ms()
         self._reached = max(self._reached, reported)
+        reported = self._landed(reported)
         if self.duration:
             reported = min(reported, self.duration)
         self._set_position(max(reported, 0))
+
+    def _landed(self, reported: int) -> int:
+        """The position for the player's `reported` time: after a seek, its target until
+        the player tells a time at it or just past it (not its old time, which VLC tells
+        for a poll or two), and for SEEK_SETTLE_MS at most."""
+        if self._seeking is None:
+            return reported
+        target, since = self._seeking
+        played = (time.monotonic() - since) * 1000
+        if played > SEEK_SETTLE_MS \
+                or target - SEEK_NEAR_MS <= reported <= target + SEEK_NEAR_MS + played * self.rate:
+            self._seeking = None
+            return reported
+        return target
 
     # --- the player's news --------------------------------------------------------------
 
@@ -377,6 +401,7 @@ class NowPlaying(QObject):
 
     def _begin(self, call_id: int) -> None:
         """A start's news: the call, no error, at the start."""
+        self._seeking = None
         self._set_call(call_id)
         self._set_error("")
         self._set_position(0)

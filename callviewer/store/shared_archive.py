@@ -37,6 +37,10 @@ CACHE_FOLDER = "team-recordings"
 # this desktop may be writing it); then it is a leftover.
 TEMPORARY_GRACE_S = 3600
 CACHE_CAP_BYTES = 2 * 1024 ** 3  # a desktop's cache of a team's recordings, at most
+# The timeline's peaks of the recordings (timeline/recording.py), kept in this folder too:
+# not recordings, so neither swept nor trimmed (a few KB a call, checked against the
+# recording they were made from when read).
+PEAKS_FOLDER = "peaks"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -215,9 +219,11 @@ def trim(conn: Connection, folder: Path, cap: int, keep: str | None = None) -> i
 
 def _files(folder: Path) -> dict[str, os.stat_result]:
     """The cache's files by their archive paths, with their stat; downloads in progress
-    (.part) left out."""
+    (.part) and the timeline's peaks left out."""
     found = {}
-    for directory, _folders, names in os.walk(folder):
+    for directory, folders, names in os.walk(folder):
+        if directory == os.fspath(folder) and PEAKS_FOLDER in folders:
+            folders.remove(PEAKS_FOLDER)
         prefix = Path(directory).relative_to(folder).as_posix()
         prefix = "" if prefix == "." else f"{prefix}/"
         for name in names:

@@ -23,10 +23,14 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from callviewer.playback.follow import CHARS_PER_SECOND, PAD_CHARS, Timeline
-from callviewer.timeline.peaks import Peaks
-from callviewer.timeline.speech import channels_apart, speech_segments
+
+if TYPE_CHECKING:
+    from callviewer.timeline.peaks import Peaks
+# speech.py (numpy) is imported where peaks are measured, not here: the transcript's and
+# the estimate's lanes are drawn before, or without, a recording (and numpy).
 
 SPOKEN = ("agent", "customer")
 LANE_ROLES = ("agent", "customer", "tool")
@@ -128,8 +132,11 @@ def lanes_of(messages: Sequence[dict], duration_ms: int | None = None,
     rows = [(row, m) for row, m in enumerate(messages) if m.get("role") in LANE_ROLES]
     if any(_ms(m.get("start_ms")) is not None for _, m in rows if m["role"] in SPOKEN):
         return Lanes(tuple(_from_transcript(messages, rows, duration_ms)), "transcript")
-    if peaks is not None and channels_apart(peaks):
-        return _from_channels(messages, peaks, channel_roles)
+    if peaks is not None:
+        from callviewer.timeline.speech import channels_apart
+
+        if channels_apart(peaks):
+            return _from_channels(messages, peaks, channel_roles)
     if not rows:
         return Lanes((), "none")
     return Lanes(tuple(_from_transcript(messages, rows, duration_ms)), "estimate")
@@ -175,6 +182,8 @@ def _end(message: dict, start: int, starts: list[int], duration_ms: int | None) 
 
 def _from_channels(messages: Sequence[dict], peaks: Peaks,
                    channel_roles: tuple[str, str] | None) -> Lanes:
+    from callviewer.timeline.speech import speech_segments
+
     segments = speech_segments(peaks)
     heard = sorted((start, end, channel) for channel, found in enumerate(segments)
                    for start, end in found)

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from callviewer.timeline.peaks import Peaks
-from callviewer.timeline.speech import speech_segments, union
+if TYPE_CHECKING:
+    from callviewer.timeline.peaks import Peaks
+# speech.py (numpy) is imported by `find_silences`, not here: the window knows these types
+# before, or without, a decoded recording (and numpy).
 
 SILENCE_MS = 1000
 LEAD_IN_MS = 300
@@ -49,6 +52,8 @@ class Jump:
 def find_silences(peaks: Peaks, min_ms: int = SILENCE_MS) -> list[Silence]:
     """The silences longer than ``min_ms`` in the recording, in time order, including one
     at its start or end."""
+    from callviewer.timeline.speech import speech_segments, union
+
     return silences_between(union(speech_segments(peaks)), peaks.duration_ms, min_ms)
 
 

@@ -28,13 +28,15 @@ from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PLAYING, NowPlaying
 from callviewer.store import Store
 from callviewer.store.records import Call, Draft
+from callviewer.timeline.recording import peaks_file
 from callviewer.ui.call_header import CallHeader
 from callviewer.ui.labels import plain_label
 from callviewer.ui.notes import NotesPanel
 from callviewer.ui.player import CallPlayer
 from callviewer.ui.preferences import login_name
+from callviewer.ui.skip_silence import SilenceSkipper
 from callviewer.ui.tasks import Lane, Task, TaskRunner
-from callviewer.ui.timeline_view import SilenceSkipper, TimelineView, peaks_file
+from callviewer.ui.timeline_view import TimelineView
 from callviewer.ui.transcript import TranscriptView
 
 LOADING_AFTER_MS = 150  # a read answered sooner shows no "Loading…" at all

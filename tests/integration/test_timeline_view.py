@@ -15,8 +15,8 @@ from windows import open_window
 from callviewer.playback.now_playing import PAUSED, PLAYING
 from callviewer.store import Store
 from callviewer.sync.importer import import_paths
+from callviewer.timeline.recording import peaks_file
 from callviewer.timeline.silence import LEAD_IN_MS
-from callviewer.ui.timeline_view import peaks_file
 
 
 def go_to(qtbot, window, source: str, source_id: str) -> int:

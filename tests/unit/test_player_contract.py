@@ -30,6 +30,7 @@ from callviewer.playback.now_playing import (
     PLAYING,
     RATES,
     RESUME_BACK_MS,
+    SEEK_SETTLE_MS,
     STOPPED,
     UNDECODABLE,
     NowPlaying,
@@ -388,6 +389,17 @@ class NowPlayingContract:
         backend.until(lambda: now.state == PLAYING)
         backend.until(lambda: now.position > 0)
 
+    def test_after_a_seek_the_position_never_shows_where_it_was(self, backend, now):
+        now.play(1)
+        backend.until(lambda: now.state == PLAYING and now.position > 500)
+        shown: list[int] = []
+        now.position_changed.connect(shown.append)
+        now.seek(10_000)
+        backend.advance(600)  # a dozen polls
+        assert shown and shown[0] == 10_000
+        assert min(shown) >= 10_000 - 300, shown  # VLC may land a little before the target
+        assert now.position > 10_000
+
 
 class TestNowPlayingOverTheFake(NowPlayingContract):
     Backend = FakeBackend
@@ -585,3 +597,79 @@ class TestNowPlayingRules:
         backend.until(lambda: now.state is PLAYING)
         now.release()
         assert (now.state, backend.player.closed) == (STOPPED, True)
+
+
+class LaggingPlayer(FakePlayer):
+    """The fake, telling its old time for `lag` polls after a seek, as VLC does (its seek
+    takes effect on its own thread); `ignoring` seeks never land at all."""
+
+    def __init__(self, *args, lag: int = 2, ignoring: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lag, self.ignoring = lag, ignoring
+        self._stale: tuple[int, int] | None = None  # (old time, polls left)
+
+    def seek(self, ms: int) -> None:
+        old = self._position
+        if not self.ignoring:
+            super().seek(ms)
+        self._stale = (old, self.lag)
+
+    def time_ms(self) -> int:
+        if self._stale is not None:
+            old, left = self._stale
+            self._stale = (old, left - 1) if left > 1 else None
+            return old
+        return super().time_ms()
+
+
+class TestNowPlayingSeeksOverALaggingPlayer:
+    """A seek's target is the position until the player tells a time at or just past it,
+    for at most SEEK_SETTLE_MS: the views never see the old time come back for a tick."""
+
+    @pytest.fixture
+    def backend(self, qtbot, files):
+        return FakeBackend(qtbot, files)
+
+    def playing(self, backend, player: FakePlayer) -> NowPlaying:
+        backend.player = player
+        now = NowPlaying({1: FIRST}.get, player)
+        backend.now = now
+        now.play(1)
+        backend.until(lambda: now.state is PLAYING)
+        backend.advance(2_000)
+        return now
+
+    def test_forward_and_back_the_position_goes_only_to_the_target_then_on(self, backend):
+        now = self.playing(backend, LaggingPlayer(LENGTHS))
+        try:
+            shown: list[int] = []
+            now.position_changed.connect(shown.append)
+            now.seek(10_000)
+            backend.advance(300)
+            assert shown[0] == 10_000 and min(shown) == 10_000
+            assert now.position > 10_000  # played on from there
+            shown.clear()
+            now.seek(4_000)  # back: the old time, past the target, is not believed either
+            backend.advance(300)
+            assert shown[0] == 4_000 and max(shown) < 4_000 + 400, shown
+            assert now.position > 4_000
+            # A pause right after a seek stays where the seek went.
+            now.seek(12_000)
+            now.pause()
+            assert now.position == 12_000
+        finally:
+            now.release()
+
+    def test_a_seek_that_never_lands_holds_the_target_for_half_a_second_at_most(
+            self, qtbot, backend):
+        now = self.playing(backend, LaggingPlayer(LENGTHS, ignoring=True))
+        try:
+            before = now.position
+            now.seek(10_000)
+            backend.advance(100)
+            assert now.position == 10_000
+            qtbot.wait(SEEK_SETTLE_MS + 50)
+            backend.advance(100)
+            assert before < now.position < 10_000  # the player's own time again
+        finally:
+            now.release()

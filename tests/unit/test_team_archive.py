@@ -18,6 +18,7 @@ from team_archive import AUDIO, SIGNED, archive_one, call
 from callviewer.paths import demo_dir
 from callviewer.store import Store
 from callviewer.store.shared_archive import TEMPORARY_GRACE_S
+from callviewer.timeline.recording import decode, peaks_file
 
 PATH = "agent-platform/c1.mp3"
 
@@ -241,3 +242,26 @@ def test_each_team_database_has_a_cache_of_its_own(postgres, tmp_path, monkeypat
     finally:
         for name in names:
             postgres.drop(name)
+
+
+def test_the_cache_keeps_the_timelines_peaks_at_each_sync_and_within_its_size(
+        postgres_url, tmp_path, monkeypatch):
+    with desktop(postgres_url, tmp_path / "front-desk", monkeypatch) as first:
+        ids = {name: archive_one(first, source_id=name) for name in ("c1", "c2", "c3")}
+    with desktop(postgres_url, tmp_path / "support", monkeypatch) as second:
+        folder = second.archive.folder
+        # The timeline's decode on this desktop: the recording fetched, its peaks kept.
+        for call_id in (ids["c1"], ids["c2"]):
+            decode(lambda call_id=call_id: second.archive.source(call_id),
+                   peaks_file(folder, call_id), [], None)
+        kept = [peaks_file(folder, ids[name]) for name in ("c1", "c2")]
+        assert all(path.stat().st_size > 100 for path in kept)
+        written = [path.read_bytes() for path in kept]
+        second.archive.delete_stale()  # as every sync starts
+        assert [path.read_bytes() for path in kept] == written
+        assert cached_names(second) == {"c1", "c2"}  # the recordings' copies are kept too
+        # Over the cap, the copies go, never the peaks (not recordings the archive holds).
+        second.mode.cache_cap = 1
+        second.archive.recording(ids["c3"])  # fetched: the cache is trimmed
+        assert cached_names(second) == {"c3"}
+        assert [path.read_bytes() for path in kept] == written
