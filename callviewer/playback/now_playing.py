@@ -197,9 +197,13 @@ class NowPlaying(QObject):
         self._starts += 1
         start = self._starts
         self._mrl = None
+        known = self._known(call_id)
+        if known is not None:
+            # VLC starts at once: the views hear of it once it has (or a frame has passed),
+            # not twice meanwhile (their work delayed VLC's start by a third).
+            self._hold()
         self._begin(call_id)
         self._set_state(LOADING)
-        known = self._known(call_id)
         if known is not None:  # looked up already (the window does as a call is selected)
             self._located(start, known)
             return
@@ -411,6 +415,8 @@ class NowPlaying(QObject):
         self._set_position(0)
         self._set_error(message)
         self._set_state(ERROR)
+        if self._held is not None:  # a start that failed: its news is all there is
+            self._release()
 
     def _set_call(self, call_id: int | None) -> None:
         if call_id != self.call_id:
