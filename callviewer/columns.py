@@ -26,6 +26,9 @@ class Column:
     width: int = 64  # pixels, until the person resizes it
     stretch: bool = False  # takes the width the others leave (no sideways scrolling)
     name: str = ""  # the header's name for a screen reader, when its text is a glyph
+    # Its field and sort are the call's statistics (the call_stats table, migration 0014),
+    # not a calls column: listing.py reads them through that table's index.
+    stats: bool = False
 
     @property
     def spoken(self) -> str:
@@ -49,11 +52,15 @@ COLUMNS = (
     Column("score", "Score", "Score", "score", ("score",), RIGHT, 50),
     Column("done", "Done", "Done", "done", ("done",), CENTRE, 46),
     Column("notes", "Notes", "Notes", "note_count", ("note_count",), RIGHT, 50),
+    Column("talk", "Cust. talk", "The customer's share of the talk (agent and customer), "
+           "from the call's timeline; empty until measured", "customer_share",
+           ("customer_share",), RIGHT, 72, name="Customer talk share", stats=True),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 AT = {column.key: i for i, column in enumerate(COLUMNS)}  # a column's place in the view
 
 # What a list row holds, in this order: the call's id and whether it is deleted (shown
 # struck through), then each field a column reads.
+STATS_FIELDS = frozenset(field for column in COLUMNS if column.stats for field in column.reads)
 ROW_FIELDS = tuple(dict.fromkeys(
     ("id", "deleted_at", *(field for column in COLUMNS for field in column.reads))))

@@ -51,6 +51,7 @@ from callviewer.store.records import (
     WantedRecording,
     now_micros,
 )
+from callviewer.store.stats_repository import StatsRepository
 from callviewer.store.sync_repository import SyncRepository
 
 __all__ = ["NEW_NOTE", "Call", "Caller", "Change", "ConnectionStatus", "DamagedError",
@@ -68,7 +69,7 @@ class Store:
     or by SQLite answering with a code of corruption at any time. From then on every
     write is refused with DamagedError, whose sentence says how to restore the file.
 
-    Its repositories: `calls`, `notes`, `sync` and `archive`; what differs between an
+    Its repositories: `calls`, `notes`, `sync`, `archive` and `stats`; what differs between an
     SQLite file and a team's server database is its `mode` (store/modes.py).
 
     `url`: a path or URL; None for $CALLVIEWER_DB, else this computer's own file. The team
@@ -106,6 +107,7 @@ class Store:
         self.notes = NoteRepository(self, self.mode)
         self.sync = SyncRepository(self, self.mode)
         self.archive = ArchiveRepository(self, self.mode)
+        self.stats = StatsRepository(self)
 
     def close(self) -> None:
         """Release the database's connections (stopping a quick check under way)."""

@@ -16,6 +16,7 @@ from callviewer.store.migrate import current_revision
 from callviewer.store.records import Call, Caller, Summary, now_micros
 from callviewer.store.schema import calls, recordings
 from callviewer.store.schema import sync_seen as seen_calls
+from callviewer.store.stats_repository import measured
 
 if TYPE_CHECKING:
     from callviewer.store import Store
@@ -29,15 +30,17 @@ class CallRepository:
         self._store, self._mode = store, mode
 
     def get(self, call_id: int) -> Call | None:
-        """One call for display: every column (JSON decoded) and its staff notes, oldest
-        first (an administrator's view has hidden ones); None when there is no such call."""
+        """One call for display: every column (JSON decoded), its staff notes, oldest
+        first (an administrator's view has hidden ones), and its statistics when measured;
+        None when there is no such call."""
         with self._store.reading() as conn:
             row = conn.execute(select(calls).where(calls.c.id == call_id)).mappings().first()
             if row is None:
                 return None
             found = note_rows.notes_of(conn, [call_id], hidden=self._mode.who.admin)
             notes = self._mode.with_names(conn, found.get(call_id, []))
-        return Call.from_row(row, notes, jsontext.loads)
+            stats = measured(conn, call_id)
+        return Call.from_row(row, notes, jsontext.loads, stats)
 
     def caller(self, call_id: int) -> Caller | None:
         """Who a call was with; None when there is no such call. (For one line about a

@@ -116,13 +116,15 @@ class Call:
     imported_at: int
     recording_state: str
     notes: tuple[Note, ...] = ()
+    stats: StoredStats | None = None  # measured from its timeline; None: not yet
 
     @classmethod
-    def from_row(cls, row: Any, notes: list[Note], decode) -> Call:
+    def from_row(cls, row: Any, notes: list[Note], decode,
+                 stats: StoredStats | None = None) -> Call:
         """`row` a calls row; `decode` turns its JSON columns' text into values."""
         decoded = {name: decode(row[name]) if row[name] else None
                    for name in ("transcript", "analysis", "extras")}
-        return _from(cls, row, notes=tuple(notes), **decoded)
+        return _from(cls, row, notes=tuple(notes), stats=stats, **decoded)
 
 
 @dataclass(frozen=True)
@@ -235,3 +237,41 @@ class Change:
 
     calls: tuple[int, ...] | None
     sync: bool = False
+
+
+@dataclass(frozen=True)
+class StoredStats:
+    """A call's statistics as measured from its timeline (timeline/stats.py) and kept
+    (call_stats): talk of each party, the silences added up, the longest monologue and
+    who spoke it, the interruptions; `origin` says where the times came from:
+    "transcript", "channels", "estimated", or "none" (nothing to measure: every figure
+    None)."""
+
+    origin: str
+    agent_ms: int | None = None
+    customer_ms: int | None = None
+    silence_ms: int | None = None
+    longest_monologue_ms: int | None = None
+    longest_monologue_role: str | None = None
+    interruptions: int | None = None
+    computed_at: int | None = None
+
+    @property
+    def talk_ms(self) -> int:
+        """Both parties' talk (their overlaps counted for each)."""
+        return (self.agent_ms or 0) + (self.customer_ms or 0)
+
+    @property
+    def customer_share(self) -> float | None:
+        """The customer's part of the talk, 0..1 (what the list sorts by); None when no
+        one spoke."""
+        return (self.customer_ms or 0) / self.talk_ms if self.talk_ms else None
+
+    @classmethod
+    def from_row(cls, row: Any) -> StoredStats:
+        return _from(cls, row)
+
+    def columns(self) -> dict[str, Any]:
+        """The row call_stats keeps (without its call)."""
+        return {**{name: getattr(self, name) for name in _names(StoredStats)},
+                "customer_share": self.customer_share}

@@ -252,3 +252,27 @@ sync_seen = Table(
     Column("pass_number", Integer, nullable=False, server_default="0"),
     Column("marked", Boolean, nullable=False, server_default="0"),
 )
+
+# Each call's statistics from its timeline (migration 0014; store/stats_repository.py):
+# one row per call, made with it by a trigger, NULL until measured (`computed_at`) and
+# set back to NULL when its transcript, length or recording changes or it is purged.
+# `call_started_at` is the call's started_at, kept in step: the list's sort by talk share
+# (ORDER BY customer_share, started_at, id) reads its pages from this table's index.
+call_stats = Table(
+    "call_stats",
+    metadata,
+    Column("call_id", Integer, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("call_started_at", BigInteger),
+    Column("customer_share", Float),  # the customer's part of the talk, 0..1; NULL: none
+    Column("agent_ms", BigInteger),
+    Column("customer_ms", BigInteger),
+    Column("silence_ms", BigInteger),
+    Column("longest_monologue_ms", BigInteger),
+    Column("longest_monologue_role", Text),
+    Column("interruptions", Integer),
+    Column("origin", Text),  # "transcript", "channels", "estimated" or "none"
+    Column("computed_at", BigInteger),
+    # NULLS FIRST on PostgreSQL (migration 0014), as the list's other indexes.
+    Index("ix_call_stats_customer_share", "customer_share", "call_started_at", "call_id"),
+)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from callviewer.recording_state import MEANINGS
-from callviewer.store.records import Call
+from callviewer.store.records import Call, StoredStats
 from callviewer.ui import big_text, formatting
 from callviewer.ui.labels import plain_label, titled
 
@@ -17,7 +17,7 @@ PURGED_TEXT = "Transcript, recording and number were purged at the source."
 # The header's grid: two label/value pairs a row; a single name spans the row.
 HEADER_ROWS = (("Number", "Direction"), ("Started", "Duration"), ("Answered", "Ended"),
                ("Outcome",), ("Score", "Success"), ("Done", "Employee"), ("Agent",),
-               ("Recording",), ("Source",))
+               ("Recording",), ("Talk",), ("Source",))
 HEADER_FIELDS = tuple(name for row in HEADER_ROWS for name in row)
 SECTIONS = ("Subject", "Summary", "Analysis", "Note from the source")
 
@@ -27,6 +27,40 @@ def _done(call: Call) -> str:
     if call.done and call.done_by:
         return f"Yes · marked by {call.done_by}, {formatting.local_time(call.done_at)}"
     return _yes_no(call.done)
+
+
+def percent(share: float | None) -> str:
+    """A part of a whole (0..1) as a person reads it: "62 %"; "" when unknown."""
+    return "" if share is None else f"{round(share * 100)} %"
+
+
+_PARTY = {"agent": "agent", "customer": "customer"}
+_ORIGIN = {"channels": "from the recording's two channels",
+           "transcript": "from the transcript's times",
+           "estimated": "estimated from the length of each message"}
+
+
+def stats_line(stats: StoredStats | None, duration_ms: int | None = None) -> str:
+    """A call's statistics in a line: "Agent 62 % · Customer 31 % · Silence 7 % ·
+    Longest monologue 1 min 05 s (agent) · 2 interruptions"; "" when not measured or
+    nothing was. Shares are of the call's length (its recording's, else the talk's and
+    the silence's), so they add up to about 100 % with the silence."""
+    if stats is None or stats.origin == "none" or stats.agent_ms is None:
+        return ""
+    whole = duration_ms or (stats.talk_ms + (stats.silence_ms or 0))
+    if not whole:
+        return ""
+    parts = [f"Agent {percent(min(1.0, stats.agent_ms / whole))}",
+             f"Customer {percent(min(1.0, (stats.customer_ms or 0) / whole))}",
+             f"Silence {percent(min(1.0, (stats.silence_ms or 0) / whole))}"]
+    if stats.longest_monologue_ms:
+        who = _PARTY.get(stats.longest_monologue_role or "", "")
+        parts.append(f"Longest monologue {formatting.duration(stats.longest_monologue_ms)}"
+                     + (f" ({who})" if who else ""))
+    if stats.origin != "estimated":  # an estimate has no overlaps: it says nothing
+        count = stats.interruptions or 0
+        parts.append(f"{count} interruption{'' if count == 1 else 's'}")
+    return " · ".join(parts)
 
 
 def _yes_no(value: bool | None) -> str:
@@ -155,6 +189,7 @@ def _field_texts(call: Call, number: str | None) -> dict[str, str]:
         "Employee": call.employee or "",
         "Agent": call.agent_id or "",
         "Recording": MEANINGS.get(call.recording_state, ""),
+        "Talk": stats_line(call.stats, call.duration_ms),
         "Source": f"{call.source} · {call.source_id}",
     }
     if call.error:

@@ -26,6 +26,7 @@ from callviewer.columns import AT, CENTRE, COLUMNS, LEFT, RIGHT, ROW_FIELDS
 from callviewer.listing import ListSpec
 from callviewer.recording_state import GLYPHS, MEANINGS
 from callviewer.ui import formatting
+from callviewer.ui.call_header import percent
 from callviewer.ui.list_reads import PAGE, ListReads, Read
 from callviewer.ui.tasks import TaskRunner
 
@@ -65,6 +66,9 @@ _FORMATS: dict[str, tuple[Callable[[_Values], str], Callable[[_Values, str], str
              lambda v, _s: "Done" if v["done"] else "Not done"),
     "notes": (lambda v: str(v["note_count"]) if v["note_count"] else "",
               lambda v, _s: f"{v['note_count']} notes" if v["note_count"] else "No notes"),
+    "talk": (lambda v: percent(v["customer_share"]),
+             lambda _v, shown: f"The customer spoke {shown} of the talk" if shown
+             else "Not measured yet, or no one spoke"),
 }
 _CELLS = tuple(_FORMATS[column.key] for column in COLUMNS)  # a column without: KeyError
 # data() runs for every role of every cell painted: its answers are worked out once.

@@ -326,6 +326,10 @@ class MainWindow(QMainWindow):
         self.detail.show_call(self.current_call_id())
         # libVLC takes 100–260 ms to start: after the first paint, before the first Space.
         QTimer.singleShot(250, self.now_playing.prepare)
+        from callviewer.ui.timeline_pass import START_DELAY_MS, TimelinePass
+
+        self.timeline_pass = TimelinePass(self)  # the calls' statistics, in the background
+        QTimer.singleShot(START_DELAY_MS, self.timeline_pass.start)
         self.collector.freeze_start_up()
         self.attached.emit()
 
@@ -363,6 +367,7 @@ class MainWindow(QMainWindow):
         self._action(view, "&Previous call", lambda: self.step(-1), "Alt+Up")
         self._action(view, "&Clear filters", self.filters.clear)
         self._action(view, "&Refresh", self.refresh, "Ctrl+R")
+        self._action(view, "M&easure calls now", lambda: self.timeline_pass.start())
         self._make_sort_menu(view)
         view.addSeparator()
         self._action(view, "Next &match in the transcript", lambda: self.go_to_hit(1), "F3")
@@ -985,6 +990,7 @@ class MainWindow(QMainWindow):
 
     def _synced(self, _result) -> None:
         self.refresh()
+        self.timeline_pass.start()  # the calls it brought, measured
 
     def _played(self, state: str) -> None:
         # The archive's size cap evicts the least recently played first. Written on the
@@ -1019,6 +1025,7 @@ class MainWindow(QMainWindow):
 
         self._import = None
         self.refresh()
+        self.timeline_pass.start()  # the calls it brought, measured
         self.summary = show_summary(self, result)
 
     def dragEnterEvent(self, event) -> None:

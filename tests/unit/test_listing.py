@@ -12,6 +12,7 @@ from callviewer import listing
 from callviewer.listing import ROW_COLUMNS, SORTS, ListSpec
 from callviewer.record import message
 from callviewer.store import Store
+from callviewer.store.records import StoredStats
 
 OUTCOMES = ("answered", "missed", "busy", "failed", "voicemail")
 WORDS = ("boiler", "leak", "invoice", "refund", "dentist", "zebra")
@@ -40,6 +41,15 @@ def make_calls(count: int, seed: int = 3) -> list[dict]:
     return calls
 
 
+def measured_calls(count: int, seed: int = 5) -> list[tuple[int, StoredStats]]:
+    """Statistics for most of the calls (the rest not measured: NULL, as no talk), with
+    equal shares among them, so that the sort's ties go by started_at and id."""
+    rng = random.Random(seed)
+    return [(call_id, StoredStats("transcript", rng.choice((0, 1000, 3000)),
+                                  rng.choice((0, 1000, 2000, 3000)), 0, 0, None, 0))
+            for call_id in range(1, count + 1) if rng.random() < 0.8]
+
+
 @pytest.fixture(scope="module", params=ENGINES)
 def db(request, tmp_path_factory):
     """The list's read connection to 400 calls, on each engine."""
@@ -51,6 +61,7 @@ def db(request, tmp_path_factory):
         database = server.url(name)
     with Store(str(database)) as store:
         store.calls.write_records(make_calls(400))
+        store.stats.write_many(measured_calls(400))
     conn = listing.connect(database)
     yield conn
     conn.close()
@@ -62,7 +73,9 @@ def everything(conn) -> list[dict]:
     rows = conn.execute("SELECT * FROM calls").fetchall()
     names = [d[0] for d in conn.execute("SELECT * FROM calls").description]
     summaries = dict(conn.execute("SELECT rowid, summary FROM calls_fts").fetchall())
-    return [{**dict(zip(names, row, strict=True)), "indexed": summaries[row[0]]} for row in rows]
+    shares = dict(conn.execute("SELECT call_id, customer_share FROM call_stats").fetchall())
+    return [{**dict(zip(names, row, strict=True)), "indexed": summaries[row[0]],
+             "customer_share": shares[row[0]]} for row in rows]
 
 
 def expected(conn, spec: ListSpec) -> list[int]:
@@ -93,6 +106,9 @@ SPECS = [
     ListSpec(since=1_700_000_500_000_000),
     ListSpec(search="zebra"),
     ListSpec(search="boiler", sort="score"),
+    # By a statistic (call_stats): read through that table, filtered and searched alike.
+    ListSpec(search="leak", sort="talk", descending=False),
+    ListSpec(has_recording=True, outcomes=frozenset({"missed", "busy"}), sort="talk"),
 ]
 
 

@@ -52,7 +52,7 @@ def test_the_store_holds_no_branch_on_team_or_local():
 
 def test_a_call_record_has_every_column_and_its_notes():
     names = [field.name for field in dataclasses.fields(Call)]
-    assert names == [*calls.c.keys(), "notes"]
+    assert names == [*calls.c.keys(), "notes", "stats"]
     assert [field.name for field in dataclasses.fields(Note)] == [*notes.c.keys(),
                                                                     "display_name"]
 
