@@ -29,6 +29,7 @@ class Column:
     # Its field and sort are the call's statistics (the call_stats table, migration 0014),
     # not a calls column: listing.py reads them through that table's index.
     stats: bool = False
+    hidden: bool = False  # hidden until shown from View ▸ Columns (ui/column_menu.py)
 
     @property
     def spoken(self) -> str:
@@ -54,7 +55,8 @@ COLUMNS = (
     Column("notes", "Notes", "Notes", "note_count", ("note_count",), RIGHT, 50),
     Column("talk", "Cust. talk", "The customer's share of the talk (agent and customer), "
            "from the call's timeline; empty until measured", "customer_share",
-           ("customer_share",), RIGHT, 72, name="Customer talk share", stats=True),
+           ("customer_share",), RIGHT, 72, name="Customer talk share", stats=True,
+           hidden=True),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 AT = {column.key: i for i, column in enumerate(COLUMNS)}  # a column's place in the view

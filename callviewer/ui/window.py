@@ -37,6 +37,7 @@ from callviewer.columns import AT, COLUMNS
 from callviewer.listing import ListSpec
 from callviewer.ui.call_model import CallListModel
 from callviewer.ui.collector import Collector
+from callviewer.ui.column_menu import ColumnMenu
 from callviewer.ui.filters import FilterBar
 from callviewer.ui.tasks import Lane, TaskRunner
 
@@ -369,6 +370,7 @@ class MainWindow(QMainWindow):
         self._action(view, "&Refresh", self.refresh, "Ctrl+R")
         self._action(view, "M&easure calls now", lambda: self.timeline_pass.start())
         self._make_sort_menu(view)
+        view.addMenu(ColumnMenu(self.table))  # also a right-click on the header
         view.addSeparator()
         self._action(view, "Next &match in the transcript", lambda: self.go_to_hit(1), "F3")
         self._action(view, "Previous matc&h in the transcript", lambda: self.go_to_hit(-1),
@@ -1101,6 +1103,7 @@ class MainWindow(QMainWindow):
                 header)):
             for at, column in enumerate(COLUMNS):
                 self.table.setColumnWidth(at, column.width)
+            ColumnMenu.hide_defaults(self.table)
         try:
             state = json.loads(str(self.settings.value("list/filters", "{}")))
             sort = state.get("sort", "started")

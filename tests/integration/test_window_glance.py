@@ -170,3 +170,25 @@ def test_several_outcomes_and_yesterday_are_kept_between_runs(qtbot, db, tmp_pat
     assert again.model.spec.outcomes == {"missed", "failed"}
     assert again.filters.outcome.currentText() == "Missed, Failed"
     assert again.filters.dates.currentData() == "yesterday"
+
+
+def test_view_columns_shows_a_hidden_column_and_the_choice_is_kept(qtbot, db, tmp_path):
+    """The talk share starts hidden (the list's Who column keeps its room at 1280×800);
+    View ▸ Columns shows it, and the next start still shows it."""
+    window = open_window(qtbot, db, tmp_path)
+    talk = AT["talk"]
+    assert window.table.isColumnHidden(talk)
+    assert not window.table.isColumnHidden(AT["who"])
+    who_width = window.table.columnWidth(AT["who"])
+    assert who_width >= 160, who_width  # a name and a number, not "Sam Okafor · …"
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    columns = next(a.menu() for a in view.actions() if a.menu() and a.text() == "&Columns")
+    columns.aboutToShow.emit()
+    item = next(a for a in columns.actions() if a.text() == "Customer talk share")
+    assert not item.isChecked()
+    item.trigger()
+    assert not window.table.isColumnHidden(talk)
+    assert "who" not in {a.text() for a in columns.actions()}  # never hidden
+    window.close()
+    again = open_window(qtbot, db, tmp_path)  # the same settings file
+    assert not again.table.isColumnHidden(talk)
