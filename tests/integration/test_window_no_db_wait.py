@@ -69,6 +69,15 @@ def write_lock_held(path):
         holder.close()
 
 
+def busy_window(qtbot, db, tmp_path, monkeypatch):
+    """The window on `db`, whose writes give up on a busy database after 200 ms: what
+    reaches the crash dialog, the window, its current call and its notes panel."""
+    crashes = record_crashes(monkeypatch)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    window = open_window(qtbot, db, tmp_path)
+    return crashes, window, window.current_call_id(), window.detail.notes_panel
+
+
 def record_crashes(monkeypatch) -> list:
     """What reaches sys.excepthook (the crash dialog), kept instead of shown."""
     crashes: list = []
@@ -122,11 +131,7 @@ def test_a_write_lock_held_elsewhere_never_stalls_the_window(qtbot, db, tmp_path
 
 def test_a_draft_the_database_refuses_is_said_under_the_editor_and_kept(
         qtbot, db, tmp_path, monkeypatch):
-    crashes = record_crashes(monkeypatch)
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)  # a busy database answers soon
-    window = open_window(qtbot, db, tmp_path)
-    call_id = window.current_call_id()
-    panel = window.detail.notes_panel
+    crashes, window, call_id, panel = busy_window(qtbot, db, tmp_path, monkeypatch)
     with write_lock_held(db):
         type_note(qtbot, window, "Quote sent")
         qtbot.waitUntil(panel.waiting_label.isVisible, timeout=5000)
@@ -142,11 +147,7 @@ def test_a_draft_the_database_refuses_is_said_under_the_editor_and_kept(
 
 def test_a_note_the_database_refuses_goes_back_to_the_editor_with_the_sentence(
         qtbot, db, tmp_path, monkeypatch):
-    crashes = record_crashes(monkeypatch)
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
-    window = open_window(qtbot, db, tmp_path)
-    call_id = window.current_call_id()
-    panel = window.detail.notes_panel
+    crashes, window, call_id, panel = busy_window(qtbot, db, tmp_path, monkeypatch)
     type_note(qtbot, window, "Sent the contract")
     with write_lock_held(db):
         qtbot.keyClick(panel.editor, Qt.Key.Key_Return, CTRL)
@@ -166,11 +167,7 @@ def test_a_note_the_database_refuses_goes_back_to_the_editor_with_the_sentence(
 
 def test_a_note_refused_while_the_next_is_typed_waits_in_the_list_and_is_saved(
         qtbot, db, tmp_path, monkeypatch):
-    crashes = record_crashes(monkeypatch)
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
-    window = open_window(qtbot, db, tmp_path)
-    call_id = window.current_call_id()
-    panel = window.detail.notes_panel
+    crashes, window, call_id, panel = busy_window(qtbot, db, tmp_path, monkeypatch)
     type_note(qtbot, window, "First")
     with write_lock_held(db):
         qtbot.keyClick(panel.editor, Qt.Key.Key_Return, CTRL)
@@ -189,10 +186,7 @@ def test_a_note_refused_while_the_next_is_typed_waits_in_the_list_and_is_saved(
 
 def test_ctrl_d_the_database_refuses_is_taken_back_with_the_sentence(
         qtbot, db, tmp_path, monkeypatch):
-    crashes = record_crashes(monkeypatch)
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
-    window = open_window(qtbot, db, tmp_path)
-    call_id = window.current_call_id()
+    crashes, window, call_id, _panel = busy_window(qtbot, db, tmp_path, monkeypatch)
     was = window.detail.fields["Done"].text()
     with write_lock_held(db):
         qtbot.keyClick(window.table, Qt.Key.Key_D, CTRL)

@@ -5,6 +5,8 @@ there a row; the list's sort by talk share follows the stored value and the call
 
 from __future__ import annotations
 
+from migrated import migrated
+
 from callviewer import listing
 from callviewer.listing import ListSpec
 from callviewer.record import message
@@ -78,10 +80,7 @@ def test_the_sort_by_talk_share_follows_the_stored_value_and_the_time(store_url)
 
 
 def test_upgrading_from_0013_gives_every_call_a_row_to_measure(store_url):
-    from test_pinned_notes_store import migrated
-
-    url = store_url if "://" in store_url else f"sqlite:///{store_url}"
-    with migrated(url, "0013") as conn:
+    with migrated(store_url, "0013") as conn:
         conn.exec_driver_sql("INSERT INTO calls (source, source_id, started_at, imported_at) "
                              "VALUES ('vapi', 'v1', 5, 0)")
     with Store(store_url) as store:

@@ -6,21 +6,17 @@ and purges, and filled for the calls of an older database by migration 0012."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from migrated import migrated
 
 from callviewer import cli, listing
 from callviewer.listing import ListSpec
 from callviewer.record import message
 from callviewer.store import Store
-from callviewer.store.database import open_engine
-from callviewer.store.migrate import MIGRATIONS
 from callviewer.textsearch import NUMBERS_TABLE, number_digits, number_runs
 
 NUMBER = "+14155550101"
@@ -141,25 +137,10 @@ def test_any_typed_number_is_a_valid_search(store, typed):
 # --- the migration ----------------------------------------------------------------------
 
 
-@contextmanager
-def migrated(url: str, revision: str):
-    """The database at `url` moved up to `revision` by its migrations, and the connection
-    that did it, in its transaction."""
-    engine = open_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def test_upgrading_to_0012_indexes_the_numbers_of_the_calls_already_there(store_url):
-    url = store_url if "://" in store_url else f"sqlite:///{store_url}"
-    with migrated(url, "0011") as conn:
+    with migrated(store_url, "0011") as conn:
         for n in range(5):
             conn.exec_driver_sql(
                 "INSERT INTO calls (source, source_id, customer_number, from_number, "

@@ -4,16 +4,11 @@ note's text like any note's; migration 0013 gives the notes already there no pla
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from alembic import command
-from alembic.config import Config
+from migrated import migrated
 
 from callviewer import listing
 from callviewer.listing import ListSpec
 from callviewer.store import Store
-from callviewer.store.database import open_engine
-from callviewer.store.migrate import MIGRATIONS
 
 CALL = {"source": "agent-platform", "source_id": "c1", "started_at": 1_700_000_000_000_000,
         "outcome": "completed", "summary": "leaking tap"}
@@ -60,23 +55,10 @@ def test_search_finds_a_pinned_notes_text(store_url):
             conn.close()
 
 
-@contextmanager
-def migrated(url: str, revision: str):
-    engine = open_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def test_upgrading_to_0013_keeps_the_notes_there_unpinned(store_url):
-    url = store_url if "://" in store_url else f"sqlite:///{store_url}"
-    with migrated(url, "0012") as conn:
+    with migrated(store_url, "0012") as conn:
         conn.exec_driver_sql("INSERT INTO calls (source, source_id, imported_at) "
                              "VALUES ('vapi', 'v1', 0)")
         conn.exec_driver_sql("INSERT INTO notes (call_id, author, body, created_at, "

@@ -1,0 +1,34 @@
+"""A test database moved up to a given schema revision by its own migrations, for the
+tests of what an upgrade does to the rows already there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from alembic import command
+from alembic.config import Config
+
+from callviewer.store.database import open_engine
+from callviewer.store.migrate import MIGRATIONS
+
+
+def engine_url(store_url: str) -> str:
+    """The `store_url` fixture's value as an engine URL (it is a path for SQLite)."""
+    return store_url if "://" in store_url else f"sqlite:///{store_url}"
+
+
+@contextmanager
+def migrated(store_url: str, revision: str) -> Iterator:
+    """The database at `store_url` moved up to `revision` by its migrations, and the
+    connection that did it, in its transaction."""
+    engine = open_engine(engine_url(store_url))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            yield conn
+    finally:
+        engine.dispose()
