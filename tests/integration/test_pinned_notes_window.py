@@ -7,21 +7,13 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolButton, QToolTip
-from windows import detail_follows, open_window
+from windows import go_to, open_window
 
 from callviewer.playback.now_playing import PAUSED, PLAYING
 from callviewer.ui import formatting
 from callviewer.ui.tasks import Lane
 
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-
-
-def go_to(qtbot, window, source_id: str) -> int:
-    call_id = window.store.calls.id_of("agent-platform", source_id)
-    window.show_in_list(call_id)
-    qtbot.waitUntil(lambda: window.current_call_id() == call_id, timeout=3000)
-    detail_follows(qtbot, window)
-    return call_id
 
 
 def pins(window) -> list[QToolButton]:

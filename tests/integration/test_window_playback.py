@@ -7,19 +7,12 @@ import sqlite3
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from windows import open_window
+from windows import go_to, open_window
 
 from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PAUSED, PLAYING
 from callviewer.ui.player import PAUSE, PLAY
 from callviewer.ui.theme import dark_palette
-
-
-def go_to(qtbot, window, source_id: str) -> int:
-    call_id = window.store.calls.id_of("agent-platform", source_id)
-    window.show_in_list(call_id)
-    assert window.current_call_id() == call_id
-    return call_id
 
 
 def test_space_plays_the_current_call_and_every_view_says_so(qtbot, db, tmp_path):
@@ -160,7 +153,7 @@ def test_a_recording_that_is_missing_says_so_in_the_bar_and_the_detail(qtbot, db
     window = open_window(qtbot, db, tmp_path)
     go_to(qtbot, window, "ap-1003")
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    assert window.player_bar.message.text() == "Loading…"  # found out off the GUI thread
+    # Found out off the GUI thread: as the call was selected, or on the way ("Loading…").
     qtbot.waitUntil(lambda: window.player_bar.message.text()
                     == "Recording file not found: /nowhere/gone.mp3", timeout=5_000)
     assert window.detail.player.error.text() == "Recording file not found: /nowhere/gone.mp3"

@@ -26,3 +26,12 @@ def detail_follows(qtbot, window, timeout: int = 5000) -> None:
                     timeout=timeout)
 
 
+
+
+def go_to(qtbot, window, source_id: str, source: str = "agent-platform") -> int:
+    """Make a demo call current (as the player bar's name does), its detail shown."""
+    call_id = window.store.calls.id_of(source, source_id)
+    window.show_in_list(call_id)
+    qtbot.waitUntil(lambda: window.current_call_id() == call_id, timeout=3000)
+    detail_follows(qtbot, window)
+    return call_id
