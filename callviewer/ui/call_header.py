@@ -29,11 +29,6 @@ def _done(call: Call) -> str:
     return _yes_no(call.done)
 
 
-def percent(share: float | None) -> str:
-    """A part of a whole (0..1) as a person reads it: "62 %"; "" when unknown."""
-    return "" if share is None else f"{round(share * 100)} %"
-
-
 _PARTY = {"agent": "agent", "customer": "customer"}
 _ORIGIN = {"channels": "from the recording's two channels",
            "transcript": "from the transcript's times",
@@ -50,9 +45,9 @@ def stats_line(stats: StoredStats | None, duration_ms: int | None = None) -> str
     whole = duration_ms or (stats.talk_ms + (stats.silence_ms or 0))
     if not whole:
         return ""
-    parts = [f"Agent {percent(min(1.0, stats.agent_ms / whole))}",
-             f"Customer {percent(min(1.0, (stats.customer_ms or 0) / whole))}",
-             f"Silence {percent(min(1.0, (stats.silence_ms or 0) / whole))}"]
+    parts = [f"Agent {formatting.percent(min(1.0, stats.agent_ms / whole))}",
+             f"Customer {formatting.percent(min(1.0, (stats.customer_ms or 0) / whole))}",
+             f"Silence {formatting.percent(min(1.0, (stats.silence_ms or 0) / whole))}"]
     if stats.longest_monologue_ms:
         who = _PARTY.get(stats.longest_monologue_role or "", "")
         parts.append(f"Longest monologue {formatting.duration(stats.longest_monologue_ms)}"

@@ -26,7 +26,6 @@ from callviewer.columns import AT, CENTRE, COLUMNS, LEFT, RIGHT, ROW_FIELDS
 from callviewer.listing import ListSpec
 from callviewer.recording_state import GLYPHS, MEANINGS
 from callviewer.ui import formatting
-from callviewer.ui.call_header import percent
 from callviewer.ui.list_reads import PAGE, ListReads, Read
 from callviewer.ui.tasks import TaskRunner
 
@@ -66,7 +65,7 @@ _FORMATS: dict[str, tuple[Callable[[_Values], str], Callable[[_Values, str], str
              lambda v, _s: "Done" if v["done"] else "Not done"),
     "notes": (lambda v: str(v["note_count"]) if v["note_count"] else "",
               lambda v, _s: f"{v['note_count']} notes" if v["note_count"] else "No notes"),
-    "talk": (lambda v: percent(v["customer_share"]),
+    "talk": (lambda v: formatting.percent(v["customer_share"]),
              lambda _v, shown: f"The customer spoke {shown} of the talk" if shown
              else "Not measured yet, or no one spoke"),
 }

@@ -179,6 +179,13 @@ class DetailView(QWidget):
         marks = self._marks.get(call_id)
         return dataclasses.replace(self._call, **marks[-1].fields) if marks else self._call
 
+    def set_stats(self, call_id: int, stats) -> None:
+        """A call's figures, measured just now (ui/timeline_pass.py): into the header if
+        it is the call shown, without reading it again (its transcript can be 50 MB)."""
+        if self._call is not None and self._call.id == call_id:
+            self._call = dataclasses.replace(self._call, stats=stats)
+            self._refill(call_id)
+
     def show_call(self, call_id: int | None) -> None:
         """Show a call (None: nothing selected). It is read in the background and shown
         when it arrives, if it is still the one asked for by then."""

@@ -38,6 +38,11 @@ _ENDED_BY = {"customer": "Customer hung up", "agent": "Agent hung up",
              "remote": "Other side hung up", "local": "We hung up"}
 
 
+def percent(share: float | None) -> str:
+    """A part of a whole (0..1) as a person reads it: "62 %"; "" when unknown."""
+    return "" if share is None else f"{round(share * 100)} %"
+
+
 def outcome_words(outcome: str | None) -> str:
     """"Answered", "Missed", "In progress"…"""
     return _OUTCOMES.get(outcome or "unknown", _words(outcome or "unknown"))

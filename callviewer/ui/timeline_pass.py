@@ -40,9 +40,8 @@ def measure(store: Store, call_id: int) -> StoredStats:
     """On a worker: a call's statistics, from its archived recording when this computer
     has it (its peaks kept in the archive's folder, as the detail's timeline keeps them),
     else from its transcript's times, else estimated from its messages' lengths."""
-    from callviewer.timeline.lanes import SPOKEN, lanes_of
+    from callviewer.timeline.lanes import lanes_of
     from callviewer.timeline.recording import decode, local_recording, peaks_file
-    from callviewer.timeline.stats import call_stats
 
     found = store.stats.inputs(call_id)
     if found is None or found[2]:  # gone, or purged: nothing to measure
@@ -67,9 +66,17 @@ def measure(store: Store, call_id: int) -> StoredStats:
                 length = decoded.peaks.duration_ms
     if lanes is None:
         lanes = lanes_of(messages, duration_ms)
+    return stats_of(lanes, length, silences)
+
+
+def stats_of(lanes, length_ms: int | None, silences=None) -> StoredStats:
+    """A call's figures from its lanes (timeline/lanes.py), as the store keeps them."""
+    from callviewer.timeline.lanes import SPOKEN
+    from callviewer.timeline.stats import call_stats
+
     if not any(block.role in SPOKEN for block in lanes.blocks):
         return StoredStats("none")
-    stats = call_stats(lanes, length, silences)
+    stats = call_stats(lanes, length_ms, silences)
     return StoredStats(
         ORIGINS.get(lanes.origin, "estimated"), stats.talk_ms["agent"],
         stats.talk_ms["customer"], stats.silence_ms, stats.longest_monologue_ms,
@@ -122,7 +129,6 @@ class TimelinePass(QObject):
         # a refresh after each batch repainted the whole list every second or so.
         self._refresh = QTimer(self, singleShot=True, interval=LIST_REFRESH_MS)
         self._refresh.timeout.connect(window._refresh_in_place)
-        self.landed.connect(self._show_landed)
         window.detail.call_shown.connect(self._shown)
 
     @property
@@ -220,37 +226,47 @@ class TimelinePass(QObject):
         store = self._store
 
         def written(_result) -> None:
-            self.landed.emit([call_id for call_id, _ in batch])
+            self._measured_now(batch)
             then()
 
         self._tasks.run(lambda: store.stats.write_many(batch), written,
                         failed=self._failed, lane=Lane.WRITE, name="keeping the calls' figures")
 
-    def _show_landed(self, ids: list[int]) -> None:
-        """The detail read again when it shows a call just measured; the list (its column
-        and its sort by talk share) within LIST_REFRESH_MS."""
-        window = self._window
-        if window.detail is not None and window.detail.current_call_id in ids:
-            window.detail.refresh()
+    def _measured_now(self, batch: list[tuple[int, StoredStats]]) -> None:
+        """Figures written: the detail's header shows them if its call is among them (not
+        read again), and the list (its column, its sort by talk share) is read again
+        within LIST_REFRESH_MS."""
+        detail = self._window.detail
+        for call_id, stats in batch:
+            if detail is not None:
+                detail.set_stats(call_id, stats)
         if not self._refresh.isActive():
             self._refresh.start()
+        self.landed.emit([call_id for call_id, _stats in batch])
 
     def _shown(self, call_id: int | None) -> None:
-        """A call shown without statistics (the pass measures only archived recordings):
-        measured now, from its transcript's times, or its recording's if it has one."""
+        """A call without an archived recording (the pass measures those), shown without
+        figures: measured from the transcript the detail has read (not read again: one
+        message can be 50 MB), its times or else an estimate."""
+        from callviewer.recording_state import ARCHIVED
+        from callviewer.timeline.lanes import lanes_of
+
         call = self._window.detail.shown(call_id) if call_id is not None else None
         store = self._store
-        if call is None or call.stats is not None or call_id in self._asked or store is None:
+        if call is None or call.stats is not None or call.recording_state == ARCHIVED \
+                or call_id in self._asked or store is None:
             return
         self._asked.add(call_id)
+        messages = call.transcript if isinstance(call.transcript, list) else []
+        length = call.duration_ms
 
         def measured(stats: StoredStats) -> None:
             self._tasks.run(lambda: store.stats.write_many([(call_id, stats)]),
-                            lambda _written: self.landed.emit([call_id]),
+                            lambda _written: self._measured_now([(call_id, stats)]),
                             failed=lambda _sentence: None, lane=Lane.WRITE,
                             name="keeping the call's figures")
 
-        self._tasks.run(lambda: measure(store, call_id), measured,
+        self._tasks.run(lambda: stats_of(lanes_of(messages, length), length), measured,
                         failed=lambda _sentence: None, lane=Lane.JOB,
                         name="measuring the call shown")
 
