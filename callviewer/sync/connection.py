@@ -135,6 +135,10 @@ def settings_for(kind: str, given: dict[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in given.items():
         merged[key] = _like(defaults[key], value, key)
+    if "concurrency" in merged:  # said when it is set, not at the next sync
+        from callviewer.sync.parallel import concurrency_of
+
+        concurrency_of(merged, kind)
     return merged
 
 

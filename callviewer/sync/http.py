@@ -7,6 +7,10 @@ with one addition it cannot do: a body that breaks off after the headers
 arrived is read again through the same Retry object (its counts and its
 backoff). Every wait can be cut short by the sync's cancel event.
 
+A client is used by the sync's worker threads at once (sync/parallel.py): a
+429, or any answer with Retry-After, closes the client's `BackoffGate` and
+every thread's next request waits there, so the whole connection slows down.
+
 No exception raised here carries a URL's query string or a token: the
 library's own exceptions are replaced (``from None``) by sentences, redirect
 faults too (a loop, or a redirect to ftp://, file:// or any scheme but
@@ -40,6 +44,7 @@ from urllib3.util.retry import Retry
 
 from callviewer.redaction import install_log_redaction, redact_text, register_secret
 from callviewer.sync.errors import Canceled, Offline, SyncFailed, TokenRefused, TooLarge
+from callviewer.sync.parallel import BackoffGate
 
 __all__ = ["Answer", "Canceled", "Credentials", "HttpClient", "HttpStatus", "Offline", "SyncFailed",
            "TokenRefused", "TooLarge"]
@@ -141,34 +146,45 @@ class _BrokeOff(Exception):
 
 
 class CancellableRetry(Retry):
-    """urllib3's Retry whose waits end early (raising Canceled) when the sync is canceled."""
+    """urllib3's Retry whose waits end early (raising Canceled) when the sync is canceled,
+    and where a server's "slow down" (a 429, a Retry-After) holds back every thread."""
 
-    def __init__(self, *args: Any, cancel: threading.Event | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cancel: threading.Event | None = None,
+                 gate: BackoffGate | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cancel = cancel
+        self.gate = gate
 
     def new(self, **kwargs: Any) -> CancellableRetry:
         kwargs.setdefault("cancel", self.cancel)
+        kwargs.setdefault("gate", self.gate)
         return super().new(**kwargs)
 
     def sleep(self, response: Any = None) -> None:
         seconds = None
         if self.respect_retry_after_header and response is not None:
-            seconds = self.get_retry_after(response)
+            seconds = self.get_retry_after(response)  # capped by retry_after_max
+        slow_down = bool(seconds) or getattr(response, "status", None) == 429
         if not seconds:
             seconds = self.get_backoff_time()
-        if seconds and seconds > 0:
+        if self.gate is not None and slow_down:
+            # The server's limit is the connection's, not this request's: all wait.
+            self.gate.close_for(seconds)
+        elif seconds and seconds > 0:  # this request's own trouble: it alone waits
             if self.cancel is None:
                 threading.Event().wait(seconds)
             elif self.cancel.wait(seconds):
                 raise Canceled()
+        if self.gate is not None:
+            self.gate.wait(self.cancel)
 
 
 class HttpClient:
-    """A requests session with the connection's retry policy and timeouts.
+    """Requests sessions with the connection's retry policy, timeouts and backoff gate.
 
     The token goes only with ``auth=True`` requests (the API's own), never to a
     recording's link: a signed link needs none, and its host is often another.
+    Usable from several threads at once: each has a session of its own.
     """
 
     def __init__(self, settings: dict, token: str | None,
@@ -181,6 +197,7 @@ class HttpClient:
         self.credentials = credentials if credentials is not None else \
             Credentials.bearer(token)
         self.timeout = (float(settings["connect_timeout"]), float(settings["read_timeout"]))
+        self.gate = BackoffGate()  # shared by every thread's requests
         self.retry = CancellableRetry(
             total=int(settings["retries"]), connect=int(settings["retries"]),
             read=int(settings["retries"]), status=int(settings["retries"]), other=0,
@@ -192,21 +209,43 @@ class HttpClient:
             backoff_max=float(settings["backoff_max"]),
             backoff_jitter=float(settings["backoff_jitter"]),
             retry_after_max=int(settings["retry_after_max"]),
-            raise_on_status=False, respect_retry_after_header=True, cancel=cancel)
+            raise_on_status=False, respect_retry_after_header=True, cancel=cancel,
+            gate=self.gate)
         self.max_response = int(float(settings["max_response_mb"]) * MB)
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.max_redirects = int(settings["max_redirects"])
-        adapter = HTTPAdapter(max_retries=self.retry)
-        self.session.mount("", _RefuseOtherSchemes())  # the longest prefix wins: all others
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.max_redirects = int(settings["max_redirects"])
         self.requests = 0  # sent, retries included (for the benchmark)
         self._count_lock = threading.Lock()
-        self.session.hooks["response"].append(self._counted)
+        # One requests.Session per thread, not one shared: requests does not promise a
+        # Session is thread-safe (its cookie jar, its redirect handling, the adapter's
+        # pool mapping are shared state), while urllib3's pools under a session of one's
+        # own are. A sync's threads are few (the concurrency setting, at most 16) and live
+        # as long as the sync, so a session each costs one kept-alive connection each.
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session (made on its first request)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            session.max_redirects = self.max_redirects
+            adapter = HTTPAdapter(max_retries=self.retry)
+            session.mount("", _RefuseOtherSchemes())  # the longest prefix wins: all others
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.hooks["response"].append(self._counted)
+            with self._count_lock:
+                self._sessions.append(session)
+            self._local.session = session
+        return session
 
     def close(self) -> None:
-        self.session.close()
+        with self._count_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def get(self, url: str, params: dict | None = None, headers: dict | None = None,
             stream: bool = False, what: str = "The calls API", auth: bool = False,
@@ -222,6 +261,7 @@ class HttpClient:
         while True:
             if self.cancel is not None and self.cancel.is_set():
                 raise Canceled()
+            self.gate.wait(self.cancel)
             try:
                 return self.session.request(method, url, params=sent_params,
                                             headers=sent_headers, json=json, auth=basic,
@@ -254,6 +294,7 @@ class HttpClient:
         """One request with the API's credentials, never retried: it changes something at
         the source (a re-run of an analysis must not run twice)."""
         headers, params, basic = self._authorized(None, None, True)
+        self.gate.wait(self.cancel)
         try:
             return requests.request(method, url, json=json, headers={
                 "User-Agent": USER_AGENT, **headers}, params=params, auth=basic,

@@ -4,8 +4,10 @@ The window runs `run_sync` in a process of its own (sync/process.py) and shows i
 progress (done, total or None, message) with a Cancel that sets the event;
 the command line runs it and waits. Each page is committed whole with the
 cursor past it, recordings are downloaded right after the page that brought
-them, and cancel is honoured between pages and downloads (and within waits
-and downloads), so a canceled or killed sync is simply run again.
+them (sync/downloads.py: the connection's pool fetches several at once; they are
+archived in order on this thread), and cancel is honoured between pages and
+downloads (and within waits and downloads), so a canceled or killed sync is
+simply run again. Only this thread writes the store (sync/parallel.py).
 
 A connection that fails (its source, or a file of the archive that cannot be
 written) is reported with a sentence and the run goes on to the next; a
@@ -29,6 +31,7 @@ from callviewer.store import ConnectionStatus as status
 from callviewer.store import Store, StoreError, SyncConnection, now_micros
 from callviewer.sync import archive
 from callviewer.sync.connection import RECENT, Connection, open_connection
+from callviewer.sync.downloads import Downloads
 from callviewer.sync.errors import Canceled, Offline, SyncFailed
 from callviewer.sync.importer import ImportReport
 from callviewer.times import local_time
@@ -164,7 +167,7 @@ def _sync_one(store: Store, row: SyncConnection, full: bool, report: SyncReport,
     before = (report.counts.new, report.counts.updated, report.counts.unchanged,
               report.rejected, report.downloaded)
     known = _Known(store, connection_id)
-    tried: set[int] = set()
+    downloads = Downloads(store, connection, connection_id, report, progress, cancel)
     listed = 0
     try:
         for page in connection.changes(row.cursor, full, known):
@@ -183,10 +186,10 @@ def _sync_one(store: Store, row: SyncConnection, full: bool, report: SyncReport,
                 store.sync.set_status(connection_id, last_whole_at=started)
             listed += page.listed
             _tell(progress, listed, page.total, f"{row.name}: {listed:,} calls read")
-            _download(store, connection, connection_id, report, progress, cancel, tried)
+            downloads.finish()  # this page's recordings, several at once, archived in order
             if cancel.is_set():
                 raise Canceled()
-        _download(store, connection, connection_id, report, progress, cancel, tried)
+        downloads.finish()
     except Canceled:
         report.canceled = True
         store.sync.set_status(connection_id, status=status.CANCELED)
@@ -210,24 +213,6 @@ def _sync_one(store: Store, row: SyncConnection, full: bool, report: SyncReport,
 def _due(every: float | None, last: int | None, now: int) -> bool:
     """Whether a pass made every `every` seconds (None: never) is due, the last at `last`."""
     return every is not None and (last is None or now - last > every * 1_000_000)
-
-
-def _download(store: Store, connection: Connection, connection_id: int, report: SyncReport,
-              progress: Progress | None, cancel: threading.Event, tried: set[int]) -> None:
-    """Download the connection's wanted recordings not yet tried in this run."""
-    wanted = [item for item in store.archive.wanted(connection_id)
-              if item.call_id not in tried]
-    for done, item in enumerate(wanted):
-        if cancel.is_set():
-            raise Canceled()
-        _tell(progress, done, len(wanted), f"Downloading recordings: {done + 1} of {len(wanted)}")
-        tried.add(item.call_id)
-        outcome = archive.download(store, connection, connection_id, item)
-        if outcome.archived:
-            report.downloaded += 1
-            report.downloaded_bytes += outcome.size
-        elif outcome.error:
-            report.recording_errors.append(redact_text(outcome.error))
 
 
 def _cap(store: Store, live: dict[int, Connection], report: SyncReport) -> None:

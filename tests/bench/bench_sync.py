@@ -1,6 +1,7 @@
 """Sync throughput from a calls API on loopback, against importing the same records from a file.
 
     python tests/bench/bench_sync.py [--calls 1000] [--connectors [KIND ...]]
+    python tests/bench/bench_sync.py --latency 150 --concurrency 12 [--calls 300]
 
 Seeds the test suite's fake calls API (tests/integration/fake_calls_api.py)
 with N calls, each with a ~70 KB MP3, and times `run_sync` into a fresh
@@ -14,6 +15,14 @@ With ``--connectors``, the same for each vendor's connector against its test
 suite's fake (tests/integration/test_connector_*.py): calls/s of a first sync
 with recordings, HTTP requests per call, and the raw import of the same
 records (the fake's call objects as an NDJSON file) in the same run.
+
+With ``--latency MS`` every request to the fake is answered that much late
+(on the server's side, by its threads: a vendor's round trip), and the sync
+runs with ``--concurrency N`` requests at once (the connection's setting;
+default 4). Each sync, without and with recordings, is run one request at a
+time first, as a sync did before its pool, then with N; it prints calls/s
+against the ideal (N ÷ latency ÷ the requests a call needs) and against the
+one-at-a-time figure.
 """
 
 from __future__ import annotations
@@ -37,18 +46,39 @@ from callviewer.sync.importer import import_paths
 from callviewer.sync.runner import run_sync
 
 
-def timed_sync(folder: Path, calls: int, with_audio: float) -> tuple[float, int, int, int]:
+def timed_sync(folder: Path, calls: int, with_audio: float, latency_ms: float = 0.0,
+               concurrency: int = 4) -> tuple[float, int, int, int]:
     """(seconds, calls stored, recordings downloaded, requests the server saw)."""
     with FakeCallsApi() as api:
         api.seed(calls, spacing_s=17, with_audio=with_audio)
-        db = folder / f"sync-{with_audio}.sqlite3"
+        api.latency = latency_ms / 1000
+        db = folder / f"sync-{with_audio}-{concurrency}.sqlite3"
         with Store(str(db)) as store:
-            add_connection(store, api)
+            add_connection(store, api, concurrency=concurrency)
         started = time.perf_counter()
         report = run_sync(str(db))
         elapsed = time.perf_counter() - started
         assert not report.failures and not report.rejected, report.failures
+        assert api.most_in_flight <= concurrency, api.most_in_flight
         return elapsed, report.counts.new, report.downloaded, len(api.log)
+
+
+def latency_table(folder: Path, calls: int, latency_ms: float, concurrency: int) -> None:
+    """Calls/s at `latency_ms` a request, one at a time and `concurrency` at once."""
+    print(f"calls: {calls:,}; every request answered {latency_ms:g} ms late; "
+          f"concurrency {concurrency}")
+    print(f"{'sync':<28}{'requests/call':>14}{'1 at a time':>13}{f'{concurrency} at once':>12}"
+          f"{'ideal':>9}{'of ideal':>10}{'speed-up':>10}")
+    for label, with_audio in (("list + detail", 0.0), ("list + detail + recording", 1.0)):
+        serial, stored, _, _ = timed_sync(folder, calls, with_audio, latency_ms, 1)
+        elapsed, stored_now, downloaded, requests = timed_sync(folder, calls, with_audio,
+                                                               latency_ms, concurrency)
+        assert stored == stored_now == calls and downloaded == round(calls * with_audio)
+        per_call = requests / stored_now
+        ideal = concurrency / (latency_ms / 1000) / per_call
+        rate, serial_rate = stored_now / elapsed, stored / serial
+        print(f"{label:<28}{per_call:>14.2f}{serial_rate:>13,.1f}{rate:>12,.1f}{ideal:>9,.1f}"
+              f"{rate / ideal:>10.2f}{rate / serial_rate:>9.1f}x")
 
 
 def timed_import(folder: Path, calls: int) -> float:
@@ -132,7 +162,16 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--connectors", nargs="*", metavar="KIND",
                         help="each vendor connector (all without a KIND) against its fake")
+    parser.add_argument("--latency", type=float, metavar="MS",
+                        help="answer every request this late; compare with one at a time")
+    parser.add_argument("--concurrency", type=int, default=4, metavar="N",
+                        help="requests at once (the connection's setting, 1 to 16)")
     args = parser.parse_args()
+    if args.latency is not None:
+        with tempfile.TemporaryDirectory() as temporary:
+            os.environ["XDG_CONFIG_HOME"] = str(Path(temporary) / "config")
+            latency_table(Path(temporary), args.calls, args.latency, args.concurrency)
+        return
     if args.connectors is not None:
         with tempfile.TemporaryDirectory() as temporary:
             connectors_table(Path(temporary), args.connectors or list(CONNECTORS), args.calls)
@@ -141,8 +180,10 @@ def main() -> None:
         folder = Path(temporary)
         os.environ["XDG_CONFIG_HOME"] = str(folder / "config")
         imported = timed_import(folder, args.calls)
-        bare, stored, _, bare_requests = timed_sync(folder, args.calls, with_audio=0.0)
-        full, stored_full, downloaded, requests = timed_sync(folder, args.calls, with_audio=1.0)
+        bare, stored, _, bare_requests = timed_sync(folder, args.calls, 0.0,
+                                                    concurrency=args.concurrency)
+        full, stored_full, downloaded, requests = timed_sync(folder, args.calls, 1.0,
+                                                             concurrency=args.concurrency)
     raw_rate = args.calls / imported
     print(f"calls: {args.calls:,}")
     print(f"raw import of the same records (import_paths, NDJSON): {raw_rate:,.0f} calls/s")

@@ -61,6 +61,12 @@ class FakeCallsApi:
         self.after_list_page: list = []  # callables(page number), run after a page is sent
         self.paging = "page"  # or "next_cursor" / "next": the server hands out the next page
         self.ignore_to = False  # a server that does not filter by `to`
+        # A real vendor's round trip: every request is answered this many seconds late
+        # (the server's threads wait, so concurrent requests overlap as on a network).
+        self.latency = 0.0
+        self.arrived: list[tuple[float, str]] = []  # (time.monotonic(), kind) of each request
+        self.in_flight = 0  # requests being answered now, and the most there ever were
+        self.most_in_flight = 0
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -222,6 +228,19 @@ def _handler_for(api: FakeCallsApi) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            arrived = time.monotonic()
+            with api.lock:
+                api.in_flight += 1
+                api.most_in_flight = max(api.most_in_flight, api.in_flight)
+            try:
+                if api.latency:
+                    time.sleep(api.latency)
+                self._answer(arrived)
+            finally:
+                with api.lock:
+                    api.in_flight -= 1
+
+        def _answer(self, arrived: float) -> None:
             parts = urlsplit(self.path)
             query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
             path = parts.path
@@ -235,6 +254,7 @@ def _handler_for(api: FakeCallsApi) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, b"{}")
             with api.lock:
                 api.log.append((kind, path, query, dict(self.headers)))
+                api.arrived.append((arrived, kind))
             if kind != "audio" and self.headers.get("Authorization") != f"Bearer {api.token}":
                 return self._send(401, b'{"error": "unauthorized"}')
             match = {"page": int(query.get("page", "1"))} if kind == "list" else \

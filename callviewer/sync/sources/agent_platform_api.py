@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -144,16 +145,25 @@ class CallsApi(VendorApi):
 
     def _walk(self, state: dict, known: Known, guard: LoopGuard) -> Iterator[Page]:
         """The pass's pages from where the cursor stands; SyncFailed (nothing yielded for
-        it, so the cursor stays before it) for a page that cannot be read or a loop."""
+        it, so the cursor stays before it) for a page that cannot be read or a loop.
+
+        The next page is asked for as soon as this one's list says where it starts, so
+        that it arrives while this page's details do (the pool's first request)."""
         guard.start_pass()
+        ahead: tuple[tuple, Future] | None = None
         while state.get("pass"):
             run = dict(state["pass"])
             run["number"] += 1
             url, params = self._list_request(run)
             label = f"list page {run['number']}"
             where = f"{self.name} {label}"
-            guard.before(url, params, label)
-            body, items, size = self._read_page(url, params, label)
+            if ahead is not None and ahead[0] == (url, params):
+                asked = ahead[1]
+            else:
+                guard.before(url, params, label)
+                asked = self.pool.submit(self._read_page, url, params, label)
+            ahead = None
+            body, items, size = self.pool.result(asked)
             # Moving `to` down, the same calls again only mean the server ignores `to`
             # (_advance then pages by number); by number or by link they mean a loop.
             numbering = bool(run["by_number"] or run["next"]
@@ -161,9 +171,12 @@ class CallsApi(VendorApi):
             guard.after([item.get("id", item) if isinstance(item, dict) else item
                          for item in items], label, host_of(url), numbering)
             # Only a page larger than one record's limit can hold an item over it.
-            records, rejects = self._read_items(items, where, known,
-                                                measure=size > self.max_record)
-            done = self._advance(run, body, records, len(items))
+            listed, rejects = self._listed(items, where, measure=size > self.max_record)
+            done = self._advance(run, body, [record for _, record in listed], len(items))
+            if not done:
+                ahead = self._ask_ahead(run, guard)
+            stored = known.versions(SOURCE, [record["source_id"] for _, record in listed])
+            records, rejects = self._completed(listed, stored, where, rejects)
             page = Page(records, rejects, listed=len(items),
                         total=body.get("total") if isinstance(body.get("total"), int) else None)
             page.source, page.pass_number = SOURCE, run.get("pass_number", 0)
@@ -181,6 +194,19 @@ class CallsApi(VendorApi):
                 state["pass"] = run
             page.cursor = copy_state(state)
             yield page
+
+    def _ask_ahead(self, run: dict, guard: LoopGuard) -> tuple[tuple, Future] | None:
+        """The request for the page after `run`'s, sent now: ((url, params), its answer to
+        come); None when it may not be sent (its failure is raised in its turn, after this
+        page is committed)."""
+        following = dict(run, number=run["number"] + 1)
+        label = f"list page {following['number']}"
+        try:
+            url, params = self._list_request(following)
+            guard.before(url, params, label)
+        except SyncFailed:
+            return None
+        return (url, params), self.pool.submit(self._read_page, url, params, label)
 
     def _read_page(self, url: str, params: dict | None,
                    label: str) -> tuple[dict, list, int]:
@@ -241,8 +267,9 @@ class CallsApi(VendorApi):
             run["page"] += 1
         return False
 
-    def _read_items(self, items: list, where: str, known: Known,
-                    measure: bool = False) -> tuple[list[dict], list[Reject]]:
+    def _listed(self, items: list, where: str,
+                measure: bool = False) -> tuple[list[tuple[int, dict]], list[Reject]]:
+        """The page's items read as records ((item number, record)), and its rejects."""
         listed: list[tuple[int, dict]] = []
         rejects: list[Reject] = []
         for index, item in enumerate(items, 1):
@@ -258,18 +285,21 @@ class CallsApi(VendorApi):
             except RecordError as exc:
                 rejects.append(Reject(where, f"item {index}", source_id_of(item), exc.field,
                                       exc.reason))
-        stored = known.versions(SOURCE, [record["source_id"] for _, record in listed])
-        records = []
-        for index, record in listed:
-            if needs_detail(record, stored.get(record["source_id"])):
-                detail, problem = self._detail_or_problem(record["source_id"])
-                if detail is not None:
-                    record = detail
-                elif problem is not None and record.get("deleted_at") is None:
-                    rejects.append(Reject(where, f"item {index} detail", record["source_id"],
-                                          problem[0], problem[1]))
-            records.append(record)
-        return records, rejects
+        return listed, rejects
+
+    def _complete(self, index: int, record: dict, stored: tuple | None,
+                  where: str) -> tuple[list[dict], list[Reject]]:
+        """A listed call in detail where it needs it (on a worker thread: no writes); a
+        detail that cannot be used is a reject unless the list says the call is deleted."""
+        if not needs_detail(record, stored):
+            return [record], []
+        detail, problem = self._detail_or_problem(record["source_id"])
+        if detail is not None:
+            return [detail], []
+        if problem is not None and record.get("deleted_at") is None:
+            return [record], [Reject(where, f"item {index} detail", record["source_id"],
+                                     problem[0], problem[1])]
+        return [record], []
 
     # --- Preferences' "Test connection" --------------------------------------------------
 

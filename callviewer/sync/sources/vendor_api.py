@@ -18,6 +18,10 @@ listed are marked deleted at the source (store/sync_seen.py). The cursor is
 saved with each page, so a sync that stops (a failure, a kill) goes on from
 the page after the last one saved. Every walk ends: see paging.LoopGuard, and
 a page that cannot be read fails the connection with a sentence.
+
+A page's details (and attachments) are fetched `concurrency` at a time by the
+connection's pool (sync/parallel.py) and taken in the page's order; the pool
+also serves the recordings' downloads (sync/downloads.py).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from callviewer.sync.http import (
     status_failure,
 )
 from callviewer.sync.importer import Reject, source_id_of
+from callviewer.sync.parallel import DEFAULT_CONCURRENCY, Pool, concurrency_of
 from callviewer.sync.sources.paging import (
     LoopGuard,
     copy_state,
@@ -66,6 +71,7 @@ COMMON_DEFAULTS = {
     "full_every_days": 7.0,  # a full pass (deletions and purges of any age) this often
     "max_record_mb": 16.0,
     "max_pages": 10_000,
+    "concurrency": DEFAULT_CONCURRENCY,  # requests at once (details, recordings): 1 to 16
 }
 
 
@@ -114,13 +120,24 @@ class VendorApi:
         self.settings = settings
         self.base = url.rstrip("/")
         self.secret = secret
+        try:
+            size = concurrency_of(settings, name)
+        except ValueError as exc:
+            raise SyncFailed(str(exc)) from None
         self.http = HttpClient(settings, secret, cancel, self.credentials(secret))
+        self.pool = Pool(size, cancel)
         self.reconcile_every = None  # no window of its own: the full pass is the whole
         self.full_every = float(settings["full_every_days"]) * 86_400
         self.max_record = int(float(settings["max_record_mb"]) * MB)
 
     def close(self) -> None:
+        self.pool.close()  # first: its threads' requests end before their sessions
         self.http.close()
+
+    def on_pool(self, work: Callable[..., Any], *args: Any) -> Any:
+        """`work(*args)` on one of the pool's threads, waited for: every request of a sync
+        counts against its concurrency (a list page's too, while recordings download)."""
+        return self.pool.result(self.pool.submit(work, *args))
 
     # --- what a vendor says --------------------------------------------------------------
 
@@ -200,7 +217,7 @@ class VendorApi:
             request = self.list_request(run)
             guard.before(request.url, {"params": request.params, "json": request.json,
                                        "position": request.position}, label)
-            listing = self._read_page(request, label)
+            listing = self.on_pool(self._read_page, request, label)
             ids = [source_id_of(item) for item in listing.items]
             guard.after(ids, label, host_of(request.url), numbering=True)
             records, rejects = self._read_items(listing.items, f"{self.name} {label}", known,
@@ -250,19 +267,35 @@ class VendorApi:
                 rejects.append(Reject(where, f"item {index}", source_id_of(item), exc.field,
                                       exc.reason))
         stored = known.versions(self.FORMAT.NAME, [record["source_id"] for _, record in listed])
+        return self._completed(listed, stored, where, rejects)
+
+    def _completed(self, listed: list[tuple[int, dict]], stored: dict, where: str,
+                   rejects: list[Reject]) -> tuple[list[dict], list[Reject]]:
+        """The listed records completed (`_complete`, in the pool), in the page's order,
+        and `rejects` with theirs after."""
         records: list[dict] = []
-        for index, record in listed:
-            if not self.LIST_IS_DETAIL and self.wants_detail(record,
-                                                             stored.get(record["source_id"])):
-                detail, problem = self._detail_or_problem(record["source_id"])
-                if detail is not None:
-                    record = detail
-                elif problem is not None:
-                    rejects.append(Reject(where, f"item {index} detail", record["source_id"],
-                                          problem[0], problem[1]))
-            records.append(record)
-            if not self.wants_attachments(record, stored.get(record["source_id"])):
-                continue
+        futures = [self.pool.submit(self._complete, index, record,
+                                    stored.get(record["source_id"]), where)
+                   for index, record in listed]
+        for found, problems in self.pool.ordered(futures):
+            records.extend(found)
+            rejects.extend(problems)
+        return records, rejects
+
+    def _complete(self, index: int, record: dict, stored: tuple | None,
+                  where: str) -> tuple[list[dict], list[Reject]]:
+        """A listed record as it is stored (its detail where wanted) and what it brings
+        (attachments), with its rejects; on a worker thread, so it writes nothing."""
+        rejects: list[Reject] = []
+        if not self.LIST_IS_DETAIL and self.wants_detail(record, stored):
+            detail, problem = self._detail_or_problem(record["source_id"])
+            if detail is not None:
+                record = detail
+            elif problem is not None:
+                rejects.append(Reject(where, f"item {index} detail", record["source_id"],
+                                      problem[0], problem[1]))
+        records = [record]
+        if self.wants_attachments(record, stored):
             try:
                 records.extend(self.attachments(record))
             except RecordError as exc:
