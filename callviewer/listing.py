@@ -428,6 +428,16 @@ def position(conn, spec: ListSpec, call_id: int) -> int | None:
     return total
 
 
+def rows_query(conn, spec: ListSpec) -> tuple[str, list]:
+    """The SQL (and its values) listing all of the spec's rows in its order, as a page
+    reads them: for another model to run (tests/bench/bench_ui.py's baseline)."""
+    query = _Query(conn)
+    where = _where(query, spec, conn, plan=True)
+    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
+    return (f"SELECT {select} FROM {_source(spec, conn)}{where}"
+            f"{order_clause(spec, conn=conn)}", query.params)
+
+
 def ids(conn, spec: ListSpec) -> list[int]:
     """Every call id the spec selects, in list order (for export)."""
     query = _Query(conn)

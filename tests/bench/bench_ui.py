@@ -207,9 +207,7 @@ def number_searches(conn, count: int = 6) -> list[ListSpec]:
 
 
 def baseline_sql(spec: ListSpec, conn) -> tuple[str, list]:
-    where, params = listing.where_clause(spec, conn, plan=True)
-    return (f"SELECT {', '.join(listing.ROW_COLUMNS)} FROM calls{where}"
-            f"{listing.order_clause(spec)}", params)
+    return listing.rows_query(conn, spec)
 
 
 def run_baseline(app: QApplication, path: Path, tries: list[ListSpec], conn) -> dict:
