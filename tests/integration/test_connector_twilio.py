@@ -8,10 +8,8 @@ recording deleted at Twilio, a call deleted between syncs, and a kill -9 mid-syn
 from __future__ import annotations
 
 import base64
-import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,6 +20,7 @@ import orjson
 import pytest
 from connectors import FAST_SETTINGS, assert_store_equals, exported, sync, user_env
 from fake_vendor import FakeVendor, Reply
+from killed_sync import sync_killed_when
 
 from callviewer.store import Store
 from callviewer.sync import twilio_api
@@ -370,19 +369,10 @@ def test_a_sync_killed_after_its_first_page_resumes_and_ends_equal(tmp_path, fak
         fake.add(n, now - timedelta(hours=1 + n))
     add(db, env, fake)
     fake.hold = threading.Event()  # the second page waits: the process is busy there
-    process = subprocess.Popen([sys.executable, "-m", "callviewer", "sync", "run", "--db",
-                                str(db)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
     try:
-        cursor = _wait_for_a_committed_page(db, process)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        cursor = sync_killed_when(db, env, lambda process: _wait_for_a_committed_page(db, process))
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
         fake.hold.set()
-    assert process.returncode == -signal.SIGKILL
     assert cursor["pass"]["token"].startswith(f"{ROOT}/Calls.json?")
     with sqlite3.connect(db) as conn:
         assert 10 <= conn.execute("SELECT count(*) FROM calls").fetchone()[0] < 30

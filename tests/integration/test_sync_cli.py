@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import stat
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 from fake_calls_api import FAST, TOKEN, assert_store_matches
+from killed_sync import sync_killed_when
 
 FAST_SETTINGS = [arg for key, value in FAST.items() for arg in ("--set", f"{key}={value}")]
 
@@ -107,18 +107,7 @@ def test_a_sync_killed_after_its_first_page_resumes_and_ends_equal(tmp_path, api
         api.fault("list", "slow", seconds=30)  # the second page keeps the process busy
 
     api.after_list_page.append(hold_later_pages)
-    process = subprocess.Popen([sys.executable, "-m", "callviewer", "sync", "run", "--db",
-                                str(db)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-    try:
-        cursor = _wait_for_a_committed_page(db, process)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == -signal.SIGKILL
+    cursor = sync_killed_when(db, env, lambda process: _wait_for_a_committed_page(db, process))
     with sqlite3.connect(db) as conn:
         stored = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
     assert 100 <= stored < 400

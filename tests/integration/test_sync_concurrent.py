@@ -5,7 +5,6 @@ the store equal to the source in the end, a kill -9 in the middle included."""
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fake_calls_api import FAST, TOKEN, add_connection, assert_store_matches
+from killed_sync import sync_killed_when
 
 from callviewer.store import Store
 from callviewer.sync.runner import run_sync
@@ -144,18 +144,7 @@ def test_a_concurrent_sync_killed_in_the_middle_resumes_and_ends_equal(tmp_path,
                             api.url, "--token-stdin", *settings, "--db", str(db)],
                            input=TOKEN, capture_output=True, text=True, env=env, timeout=60)
     assert added.returncode == 0, added.stderr
-    process = subprocess.Popen([sys.executable, "-m", "callviewer", "sync", "run", "--db",
-                                str(db)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-    try:
-        _wait_until_downloading(db, api, process)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == -signal.SIGKILL
+    sync_killed_when(db, env, lambda process: _wait_until_downloading(db, api, process))
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         calls, distinct = conn.execute(
