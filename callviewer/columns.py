@@ -57,6 +57,16 @@ COLUMNS = (
            "from the call's timeline; empty until measured", "customer_share",
            ("customer_share",), RIGHT, 72, name="Customer talk share", stats=True,
            hidden=True),
+    Column("silence", "Silence", "Silence in the call: pauses over a second, added up, from "
+           "the call's timeline; empty until measured", "silence_ms", ("silence_ms",), RIGHT,
+           80, stats=True, hidden=True),
+    Column("monologue", "Monologue", "The longest stretch one party spoke alone, from the "
+           "call's timeline; empty until measured", "longest_monologue_ms",
+           ("longest_monologue_ms",), RIGHT, 86, name="Longest monologue", stats=True,
+           hidden=True),
+    Column("interruptions", "Interr.", "Interruptions: one party starting while the other "
+           "speaks; empty until measured or when the times are estimated", "interruptions",
+           ("interruptions",), RIGHT, 56, name="Interruptions", stats=True, hidden=True),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 AT = {column.key: i for i, column in enumerate(COLUMNS)}  # a column's place in the view

@@ -258,6 +258,9 @@ sync_seen = Table(
 # set back to NULL when its transcript, length or recording changes or it is purged.
 # `call_started_at` is the call's started_at, kept in step: the list's sort by talk share
 # (ORDER BY customer_share, started_at, id) reads its pages from this table's index.
+# The measures the list sorts by (columns.py), each with an index in the list's order.
+SORTED_MEASURES = ("customer_share", "silence_ms", "longest_monologue_ms", "interruptions")
+
 call_stats = Table(
     "call_stats",
     metadata,
@@ -274,5 +277,6 @@ call_stats = Table(
     Column("origin", Text),  # "transcript", "channels", "estimated" or "none"
     Column("computed_at", BigInteger),
     # NULLS FIRST on PostgreSQL (migration 0014), as the list's other indexes.
-    Index("ix_call_stats_customer_share", "customer_share", "call_started_at", "call_id"),
+    *(Index(f"ix_call_stats_{measure}", measure, "call_started_at", "call_id")
+      for measure in SORTED_MEASURES),
 )

@@ -68,6 +68,12 @@ _FORMATS: dict[str, tuple[Callable[[_Values], str], Callable[[_Values, str], str
     "talk": (lambda v: formatting.percent(v["customer_share"]),
              lambda _v, shown: f"The customer spoke {shown} of the talk" if shown
              else "Not measured yet, or no one spoke"),
+    "silence": (lambda v: "" if v["silence_ms"] is None else formatting.duration(v["silence_ms"]),
+                _same),
+    "monologue": (lambda v: "" if v["longest_monologue_ms"] is None
+                  else formatting.duration(v["longest_monologue_ms"]), _same),
+    "interruptions": (lambda v: "" if v["interruptions"] is None else str(v["interruptions"]),
+                      _same),
 }
 _CELLS = tuple(_FORMATS[column.key] for column in COLUMNS)  # a column without: KeyError
 # data() runs for every role of every cell painted: its answers are worked out once.

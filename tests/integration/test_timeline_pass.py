@@ -9,6 +9,7 @@ import sqlite3
 
 from windows import go_to, open_window
 
+from callviewer.columns import AT
 from callviewer.listing import ListSpec
 from callviewer.store.records import StoredStats
 from callviewer.timeline.recording import decode, peaks_file
@@ -80,7 +81,7 @@ def test_the_pass_measures_the_calls_cancel_stops_it_and_the_next_does_the_rest(
     assert model.spec == ListSpec(sort="talk", descending=True)
     qtbot.waitUntil(lambda: [model.call_id(row) for row in range(model.rowCount())] == fresh,
                     timeout=5000)
-    top = window.model.index(0, window.model.columnCount() - 1)
+    top = window.model.index(0, AT["talk"])
     assert window.model.data(top).endswith(" %")
 
     # A call without a recording, which the pass leaves out, is measured once shown.

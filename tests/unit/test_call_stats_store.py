@@ -8,6 +8,7 @@ from __future__ import annotations
 from migrated import migrated
 
 from callviewer import listing
+from callviewer.columns import ROW_FIELDS
 from callviewer.listing import ListSpec
 from callviewer.record import message
 from callviewer.store import Store
@@ -76,7 +77,8 @@ def test_the_sort_by_talk_share_follows_the_stored_value_and_the_time(store_url)
             conn.close()
         assert [row[0] for row in rows] == [row[0] for row in fresh]
         assert [row[0] for row in rows] == [ids[0], ids[2], ids[3], ids[1], ids[5], ids[4]]
-        assert rows[0][-1] == 0.75 and rows[-1][-1] is None
+        share = ROW_FIELDS.index("customer_share")
+        assert rows[0][share] == 0.75 and rows[-1][share] is None
 
 
 def test_upgrading_from_0013_gives_every_call_a_row_to_measure(store_url):

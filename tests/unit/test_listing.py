@@ -13,6 +13,7 @@ from callviewer.listing import ROW_COLUMNS, SORTS, ListSpec
 from callviewer.record import message
 from callviewer.store import Store
 from callviewer.store.records import StoredStats
+from callviewer.store.schema import SORTED_MEASURES
 
 OUTCOMES = ("answered", "missed", "busy", "failed", "voicemail")
 WORDS = ("boiler", "leak", "invoice", "refund", "dentist", "zebra")
@@ -73,9 +74,11 @@ def everything(conn) -> list[dict]:
     rows = conn.execute("SELECT * FROM calls").fetchall()
     names = [d[0] for d in conn.execute("SELECT * FROM calls").description]
     summaries = dict(conn.execute("SELECT rowid, summary FROM calls_fts").fetchall())
-    shares = dict(conn.execute("SELECT call_id, customer_share FROM call_stats").fetchall())
+    measures = ", ".join(SORTED_MEASURES)
+    stats = {row[0]: dict(zip(SORTED_MEASURES, row[1:], strict=True)) for row in conn.execute(
+        f"SELECT call_id, {measures} FROM call_stats").fetchall()}
     return [{**dict(zip(names, row, strict=True)), "indexed": summaries[row[0]],
-             "customer_share": shares[row[0]]} for row in rows]
+             **stats[row[0]]} for row in rows]
 
 
 def expected(conn, spec: ListSpec) -> list[int]:

@@ -24,7 +24,7 @@ from callviewer.record import RecordError, message, validate
 from callviewer.store import SchemaTooNewError, Store, StoreError, now_micros
 from callviewer.store.database import explain, open_engine
 from callviewer.store.migrate import MIGRATIONS, backup_sqlite
-from callviewer.store.schema import calls, metadata
+from callviewer.store.schema import SORTED_MEASURES, calls, metadata
 from callviewer.store.search import matching
 
 
@@ -76,7 +76,7 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store_url):
                 kind == "table" and name.startswith("calls_fts")),
             "include_object": lambda _object, name, kind, _reflected, _compare_to: not (
                 postgresql and kind == "index"
-                and (name in NULLS_FIRST or name == "ix_call_stats_customer_share"))})
+                and (name in NULLS_FIRST or name.startswith("ix_call_stats_")))})
         differences = compare_metadata(context, metadata)
         if postgresql:
             made = dict(conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes "
@@ -87,8 +87,9 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store_url):
         for name, columns in NULLS_FIRST.items():
             keys = ", ".join(f"{column} NULLS FIRST" for column in columns)
             assert made[name].endswith(f"({keys}, deleted_at)")
-        assert made["ix_call_stats_customer_share"].endswith(
-            "(customer_share NULLS FIRST, call_started_at NULLS FIRST, call_id)")
+        for measure in SORTED_MEASURES:
+            assert made[f"ix_call_stats_{measure}"].endswith(
+                f"({measure} NULLS FIRST, call_started_at NULLS FIRST, call_id)")
 
 
 def test_known_revisions_match_the_migration_scripts():

@@ -27,6 +27,9 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
+# The measures the list sorts by, each with an index in the list's order (a copy of
+# schema.SORTED_MEASURES as of this revision: a migration does not follow later code).
+SORTED = ("customer_share", "silence_ms", "longest_monologue_ms", "interruptions")
 MEASURES = ("customer_share", "agent_ms", "customer_ms", "silence_ms",
             "longest_monologue_ms", "longest_monologue_role", "interruptions", "origin",
             "computed_at")
@@ -113,8 +116,9 @@ def upgrade() -> None:
     )
     postgresql = op.get_bind().dialect.name == "postgresql"
     first = " NULLS FIRST" if postgresql else ""
-    op.execute(f"CREATE INDEX ix_call_stats_customer_share ON call_stats "
-               f"(customer_share{first}, call_started_at{first}, call_id)")
+    for measure in SORTED:
+        op.execute(f"CREATE INDEX ix_call_stats_{measure} ON call_stats "
+                   f"({measure}{first}, call_started_at{first}, call_id)")
     # Every call so far, not measured yet.
     op.execute("INSERT INTO call_stats (call_id, call_started_at) "
                "SELECT id, started_at FROM calls")
@@ -131,7 +135,8 @@ def downgrade() -> None:
     else:
         for drop in SQLITE_DROP:
             op.execute(drop)
-    op.drop_index("ix_call_stats_customer_share", "call_stats")
+    for measure in SORTED:
+        op.drop_index(f"ix_call_stats_{measure}", "call_stats")
     op.drop_table("call_stats")
 
 
