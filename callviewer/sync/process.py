@@ -64,10 +64,15 @@ class SyncProcess:
         sentence, SyncProcessBug for a bug in it."""
         with tempfile.TemporaryFile() as errors:  # its standard error, for a crash's words
             with self._lock:
-                self._child = subprocess.Popen(
-                    child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                    stderr=errors, env=_child_environment(),
-                    creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+                try:
+                    self._child = subprocess.Popen(
+                        child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                        stderr=errors, env=_child_environment(),
+                        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
+                except OSError as exc:  # no such program, no memory, too many processes
+                    raise ExpectedError(f"The sync could not start: {exc.strerror or exc}. "
+                                        "Try again; if it goes on, reinstall Call Viewer."
+                                        ) from exc
                 _write(self._child.stdin, self._request)
             try:
                 report = self._listen(progress)

@@ -141,3 +141,17 @@ def test_many_syncs_leave_no_thread_behind(qtbot, tmp_path):
     after = threads()
     assert len(after) - len(before) <= 2, (before, after)
     assert sync_processes() == []  # each sync's process ended and was waited for
+
+
+def test_a_sync_whose_process_cannot_start_is_a_sentence(qtbot, tmp_path, monkeypatch):
+    crashes: list = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, value, tb: crashes.append(value))
+    path = tmp_path / "calls.sqlite3"
+    window = open_window(qtbot, path, tmp_path)
+    # The interpreter gone from under the app (an update in the middle of a session).
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python-gone"))
+    assert window.syncing.sync()
+    qtbot.waitUntil(lambda: not window.syncing.running, timeout=10_000)
+    said = window.sync_status.label.text()
+    assert said.startswith("The sync could not start: No such file or directory"), said
+    assert crashes == []
