@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolButton, QToolTip
-from windows import go_to, open_window
+from windows import go_to, open_window, play
 
 from callviewer.playback.now_playing import PAUSED, PLAYING
 from callviewer.ui import formatting
@@ -23,10 +23,8 @@ def pins(window) -> list[QToolButton]:
 
 def test_a_note_pinned_while_paused_takes_the_player_back_there(qtbot, db, tmp_path):
     window = open_window(qtbot, db, tmp_path)
-    call_id = go_to(qtbot, window, "ap-1001")
+    call_id = play(qtbot, window, "ap-1001", past_ms=4000, timeout=8000)
     now = window.now_playing
-    qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: now.state == PLAYING and now.position > 4000, timeout=8000)
     qtbot.keyClick(window.table, Qt.Key.Key_Space)
     assert now.state == PAUSED
     at = now.position
@@ -82,10 +80,7 @@ def test_ctrl_shift_n_with_nothing_playing_says_what_to_do(qtbot, db, tmp_path):
 
 def test_ctrl_shift_n_pins_the_note_to_the_call_playing_not_the_one_shown(qtbot, db, tmp_path):
     window = open_window(qtbot, db, tmp_path)
-    playing = go_to(qtbot, window, "ap-1001")
-    now = window.now_playing
-    qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: now.state == PLAYING and now.position > 1000, timeout=8000)
+    playing = play(qtbot, window, "ap-1001", past_ms=1000, timeout=8000)
     go_to(qtbot, window, "ap-1003")
     qtbot.keyClick(window.table, Qt.Key.Key_N, CTRL_SHIFT)
     qtbot.waitUntil(lambda: window.current_call_id() == playing, timeout=5000)

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from windows import go_to, open_window
+from windows import go_to, open_window, play
 
 from callviewer.playback.follow import Timeline
 from callviewer.playback.now_playing import PAUSED, PLAYING
@@ -17,10 +17,8 @@ from callviewer.ui.theme import dark_palette
 
 def test_space_plays_the_current_call_and_every_view_says_so(qtbot, db, tmp_path):
     window = open_window(qtbot, db, tmp_path)
-    call_id = go_to(qtbot, window, "ap-1001")
+    call_id = play(qtbot, window, "ap-1001", past_ms=1200, timeout=6000)
     now = window.now_playing
-    qtbot.keyClick(window.table, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: now.state == PLAYING and now.position > 1200, timeout=6000)
     row = window.model.row_of(call_id)
     # The bar, the detail's player and the list's play column show the same state.
     assert window.player_bar.play_button.text() == PAUSE

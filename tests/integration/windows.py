@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
+from callviewer.playback.now_playing import PLAYING
 from callviewer.store import Store
 from callviewer.ui.window import MainWindow
 
@@ -34,4 +35,13 @@ def go_to(qtbot, window, source_id: str, source: str = "agent-platform") -> int:
     window.show_in_list(call_id)
     qtbot.waitUntil(lambda: window.current_call_id() == call_id, timeout=3000)
     detail_follows(qtbot, window)
+    return call_id
+
+
+def play(qtbot, window, source_id: str, past_ms: int, timeout: int = 8000) -> int:
+    """Make a demo call current and play it with Space until it is `past_ms` in."""
+    call_id = go_to(qtbot, window, source_id)
+    now = window.now_playing
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: now.state == PLAYING and now.position > past_ms, timeout=timeout)
     return call_id
