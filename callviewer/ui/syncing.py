@@ -191,7 +191,13 @@ class SyncController(QObject):
     def cancel(self) -> None:
         """Ask the running sync to stop after its page; it still reports what it did."""
         if self._process is not None:
-            self._process.cancel()
+            from callviewer.sync.process import ENDING_S
+
+            process = self._process
+            process.cancel()
+            # A process that does not end within ENDING_S of its Cancel (hung on a server
+            # that stopped answering) is ended: its pages are committed whole.
+            QTimer.singleShot(ENDING_S * 1000, process.kill)
             self.status.cancel_button.setEnabled(False)
             self.status.label.setText("Canceling…")
 

@@ -155,3 +155,22 @@ def test_a_sync_whose_process_cannot_start_is_a_sentence(qtbot, tmp_path, monkey
     said = window.sync_status.label.text()
     assert said.startswith("The sync could not start: No such file or directory"), said
     assert crashes == []
+
+
+def test_a_canceled_sync_that_does_not_end_is_ended(qtbot, tmp_path, api, monkeypatch):
+    from callviewer.sync import process
+
+    monkeypatch.setattr(process, "ENDING_S", 1)  # 30 s in the app
+    path = tmp_path / "calls.sqlite3"
+    api.seed(5, with_audio=0.0)
+    api.fault("detail", "slow", times=5, seconds=20)  # a server that stopped answering
+    with Store(str(path)) as store:
+        add_connection(store, api, read_timeout=60.0)
+    window = open_window(qtbot, path, tmp_path)
+    assert window.syncing.sync()
+    qtbot.waitUntil(lambda: len(api.requests_of("detail")) == 1, timeout=10_000)
+    window.sync_status.cancel_button.click()
+    started = time.monotonic()
+    qtbot.waitUntil(lambda: not window.syncing.running, timeout=10_000)
+    assert time.monotonic() - started < 5
+    assert sync_processes() == []
