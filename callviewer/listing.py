@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from callviewer import call_match
 from callviewer.columns import COLUMNS, ROW_FIELDS, STATS_FIELDS
 from callviewer.textsearch import NUMBERS_TABLE, NumberRun, number_runs
 
@@ -115,6 +116,42 @@ DENSE_MATCHES = 5000
 # call, reading the matches 4–7 µs a match; both are ≤ 40 ms near this threshold.
 SAMPLE = 2000
 DENSE_SAMPLE_HITS = 12
+# PostgreSQL samples fewer calls (_is_dense_postgresql) for a sort by another column than
+# the time: a page's walk then reads each call's row at random, besides its index row
+# (4-10 µs a call, about what reading a match costs), so below about sqrt(200 / calls) of
+# the calls (1.4 % at a million) reading the matches is the cheaper: dense when
+# DENSE_SAMPLE_HITS of the first SAMPLE_POSTGRESQL calls match. Measured
+# (tests/bench/bench_team.py, "appointment" in 1 % of a million calls, sorted by score or
+# duration: dense by 2,000, sparse by 850): walked 170-420 ms, read 80-180 ms. In time
+# order the rows are read in about the order they are stored, ~2 µs a call: SAMPLE
+# ("Priya Natarajan", 1.1 %: walked 35 ms, read 220 ms).
+SAMPLE_POSTGRESQL = 850
+# SQLite: a page of a search whose words match many of the calls its walk reaches is read
+# by that walk, each call tested by callviewer/call_match.py (5-10 µs a call), not through
+# the matches: FTS5 reads every match of a word first, and merges those of every word a
+# prefix begins ("refund" typed: 370,000 matches at a million calls, 100-160 ms; "c": 3
+# million, 400-550 ms). The first WALK_SAMPLE calls of the walk are tested (1-2 ms; the
+# first eighth of them alone when those hold few matches): it is walked when
+# WALK_SAMPLE_HITS of them match (6 %: a page of 200 rows walks about 3,300 calls, 30 ms;
+# at 6 % of a million calls, reading the matches takes as long) and the page ends at most
+# WALK_ROWS rows from its end of the list. The walk stops at WALK_SLACK times the calls
+# the sample says it needs, or at WALK_REACH calls walked for each row needed; a page it
+# did not fill by then is read through the matches.
+WALK_SAMPLE = 200
+WALK_SAMPLE_HITS = 12
+WALK_ROWS = 600
+WALK_SLACK = 2
+# SQLite, a page in another order than time's under a filter of a few values ("has a
+# recording", an outcome, done, a direction): the filter is tested on the walk of the
+# sort's index ("+" keeps its own index out of the plan), for SQLite would rather read
+# all that filter's calls from its index and sort them: 75-720 ms at a million calls,
+# against 1-8 ms for the walk. But where the filter's calls come late in that order (the
+# missed calls, whose score is NULL, last by score from the highest) the walk would pass
+# most calls first (1.6-4 s): it stops after WALK_REACH calls a row it needs (10,000 for a
+# page of 200, ~20 ms), and the page is read as SQLite plans it; so is a page ending more
+# than WALK_ROWS rows from its end of the list. In time's order a filter's index is itself
+# in that order, and the planner's choice.
+WALK_REACH = 50
 
 
 def connect(database: Path | str):
@@ -169,11 +206,13 @@ class _Query:
     its parameters are made in one pass and cannot part (no literal in this module's
     SQL holds a ``?`` or a ``%``)."""
 
-    __slots__ = ("_marker", "params")
+    __slots__ = ("_marker", "params", "walk")
 
     def __init__(self, conn, params: Iterable = ()) -> None:
         self._marker = "%s" if on_postgresql(conn) else "?"
         self.params: list = list(params)
+        # A bounded walk the page is read by (_Walk); its search is not in the WHERE.
+        self.walk: _Walk | None = None
 
     def bind(self, value: Any) -> str:
         self.params.append(value)
@@ -199,8 +238,11 @@ def where_clause(spec: ListSpec, conn=None, plan: bool = False,
 
 
 def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
-           reverse: bool = False) -> str:
-    """The WHERE clause of `spec`, its values bound to `query` (see where_clause)."""
+           reverse: bool = False, walk: int | None = None) -> str:
+    """The WHERE clause of `spec`, its values bound to `query` (see where_clause). `walk`:
+    the rows a page needs from its end of the list, when it may be read by a walk that
+    tests each call (SQLite: the search's words then go to `query.walk`, see WALK_SAMPLE,
+    and are not in the clause)."""
     terms: list[str] = []
     if not spec.include_deleted:
         terms.append("deleted_at IS NULL")
@@ -208,17 +250,24 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
         terms.append(f"started_at >= {query.bind(spec.since)}")
     if spec.until is not None:
         terms.append(f"started_at < {query.bind(spec.until)}")
+    walking = walk is not None and walk <= WALK_ROWS and plan and not on_postgresql(conn)
+    way = "+" if walking and SORTS[spec.sort] != "started_at" else ""  # see WALK_REACH
     for column, chosen in (("direction", spec.directions), ("outcome", spec.outcomes),
                            ("recording_state", spec.recording_states)):
         if chosen:
-            terms.append(f"{column} IN ({query.bind_all(sorted(chosen))})")
+            terms.append(f"{way}{column} IN ({query.bind_all(sorted(chosen))})")
     for column, wanted in (("done", spec.done), ("has_recording", spec.has_recording)):
         if wanted is not None:
-            terms.append(f"{column} = {query.bind(wanted)}")
+            terms.append(f"{way}{column} = {query.bind(wanted)}")
+    if way and any(term.startswith("+") for term in terms):
+        query.walk = _Walk(rows=WALK_REACH * walk)
     if on_postgresql(conn):
         _search_postgresql(query, terms, spec, conn, plan, reverse)
     else:
-        _search_sqlite(query, terms, spec, conn, plan, reverse)
+        _search_sqlite(query, terms, spec, conn, plan, reverse, walk)
+    if query.walk is not None:
+        call_match.register(conn, _FTS)
+        terms.insert(0, f"{call_match.STEP}()")  # counts the calls walked
     return (" WHERE " + " AND ".join(terms)) if terms else ""
 
 
@@ -229,23 +278,49 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
 
 
 def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
-                   reverse: bool) -> None:
-    """Add the search's terms to `terms` (see where_clause and DENSE_MATCHES)."""
+                   reverse: bool, walk: int | None) -> None:
+    """Add the search's terms to `terms` (see where_clause, DENSE_MATCHES and
+    WALK_SAMPLE)."""
     words, numbers = number_runs(spec.search)
     filters, values = list(terms), list(query.params)
+    walking = plan and walk is not None and walk <= WALK_ROWS
+    reach = WALK_REACH * walk if walking else None  # the walk's bound (a sample's too)
     if (match := match_expression(words)) is not None:
-        # "+id" keeps SQLite from driving the query by the matches' rowids.
-        probe = "+id" if plan and _is_dense(conn, _matches_sqlite, match) else "id"
-        terms.append(f"{probe} IN ({_matches_sqlite(query, match)})")
+        if walking:
+            wanted = (match, call_match.register(conn, _FTS))
+            hits = _walk_sample(conn, spec, filters, values, wanted, reverse)
+            if hits is None or hits < WALK_SAMPLE_HITS:
+                query.walk = _Walk(rows=0)  # not walked: page() reads it as SQLite plans it
+                return
+            query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
+        else:
+            # "+id" keeps SQLite from driving the query by the matches' rowids.
+            probe = "+id" if plan and _is_dense(conn, _matches_sqlite, match) else "id"
+            terms.append(f"{probe} IN ({_matches_sqlite(query, match)})")
     for run in numbers:
-        if plan and _number_is_dense(conn, spec, filters, values, run, reverse):
+        if plan and _number_is_dense(conn, spec, filters, values, run, reverse, reach):
             terms.append(_number_tests_sqlite(query, run))
         else:
             terms.append(f"id IN ({_number_matches_sqlite(query, run)})")
 
 
+def _walk_sample(conn, spec: ListSpec, filters: list[str], values: list,
+                 wanted: tuple[str, list[str]], reverse: bool) -> int | None:
+    """SQLite: how many of the first WALK_SAMPLE calls the page's walk reaches (those
+    `filters` select, `values` bound in them) match the search `wanted` (the first eighth
+    of them alone when those hold few matches: a rare word costs 1 ms, not 5); None when
+    the walk passes WALK_REACH calls for each call sampled."""
+    hits: int | None = 0
+    for sample in (WALK_SAMPLE // 8, WALK_SAMPLE):
+        hits = _sampled_hits(conn, spec, filters, values, _words_test_sqlite, wanted, reverse,
+                             sample, WALK_REACH * sample)
+        if hits is None or hits * WALK_SAMPLE < WALK_SAMPLE_HITS * sample // 2:
+            break
+    return hits
+
+
 def _number_is_dense(conn, spec: ListSpec, filters: list[str], values: list, run: NumberRun,
-                     reverse: bool) -> bool:
+                     reverse: bool, reach: int | None) -> bool:
     """SQLite: whether a number is found in DENSE_MATCHES calls. Its candidates are counted
     first (the calls that hold its last digits, not yet checked whole: fewer means few);
     when there are many and the number is longer, checking 5,000 of them whole costs
@@ -255,13 +330,14 @@ def _number_is_dense(conn, spec: ListSpec, filters: list[str], values: list, run
         return False
     if len(run.digits) <= NUMBER_WINDOW:
         return True  # the candidates are the matches
-    return _sampled_hits(conn, spec, filters, values, _number_tests_sqlite, run,
-                         reverse) >= DENSE_SAMPLE_HITS
+    hits = _sampled_hits(conn, spec, filters, values, _number_tests_sqlite, run, reverse,
+                         reach=reach)
+    return hits is not None and hits >= DENSE_SAMPLE_HITS
 
 
 def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
                        reverse: bool) -> None:
-    """Add the search's terms to `terms` (see where_clause and SAMPLE)."""
+    """Add the search's terms to `terms` (see where_clause and SAMPLE_POSTGRESQL)."""
     from callviewer.textsearch import tsquery
 
     text, numbers = number_runs(spec.search)
@@ -271,11 +347,50 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
     for matches, tests, wanted in parts:
         if not plan:
             terms.append(f"id IN ({matches(query, wanted)})")  # the planner's choice
-        elif _sampled_hits(conn, spec, terms, query.params, tests, wanted,
-                           reverse) >= DENSE_SAMPLE_HITS:
+        elif _is_dense_postgresql(conn, spec, terms, query.params, tests, wanted, reverse):
             terms.append(tests(query, wanted))
         else:
             terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))")
+
+
+def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
+                         wanted: Any, reverse: bool) -> bool:
+    """PostgreSQL: whether DENSE_SAMPLE_HITS of the first SAMPLE_POSTGRESQL calls (SAMPLE
+    in time order) the page's walk reaches pass `tests(query, wanted)` (as _sampled_hits:
+    `terms` select the walk, `params` their values). The sample stops at the
+    DENSE_SAMPLE_HITS-th call that passes: a word in a third of the calls ("refund") or in
+    every call (a prefix such as "ca") is known dense after a few dozen calls tested,
+    where testing all of the sample (1.5-5 µs a call) cost 3-11 ms at a million calls,
+    more than the page it planned."""
+    query = _Query(conn, params)
+    where = (" WHERE " + " AND ".join(terms)) if terms else ""
+    walked = (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
+              f"LIMIT {SAMPLE if SORTS[spec.sort] == 'started_at' else SAMPLE_POSTGRESQL}")
+    passed = (f"SELECT 1 FROM ({walked}) AS calls WHERE {tests(query, wanted)} "
+              f"LIMIT {DENSE_SAMPLE_HITS}")
+    return _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0] \
+        >= DENSE_SAMPLE_HITS
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """A page read by walking the sort's index (SQLite), stopped after `rows` calls walked
+    (WALK_REACH); with `wanted` (a match expression and the index's columns,
+    _words_test_sqlite), the search tested on each call its filters select, stopped after
+    `tests` of them (WALK_SLACK)."""
+
+    wanted: tuple[str, list[str]] | None = None
+    tests: int | None = None
+    rows: int | None = None
+
+
+def _words_test_sqlite(query: _Query, wanted: tuple[str, list[str]]) -> str:
+    """SQLite: whether a call (of the table or subquery named calls) matches the FTS5
+    expression `wanted[0]`, asked of its own row of the index by call_match (registered on
+    the connection, `wanted[1]` the index's columns)."""
+    match, columns = wanted
+    return (f"(SELECT {call_match.FUNCTION}({query.bind(match)}, {', '.join(columns)}) "
+            f"FROM {_FTS} WHERE rowid = calls.id)")
 
 
 def _matches_sqlite(query: _Query, match: str) -> str:
@@ -383,15 +498,43 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
     limit = max(0, limit if total is None else min(limit, total - offset))
     backwards = total is not None and offset > total // 2
     skip = max(0, total - offset - limit) if backwards else offset
-    query = _Query(conn)
-    where = _where(query, spec, conn, plan=True, reverse=backwards)
-    order = order_clause(spec, reverse=backwards, conn=conn)
-    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
-    rows = _run(conn, query, f"SELECT {select} FROM {_source(spec, conn)}{where}{order} "
-                             f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
+    rows = _page(conn, spec, skip, limit, backwards, walk=True)
+    if rows is None:  # not to be walked, or the walk stopped at its bound
+        rows = _page(conn, spec, skip, limit, backwards, walk=False)
     if backwards:
         rows.reverse()
     return rows
+
+
+def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
+          walk: bool) -> list[tuple] | None:
+    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse). With `walk`,
+    a page of a search in many calls, or of a filtered list in another order than time's,
+    may be read by a bounded walk of the sort's index (WALK_SAMPLE, WALK_REACH); None when
+    that walk stopped at its bound, or the search is not to be walked."""
+    query = _Query(conn)
+    where = _where(query, spec, conn, plan=True, reverse=reverse,
+                   walk=skip + limit if walk else None)
+    order = order_clause(spec, reverse=reverse, conn=conn)
+    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
+    source = _source(spec, conn)
+    if query.walk is None:
+        return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
+                                 f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
+    walk = query.walk
+    if walk.rows == 0:
+        return None  # not to be walked (_search_sqlite)
+    test = "" if walk.wanted is None else \
+        f"{_and(where)} {_words_test_sqlite(query, walk.wanted)}"
+    with call_match.bounded(walk.tests, walk.rows) as bound:
+        try:
+            return _run(conn, query, f"SELECT {select} FROM {source}{where}{test}{order} "
+                                     f"LIMIT {query.bind(limit)} "
+                                     f"OFFSET {query.bind(skip)}").fetchall()
+        except sqlite3.OperationalError:
+            if bound.reached:
+                return None
+            raise
 
 
 def count(conn, spec: ListSpec) -> int:
@@ -469,16 +612,27 @@ def _tests_each(query: _Query, words: str) -> str:
 
 
 def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
-                  wanted: Any, reverse: bool) -> int:
-    """How many of the first SAMPLE calls the page's walk reaches (those `terms` select, in
-    the spec's order or its reverse) pass `tests(query, wanted)` (a tsquery's words, a
-    number); `params` are the values bound in `terms`."""
+                  wanted: Any, reverse: bool, sample: int = SAMPLE,
+                  reach: int | None = None) -> int | None:
+    """How many of the first `sample` calls the page's walk reaches (those `terms` select,
+    in the spec's order or its reverse) pass `tests(query, wanted)` (a search's words, a
+    number); `params` are the values bound in `terms`. SQLite, with `reach`: None when the
+    walk passes more than `reach` calls to find them (see WALK_REACH)."""
     query = _Query(conn, params)
+    if reach is not None:
+        call_match.register(conn, _FTS)
+        terms = [f"{call_match.STEP}()", *terms]
     where = (" WHERE " + " AND ".join(terms)) if terms else ""
     walked = (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
-              f"LIMIT {SAMPLE}")
-    return _run(conn, query, f"SELECT count(*) FROM ({walked}) AS calls "
-                             f"WHERE {tests(query, wanted)}").fetchone()[0]
+              f"LIMIT {sample}")
+    with call_match.bounded(rows=reach) as bound:
+        try:
+            return _run(conn, query, f"SELECT count(*) FROM ({walked}) AS calls "
+                                     f"WHERE {tests(query, wanted)}").fetchone()[0]
+        except sqlite3.OperationalError:
+            if bound.reached:
+                return None
+            raise
 
 
 def _source(spec: ListSpec, conn=None) -> str:

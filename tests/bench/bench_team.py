@@ -15,6 +15,12 @@ same run and their ratio. Targets: PostgreSQL within 2× SQLite, and ≤ 100 ms
 at p95. Then the seconds from a note saved in another process (a Store of its
 own) to its arrival through this process's watcher (LISTEN/NOTIFY), median
 and worst of `--tries`. Target: ≤ 1 s.
+
+Before those, the named hard cases (tests/bench/cases.py: the recording filter, a prefix
+of a word in every call, a common word under a filter or sorted by a column far from its
+matches' order, ...): each spec's first page `--tries` times in a row on each engine
+(nothing cleared between, as the app would not), p95 on PostgreSQL and SQLite side by
+side. Target: ≤ 50 ms on both. `--cases-only` stops after them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: pg_server
 
 from bench_ui import p95, specs  # noqa: E402
+from cases import SEARCH_CASES  # noqa: E402
 from pg_server import PostgresServer  # noqa: E402
 
 from callviewer import listing  # noqa: E402
@@ -98,6 +105,29 @@ def first_pages(conn, tries: list[ListSpec]) -> dict[str, list[float]]:
     return times
 
 
+def case_pages(conn, spec: ListSpec, tries: int) -> list[float]:
+    """Seconds to the spec's first page, `tries` times in a row (after one untimed read)."""
+    listing.page(conn, spec, 0, PAGE)
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        listing.page(conn, spec, 0, PAGE)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def print_cases(team, local, tries: int) -> None:
+    print("\nNamed cases, first page p95 (and median) of "
+          f"{tries} tries, PostgreSQL / SQLite; target ≤ 50 ms on both:")
+    for name, spec in SEARCH_CASES:
+        pg, lite = case_pages(team, spec, tries), case_pages(local, spec, tries)
+        ok = p95(pg) <= 0.050 and p95(lite) <= 0.050
+        print(f"  {name:<34} p95 {p95(pg) * 1000:8.1f} / {p95(lite) * 1000:8.1f} ms   "
+              f"median {statistics.median(pg) * 1000:8.1f} / "
+              f"{statistics.median(lite) * 1000:8.1f} ms   {'ok' if ok else 'OVER'}",
+              flush=True)
+
+
 WRITER = """
 import sys, time
 from callviewer.store import Store
@@ -133,6 +163,8 @@ def main() -> None:
     parser.add_argument("db", type=Path)
     parser.add_argument("--tries", type=int, default=50)
     parser.add_argument("--pg-folder", type=Path)
+    parser.add_argument("--cases-only", action="store_true",
+                        help="time the named cases (tests/bench/cases.py) only")
     args = parser.parse_args()
     server = PostgresServer(args.pg_folder)
     try:
@@ -144,6 +176,9 @@ def main() -> None:
         team = listing.connect(url)
         first_pages(local, tries[:10])  # warm both caches alike
         first_pages(team, tries[:10])
+        print_cases(team, local, max(args.tries, 10))
+        if args.cases_only:
+            return
         ours, base = first_pages(team, tries), first_pages(local, tries)
         print("\nFirst page of the list after a change (PostgreSQL / SQLite):")
         for kind in ("sort", "filter", "search"):

@@ -14,6 +14,12 @@ each target, our figure, the baseline's and their ratio:
   the same for searches of words alone, and of numbers as people type them
   (fragments of numbers the database holds: `number_searches`); the bench waits in Qt's
   event loop, as the app does (`until`);
+- each of the named hard cases of tests/bench/cases.py (the recording filter, a prefix of
+  a word in every call, a common word under a filter or sorted by a column far from its
+  matches' order, ...) → first rows painted, 95th percentile of `--case-tries` each, from
+  the whole list each time (≤ 50 ms); the baseline runs the same SQL through
+  QSqlQueryModel (for a search read by walking, listing.rows_query gives the SQL that
+  reads it through its matches: Qt's model cannot call call_match);
 - End → the last call current and painted (≤ 50 ms);
 - the model's `data()` from its cache, per call, over the roles a view asks
   (≤ 20 µs);
@@ -36,6 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cases import SEARCH_CASES  # tests/bench/cases.py, beside this file
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QStringListModel, Qt, QTimer
 from PySide6.QtSql import QSqlDatabase, QSqlQuery, QSqlQueryModel
 from PySide6.QtTest import QTest
@@ -210,7 +217,8 @@ def baseline_sql(spec: ListSpec, conn) -> tuple[str, list]:
     return listing.rows_query(conn, spec)
 
 
-def run_baseline(app: QApplication, path: Path, tries: list[ListSpec], conn) -> dict:
+def run_baseline(app: QApplication, path: Path, tries: list[ListSpec], conn,
+                 case_tries: int) -> dict:
     """Qt's own model on the same database and queries."""
     figures: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -250,6 +258,7 @@ def run_baseline(app: QApplication, path: Path, tries: list[ListSpec], conn) -> 
     figures["query"] = p95_of(tries)
     figures["word_search"] = p95_of(WORD_SEARCHES * 3)
     figures["number_search"] = p95_of(number_searches(conn))
+    figures["cases"] = {name: p95_of([spec] * case_tries) for name, spec in SEARCH_CASES}
 
     show(sql, params)
     view.viewport().repaint()
@@ -320,6 +329,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db", type=Path)
     parser.add_argument("--tries", type=int, default=50)
+    parser.add_argument("--case-tries", type=int, default=10,
+                        help="tries of each named case (tests/bench/cases.py)")
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     app = QApplication(sys.argv[:1])
@@ -332,12 +343,14 @@ def main() -> None:
         bare = QListView()
         bare.show()
         app.processEvents()
-        figures = {"bare_rss": rss_mb(), **run_baseline(app, args.db, tries, conn)}
+        figures = {"bare_rss": rss_mb(),
+                   **run_baseline(app, args.db, tries, conn, args.case_tries)}
         figures["plain_transcript"] = time_plain_transcript(app)
         print(json.dumps(figures))
         os._exit(0)
     base = json.loads(subprocess.run(
-        [sys.executable, __file__, str(args.db), "--tries", str(args.tries), "--baseline"],
+        [sys.executable, __file__, str(args.db), "--tries", str(args.tries),
+         "--case-tries", str(args.case_tries), "--baseline"],
         check=True, capture_output=True, text=True).stdout)
     total = conn.execute("SELECT count(*) FROM calls WHERE deleted_at IS NULL").fetchone()[0]
 
@@ -373,6 +386,16 @@ def main() -> None:
                              lambda: not model.stale) for spec in searches]
         report(f"{name} → first rows, p95 of {len(searches)}", p95(times), base[key], 0.050)
         print(f"    slowest: {ms(max(times))}  {describe(searches[times.index(max(times))])}")
+
+    print(f"named cases (tests/bench/cases.py) → first rows, p95 of {args.case_tries} each, "
+          "from the whole list each time:")
+    for name, spec in SEARCH_CASES:
+        times = []
+        for _ in range(args.case_tries):
+            show(app, model, ListSpec())  # untimed
+            times.append(timed_paint(app, window, lambda spec=spec: model.set_spec(spec),
+                                     lambda: not model.stale))
+        report(f"  {name}", p95(times), base["cases"][name], 0.050)
 
     show(app, model, ListSpec())
     totals: list[int] = []

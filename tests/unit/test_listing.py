@@ -137,23 +137,64 @@ def test_position_finds_every_call_where_the_list_shows_it(db, spec):
         assert listing.position(db, spec, hidden) is None
 
 
+def pages_each_way(db, spec: ListSpec, monkeypatch, total: int, first: int = 50,
+                   last: int = 30) -> list[list[int]]:
+    """The ids of the spec's `first` rows and of its `last`, read each way the list reads
+    a search (the same whichever): through its matches; walking the sort's index (on
+    SQLite: through the matches all the same, then by testing each call with call_match,
+    its filters tested on the walk); and, on SQLite, by a walk that stops early, its page
+    then read as the first way."""
+    pages = {}
+    for way in ("matches", "walk", "stopped walk"):
+        dense = way != "matches"
+        monkeypatch.setattr(listing, "DENSE_MATCHES", 1 if dense else 10**9)
+        monkeypatch.setattr(listing, "DENSE_SAMPLE_HITS", 0 if dense else 10**9)
+        monkeypatch.setattr(listing, "WALK_SAMPLE_HITS", 0 if dense else 10**9)
+        monkeypatch.setattr(listing, "WALK_SLACK", 0 if way == "stopped walk" else 2)
+        pages[way] = [[row[0] for row in listing.page(db, spec, 0, first)],
+                      [row[0] for row in listing.page(db, spec, max(0, total - last), first,
+                                                      total)]]
+    assert pages["matches"] == pages["walk"] == pages["stopped walk"]
+    return pages["walk"]
+
+
 @pytest.mark.parametrize("spec", [ListSpec(search="leak"), ListSpec(search="zebra"),
                                   ListSpec(search="leak", outcomes=frozenset({"busy"}),
                                            sort="who", descending=False)], ids=repr)
 def test_a_search_read_through_its_matches_or_by_walking_gives_the_same_rows(
         db, spec, monkeypatch):
     want = expected(db, spec)
-    total = len(want)
-    pages = {}
-    for dense in (False, True):  # every search read one way, then the other
-        monkeypatch.setattr(listing, "DENSE_MATCHES", 1 if dense else 10**9)
-        monkeypatch.setattr(listing, "DENSE_SAMPLE_HITS", 0 if dense else 10**9)
-        pages[dense] = [listing.page(db, spec, 0, 50),
-                        listing.page(db, spec, max(0, total - 30), 50, total)]
-    assert pages[False] == pages[True]
-    first, last = pages[True]
-    assert [row[0] for row in first] == want[:50]
-    assert [row[0] for row in last] == want[-30:]
+    first, last = pages_each_way(db, spec, monkeypatch, len(want))
+    assert first == want[:50]
+    assert last == want[-30:]
+
+
+# A prefix (the last word typed) and names that are not ASCII ("王小明", "Zoë" found as
+# "zoe"): call_match reads these by FTS5 itself, the ASCII ones by its own test.
+@pytest.mark.parametrize("spec", [ListSpec(search="le"), ListSpec(search="zoe", sort="who"),
+                                  ListSpec(search="refund an", sort="talk", descending=False),
+                                  ListSpec(search="王小", done=False)], ids=repr)
+def test_a_prefix_or_a_name_not_in_ascii_is_read_alike_each_way(db, spec, monkeypatch):
+    want = listing.ids(db, spec)  # through the matches
+    assert len(want) > 30  # more than the two pages, so that each is read on its own
+    first, last = pages_each_way(db, spec, monkeypatch, len(want), 20, 10)
+    assert first == want[:20]
+    assert last == want[-10:]
+
+
+@pytest.mark.parametrize("spec", [spec for spec in SPECS if spec.filtered and not spec.search
+                                  and SORTS[spec.sort] != "started_at"], ids=repr)
+def test_a_filter_tested_on_the_sorts_walk_or_read_from_its_index_gives_the_same_rows(
+        db, spec, monkeypatch):
+    """SQLite walks the sort's index for a page of a filtered list in another order than
+    time's, and reads it as the planner has it when that walk stops at its bound (here
+    after as many calls as rows asked, before the page is full)."""
+    want = expected(db, spec)
+    for reach in (50, 1):
+        monkeypatch.setattr(listing, "WALK_REACH", reach)
+        assert [row[0] for row in listing.page(db, spec, 0, 37)] == want[:37]
+        assert [row[0] for row in listing.page(db, spec, len(want) - 20, 37, len(want))] \
+            == want[-20:]
 
 
 def test_rows_carry_the_list_columns(db):

@@ -1,0 +1,41 @@
+"""The list's named hard cases at a million calls (issue 26): each search's or filter's
+first page within 50 ms, on SQLite and on PostgreSQL.
+
+Words as tests/bench/bigdb.py writes them: "call" is in every answered call's transcript
+and "Caller" in every call's summary (so "cal" and "ca" are prefixes of a word in every
+call); "refund" is in about a third of the calls, "appointment" in 1 %, "zebra" in
+0.01 %. Imported by tests/bench/bench_ui.py and tests/bench/bench_team.py.
+"""
+
+from __future__ import annotations
+
+from callviewer.listing import ListSpec
+
+ANSWERED = frozenset({"answered"})
+
+# (name, spec): each timed by itself, several times in a row, as a person would see it.
+SEARCH_CASES: list[tuple[str, ListSpec]] = [
+    ("recording filter", ListSpec(has_recording=True)),
+    ("recording filter, by score ↑", ListSpec(has_recording=True, sort="score",
+                                              descending=False)),
+    ("prefix 'cal' (every call)", ListSpec(search="cal")),
+    ("prefix 'ca' (every call)", ListSpec(search="ca")),
+    ("word 'call' (answered calls)", ListSpec(search="call")),
+    ("'refund' (1/3)", ListSpec(search="refund")),
+    ("'refund', answered", ListSpec(search="refund", outcomes=ANSWERED)),
+    ("'refund', not done", ListSpec(search="refund", done=False)),
+    ("'refund', recording", ListSpec(search="refund", has_recording=True)),
+    ("'refund' by score ↑", ListSpec(search="refund", sort="score", descending=False)),
+    ("'refund' by score ↓", ListSpec(search="refund", sort="score", descending=True)),
+    ("'refund' by duration ↓", ListSpec(search="refund", sort="duration", descending=True)),
+    ("'refund' by duration ↑", ListSpec(search="refund", sort="duration", descending=False)),
+    ("'refund' by talk share ↑", ListSpec(search="refund", sort="talk", descending=False)),
+    ("'refund' by talk share ↓", ListSpec(search="refund", sort="talk", descending=True)),
+    ("'refund' by silence ↓", ListSpec(search="refund", sort="silence", descending=True)),
+    ("'refund', answered, by score ↓", ListSpec(search="refund", outcomes=ANSWERED,
+                                                 sort="score", descending=True)),
+    ("rare 'zebra'", ListSpec(search="zebra")),
+    ("1 % 'appointment'", ListSpec(search="appointment")),
+    ("1 % 'appointment' by score ↓", ListSpec(search="appointment", sort="score")),
+    ("1 % 'appointment' by duration ↓", ListSpec(search="appointment", sort="duration")),
+]
