@@ -40,6 +40,10 @@ _UNICODE61 = re.compile(r"tokenize\s*=\s*'unicode61(\s+remove_diacritics\s+[012]
                         re.IGNORECASE)
 _PHRASE = re.compile(r'"([^"]*)"(\*?)')  # one quoted word of a match expression
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# FTS5's answers kept for one search: 10,000 at most, each for texts of 512 characters
+# at most (a name, a short summary: a few MB in all, where a long transcript comes once).
+ANSWERS_KEPT = 10_000
+ANSWER_TEXT_KEPT = 512
 _local = threading.local()  # this thread's one-row tables, by the index's declaration
 
 
@@ -67,7 +71,7 @@ def register(conn: sqlite3.Connection, table: str) -> list[str]:
                 bound.reached = True
                 raise BoundReached  # the statement ends with sqlite3.OperationalError
             bound.tests -= 1
-        words = _words(match) if ascii_test else None
+        words, answers = _words(match) if ascii_test else (None, None)
         if words is None:
             return _one_row(declaration, len(columns)).matches(match, texts)
         others: tuple | None = None  # the texts that are not ASCII, the others None
@@ -81,8 +85,15 @@ def register(conn: sqlite3.Connection, table: str) -> list[str]:
             if others is None:
                 others = tuple(None if text is None or text.isascii() else text
                                for text in texts)
-            if not any(others) or not _one_row(declaration, len(columns)).matches(
-                    phrase, others):
+            if not any(others):
+                return 0
+            found = answers.get(key := (declaration, phrase, others))
+            if found is None:
+                found = _one_row(declaration, len(columns)).matches(phrase, others)
+                if len(answers) < ANSWERS_KEPT and \
+                        sum(len(text) for text in others if text) <= ANSWER_TEXT_KEPT:
+                    answers[key] = found
+            if not found:
                 return 0
         return 1
 
@@ -127,14 +138,15 @@ def bounded(tests: int | None = None, rows: int | None = None) -> Iterator[Bound
         _local.bound = None
 
 
-def _words(match: str) -> list[tuple[str, re.Pattern | None]] | None:
+def _words(match: str) -> tuple[list[tuple[str, re.Pattern | None]] | None, dict]:
     """Each quoted word of `match` (each must occur), as an FTS5 expression of its own and
     a regular expression finding it in an ASCII text as unicode61 would (None for a word
-    that is not ASCII); None when `match` is not quoted words alone. The last `match`
-    asked is kept: a walk asks one."""
+    that is not ASCII); None when `match` is not quoted words alone. And FTS5's answers
+    so far for this `match`, by index declaration, word and texts that are not ASCII (a
+    customer's name comes back call after call). The last `match` asked is kept: a walk asks one."""
     cached = getattr(_local, "words", None)
     if cached is not None and cached[0] == match:
-        return cached[1]
+        return cached[1], cached[2]
     words: list[tuple[str, re.Pattern | None]] | None = []
     for found in _PHRASE.finditer(match):
         word, prefix = found.groups()
@@ -147,8 +159,8 @@ def _words(match: str) -> list[tuple[str, re.Pattern | None]] | None:
         words.append((found.group(0), pattern))
     if _PHRASE.sub("", match).strip():
         words = None  # something besides quoted words: FTS5 reads it whole
-    _local.words = (match, words)
-    return words
+    _local.words = (match, words, {})
+    return words, _local.words[2]
 
 
 class _OneRow:
