@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -34,11 +35,12 @@ from callviewer.record import FIELDS, PURGED_FIELDS
 from callviewer.store import pending, search
 from callviewer.store.database import insert_many
 from callviewer.store.recordings import ARCHIVED, next_state
-from callviewer.store.schema import calls
+from callviewer.store.schema import call_stats, calls
 
 JSON_COLUMNS = ("transcript", "analysis", "extras")
 # Canonical fields stored as calls columns (notes live in their own table).
 RECORD_COLUMNS = (*(name for name in FIELDS if name != "notes"), "progress")
+_RECORD_COLUMNS = frozenset(RECORD_COLUMNS)  # for `in` once a field of every record
 DEFAULT_ROW = {
     **dict.fromkeys(RECORD_COLUMNS),
     "direction": "unknown", "outcome": "unknown", "done": False, "has_recording": False,
@@ -117,7 +119,7 @@ def write_records(conn: Connection, records: list[dict], now: int) -> WriteCount
 
 def to_row(record: dict) -> dict:
     """A partial canonical record as column values (JSON fields encoded)."""
-    row = {key: value for key, value in record.items() if key in RECORD_COLUMNS}
+    row = {key: value for key, value in record.items() if key in _RECORD_COLUMNS}
     for key in JSON_COLUMNS:
         if row.get(key) is not None:
             row[key] = _dump(row[key])
@@ -205,18 +207,40 @@ def _rows_by_key(conn: Connection, columns: list, keys) -> Iterator[tuple[tuple[
 
 
 def _insert(conn: Connection, rows: list[dict]) -> None:
-    # With no explicit id the database assigns them; read them back by key
-    # to write the index rows (portable, unlike multi-row RETURNING order).
     for row in rows:
         row.pop("id", None)
-    columns = list(rows[0])
-    insert_many(conn, calls.name, columns, ([row[c] for c in columns] for row in rows))
-    keys = [(row["source"], row["source_id"]) for row in rows]
-    ids = {key: found["id"] for key, found in
-           _rows_by_key(conn, [calls.c.id, calls.c.source_id], keys)}
-    for row, key in zip(rows, keys, strict=True):
-        row["id"] = ids[key]
+    if conn.dialect.name == "sqlite":
+        # The ids SQLite would choose (one past the largest), given: the transaction holds
+        # the write lock (BEGIN IMMEDIATE), so no other writer can take them meanwhile.
+        first = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM calls").scalar()
+        for number, row in enumerate(rows, first):
+            row["id"] = number
+        columns = list(rows[0])
+        insert_many(conn, calls.name, columns, map(itemgetter(*columns), rows))
+    else:
+        # With no explicit id the database assigns them (a sequence the team's desktops
+        # share); read them back by key to write the index rows (portable, unlike
+        # multi-row RETURNING order).
+        columns = list(rows[0])
+        insert_many(conn, calls.name, columns, map(itemgetter(*columns), rows))
+        keys = [(row["source"], row["source_id"]) for row in rows]
+        ids = {key: found["id"] for key, found in
+               _rows_by_key(conn, [calls.c.id, calls.c.source_id], keys)}
+        for row, key in zip(rows, keys, strict=True):
+            row["id"] = ids[key]
+    _add_stats(conn, rows)
     search.index_calls(conn, rows, notes_by_call={})
+
+
+def _add_stats(conn: Connection, rows: list[dict]) -> None:
+    """Each new call's row of call_stats, unmeasured (migration 0015: written here, in the
+    calls' transaction, not by a trigger). A row already there is kept, as the trigger
+    before it did."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO {call_stats.name} (call_id, call_started_at) VALUES ({mark}, {mark}) "
+        "ON CONFLICT (call_id) DO NOTHING",
+        [(row["id"], row["started_at"]) for row in rows])
 
 
 def _update(conn: Connection, rows: list[dict]) -> None:

@@ -254,8 +254,9 @@ sync_seen = Table(
 )
 
 # Each call's statistics from its timeline (migration 0014; store/stats_repository.py):
-# one row per call, made with it by a trigger, NULL until measured (`computed_at`) and
-# set back to NULL when its transcript, length or recording changes or it is purged.
+# one row per call, written with it by the code that inserts it (store/calls.py, since
+# migration 0015), NULL until measured (`computed_at`) and set back to NULL by triggers
+# when its transcript, length or recording changes or it is purged.
 # `call_started_at` is the call's started_at, kept in step: the list's sort by talk share
 # (ORDER BY customer_share, started_at, id) reads its pages from this table's index.
 # The measures the list sorts by (columns.py), each with an index in the list's order.
