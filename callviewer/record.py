@@ -84,7 +84,9 @@ def parse_time(value: Any, field: str) -> int | None:
         return None
     if not isinstance(value, str):
         raise RecordError(field, f"expected a date-time text, got {_describe(value)}")
-    text = _FRACTION.sub(r"\1", value.strip())  # nanoseconds: keep microseconds
+    text = value.strip()
+    if "." in text:
+        text = _FRACTION.sub(r"\1", text)  # nanoseconds: keep microseconds
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:

@@ -26,6 +26,12 @@ REFUSED = "not-a-recording://"
 # Two letters at least, so that a Windows drive ("C:\calls\a.mp3") reads as a path.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _SHOWN = 60
+# An http(s) URL whose host is plain ASCII (letters, digits, "._~-"; no user, port or
+# brackets), ended by the path, query or fragment or by nothing: urlsplit would read that
+# host as it is and raise no error, so it plays, known without urlsplit. It is asked twice
+# a record (the parser's resolve_recording and the store's next_state); anything else is
+# read with urlsplit (tests/unit/test_import_passed_along.py holds both to one answer).
+_PLAIN_WEB_URL = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?)://[A-Za-z0-9._~-]+(?=[/?#]|\Z)")
 
 
 def refused(reason: str) -> str:
@@ -37,6 +43,13 @@ def refusal(reference: str) -> str | None:
     """Why `reference` is not a recording (a sentence's end), or None when it may be played."""
     if reference.startswith(REFUSED):
         return reference[len(REFUSED):] or "it is not a recording"
+    if _PLAIN_WEB_URL.match(reference):
+        return None
+    return _parsed_refusal(reference)
+
+
+def _parsed_refusal(reference: str) -> str | None:
+    """`refusal` of a reference that is not a plain web URL, read with urlsplit."""
     scheme = _SCHEME.match(reference)
     if scheme is None:
         if "\0" in reference or not os.path.isabs(reference):

@@ -82,9 +82,14 @@ def write_records(conn: Connection, records: list[dict], now: int) -> WriteCount
     waiting = pending.parts_for(conn, keys - stored.keys())
     fresh: dict[tuple[str, str], dict] = {}
     changed: dict[tuple[str, str], dict] = {}
+    # Each key's last transcript: (its encoded text, the record's messages it was encoded
+    # from), so that the search index of a new call reads the messages, not the text.
+    transcripts: dict[tuple[str, str], tuple[str, list]] = {}
     for record in records:
         key = (record["source"], record["source_id"])
         incoming = to_row(record)
+        if incoming.get("transcript") is not None:
+            transcripts[key] = (incoming["transcript"], record["transcript"])
         base = fresh.get(key) or changed.get(key) or stored.get(key)
         if base is None and record.get("attach_only"):
             if pending.keep(waiting, key, incoming):
@@ -110,7 +115,7 @@ def write_records(conn: Connection, records: list[dict], now: int) -> WriteCount
             (fresh if key in fresh else changed)[key] = merged
             counts.updated += 1
     if fresh:
-        _insert(conn, list(fresh.values()))
+        _insert(conn, list(fresh.values()), transcripts)
     if changed:
         _update(conn, list(changed.values()))
     pending.settle(conn, waiting, now)
@@ -206,7 +211,8 @@ def _rows_by_key(conn: Connection, columns: list, keys) -> Iterator[tuple[tuple[
                 yield (source, row["source_id"]), row
 
 
-def _insert(conn: Connection, rows: list[dict]) -> None:
+def _insert(conn: Connection, rows: list[dict],
+            transcripts: dict[tuple[str, str], tuple[str, list]]) -> None:
     for row in rows:
         row.pop("id", None)
     if conn.dialect.name == "sqlite":
@@ -229,7 +235,14 @@ def _insert(conn: Connection, rows: list[dict]) -> None:
         for row, key in zip(rows, keys, strict=True):
             row["id"] = ids[key]
     _add_stats(conn, rows)
-    search.index_calls(conn, rows, notes_by_call={})
+    # A row whose transcript is still the very text encoded from a record's messages (not
+    # purged, not replaced by a later version or a waiting part) is indexed from them.
+    messages = {}
+    for row in rows:
+        encoded = transcripts.get((row["source"], row["source_id"]))
+        if encoded is not None and row["transcript"] is encoded[0]:
+            messages[row["id"]] = encoded[1]
+    search.index_calls(conn, rows, notes_by_call={}, transcripts=messages)
 
 
 def _add_stats(conn: Connection, rows: list[dict]) -> None:

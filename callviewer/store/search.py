@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from operator import itemgetter
 
 import orjson
 from sqlalchemy import Connection, Integer, column, select, text
@@ -31,11 +32,16 @@ _DELETE_NUMBERS = text(f"DELETE FROM {NUMBERS_TABLE} WHERE rowid = :id")
 # The fields of a call that hold phone numbers (record.py).
 NUMBER_FIELDS = ("customer_number", "from_number", "to_number")
 _NOT_DIGIT = re.compile(r"\D+")
+_TEXT = itemgetter("text")  # a transcript message's text
 
 
-def index_calls(conn: Connection, rows: list[dict], notes_by_call: dict[int, list[str]]) -> None:
-    """Add index rows for calls that have none yet."""
-    entries = (_entry(row, notes_by_call.get(row["id"], ())) for row in rows)
+def index_calls(conn: Connection, rows: list[dict], notes_by_call: dict[int, list[str]],
+                transcripts: dict[int, list[dict]] | None = None) -> None:
+    """Add index rows for calls that have none yet. `transcripts` may give, by call id, the
+    messages a row's transcript was encoded from (decoded, they are the same)."""
+    transcripts = transcripts or {}
+    entries = (_entry(row, notes_by_call.get(row["id"], ()), transcripts.get(row["id"]))
+               for row in rows)
     if _cuts_words(conn):
         entries = ((entry[0], *map(index_text, entry[1:])) for entry in entries)
     insert_many(conn, FTS_TABLE, ("rowid", *FTS_COLUMNS), entries)
@@ -91,14 +97,15 @@ def _cuts_words(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _entry(row: dict, bodies: Iterable[str]) -> tuple:
-    """The index row of a call, in FTS_COLUMNS order after the rowid."""
+def _entry(row: dict, bodies: Iterable[str], messages: list[dict] | None = None) -> tuple:
+    """The index row of a call, in FTS_COLUMNS order after the rowid (`messages`: its
+    transcript's, when already decoded)."""
     return (
         row["id"],
         row["customer_name"],
         _numbers(row),
         _join([row["subject"], row["summary"]]),
-        _transcript_text(row),
+        _transcript_text(row, messages),
         _join([row["source_note"], *bodies]),
     )
 
@@ -127,12 +134,14 @@ def _national(number: str) -> str | None:
     return None
 
 
-def _transcript_text(row: dict) -> str | None:
+def _transcript_text(row: dict, messages: list[dict] | None = None) -> str | None:
     if row["transcript"]:
-        return _join(entry["text"] for entry in orjson.loads(row["transcript"]))
+        if messages is None:
+            messages = orjson.loads(row["transcript"])
+        return _join(map(_TEXT, messages))
     return row["transcript_text"]
 
 
 def _join(parts: Iterable[str | None]) -> str | None:
-    joined = "\n".join(part for part in parts if part)
+    joined = "\n".join(filter(None, parts))  # the parts that are not empty
     return joined or None

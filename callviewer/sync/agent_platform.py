@@ -46,6 +46,7 @@ from callviewer.sync.base import (
     number,
     resolve_recording,
     role_for,
+    role_for_word,
     signature_keys,
     take,
     text,
@@ -146,14 +147,24 @@ def _transcript(value: object) -> dict:
 
 
 def _plain_messages(value: list) -> list[dict] | None:
-    """Messages of the documented shape, untimed {"role", "text"}, read fast; else None."""
+    """Messages of the documented shape, untimed {"role", "text"}, read fast; else None.
+
+    One pass; each entry is record.message(role, text) written out (the same keys in the
+    same order), as this is done for every message of every import."""
+    messages: list[dict] = []
+    append = messages.append
     try:
-        if all(len(item) == 2 and type(item["role"]) is str and type(item["text"]) is str
-               for item in value):
-            return [message(role_for(item["role"]), item["text"]) for item in value]
+        for item in value:
+            if len(item) != 2:
+                return None
+            role, said = item["role"], item["text"]
+            if type(role) is not str or type(said) is not str:
+                return None
+            # role_for(role), for a role known to be text
+            append({"role": role_for_word(role), "text": said, "start_ms": None, "end_ms": None})
     except (TypeError, KeyError):
-        pass
-    return None
+        return None
+    return messages
 
 
 def _entry(item: object, index: int) -> dict:

@@ -56,7 +56,9 @@ def resolve_recording(value: str | None, origin: Origin) -> str | None:
 def signature_keys(obj: dict, signature: Collection[str]) -> tuple[str, ...]:
     """The keys of `obj` that belong to a format's signature, in the record's order: what
     `matches` answers (empty: not this format), and what a reject names as the reason."""
-    return tuple(key for key in obj if key in signature)
+    if obj.keys().isdisjoint(signature):  # most formats asked: none (the smaller side read)
+        return ()
+    return tuple(filter(signature.__contains__, obj))  # the same test, without a frame
 
 
 def extras_of(obj: dict, mapped: Collection[str] | Mapping[str, Any]) -> dict:
@@ -66,8 +68,9 @@ def extras_of(obj: dict, mapped: Collection[str] | Mapping[str, Any]) -> dict:
     sub-keys mapped inside that object; its other sub-keys stay under the key.
     """
     extras: dict = {}
+    nested = isinstance(mapped, Mapping)  # asked once, not for every key
     for key, value in obj.items():
-        inner = mapped[key] if isinstance(mapped, Mapping) and key in mapped else None
+        inner = mapped[key] if nested and key in mapped else None
         if key not in mapped or (inner and not isinstance(value, dict)):
             extras[key] = value  # not mapped, or not the object the parser looked into
         elif inner and (rest := extras_of(value, inner)):
@@ -190,11 +193,12 @@ def rfc2822_time(obj: dict, key: str, name: str | None = None) -> int | None:
 
 def role_for(speaker: Any) -> str:
     """A canonical transcript role for a source's speaker word; unknown speakers are system."""
-    return _role_for_word(speaker) if isinstance(speaker, str) else "system"
+    return role_for_word(speaker) if isinstance(speaker, str) else "system"
 
 
 @functools.lru_cache(maxsize=256)
-def _role_for_word(speaker: str) -> str:
+def role_for_word(speaker: str) -> str:
+    """`role_for` of a speaker word known to be text."""
     role = role_of(speaker)
     if role is None and speaker.lower().startswith("tool"):
         return "tool"  # tool_calls, tool_call_result

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from callviewer.sync import formats
 from callviewer.sync.containers import PAGE_KEYS
@@ -46,6 +46,15 @@ _REQUEST_KEYS = {"body", "headers", "params", "query", "method", "url", "path", 
                  "executionMode", "cookies", "rawBody", "request_id", "timestamp"}
 
 
+class Opened(NamedTuple):
+    """A value to read as a record, where it was, and the format `open_value` found for it
+    while opening (None: not asked, or none found; the reader asks again)."""
+
+    locator: str
+    value: Any
+    found: formats.Detection | None = None
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A value that holds no call: an event of another kind. Counted, not rejected."""
@@ -54,10 +63,11 @@ class Skipped:
     reason: str
 
 
-def open_value(locator: str, value: Any, depth: int = 0) -> Iterator[tuple[str, Any] | Skipped]:
-    """The records inside `value` with their locators, or Skipped; a plain record as it is."""
+def open_value(locator: str, value: Any, depth: int = 0) -> Iterator[Opened | Skipped]:
+    """The records inside `value` with their locators (and the format that decided a
+    record is not an envelope), or Skipped; a plain record as it is."""
     if depth > MAX_DEPTH:
-        yield locator, value
+        yield Opened(locator, value)
         return
     if isinstance(value, list) and depth > 0:  # a page's list, or a body's
         for number, item in enumerate(value, 1):
@@ -67,12 +77,16 @@ def open_value(locator: str, value: Any, depth: int = 0) -> Iterator[tuple[str, 
             and not isinstance(value["message"], dict):  # it names a call: asked before detect
         yield Skipped(locator, f"a {value['level']!r} line of an event stream, not a call")
         return
-    if not isinstance(value, dict) or formats.detect(value) is not None:
-        yield locator, value
+    if not isinstance(value, dict):
+        yield Opened(locator, value)
+        return
+    found = formats.detect(value)
+    if found is not None:
+        yield Opened(locator, value, found)  # passed on: the reader need not detect again
         return
     opened = _open(value)
     if opened is None:
-        yield locator, value  # not an envelope: the reader says why it is not a record
+        yield Opened(locator, value)  # not an envelope: the reader says why it is not a record
     elif isinstance(opened, str):
         yield Skipped(locator, opened)
     else:

@@ -236,9 +236,9 @@ def records_of(items: Iterable[Item | BadItem], file: str, origin: Origin,
             if isinstance(opened, envelopes.Skipped):
                 yield Notice(file, opened.locator, None, opened.reason, skipped=True)
                 continue
-            locator, value = opened
+            locator, value, found = opened
             try:
-                record = parse_value(value, origin, forced)
+                record = parse_value(value, origin, forced, found)
             except RecordError as exc:
                 yield Reject(file, locator, source_id_of(value), exc.field, exc.reason)
                 continue
@@ -248,15 +248,20 @@ def records_of(items: Iterable[Item | BadItem], file: str, origin: Origin,
                 yield Notice(file, locator, record["source_id"], warning)
 
 
-def parse_value(value: object, origin: Origin, forced: ModuleType | None = None) -> dict:
+def parse_value(value: object, origin: Origin, forced: ModuleType | None = None,
+                found: formats.Detection | None = None) -> dict:
     """One decoded JSON value as a validated partial canonical record, or RecordError.
 
     A refusal says which format the record was read as and why (the keys that chose
-    it), and a record of no known format names the formats tried.
+    it), and a record of no known format names the formats tried. `found` is the
+    format already detected for this very value (envelopes.Opened), if any.
     """
     if not isinstance(value, dict):
         raise RecordError("record", f"expected a JSON object, got {type(value).__name__}")
-    found = formats.Detection(forced, ()) if forced else formats.detect(value)
+    if forced:
+        found = formats.Detection(forced, ())
+    elif found is None:
+        found = formats.detect(value)
     if found is None:
         keys = ", ".join(list(value)[:8]) + (", …" if len(value) > 8 else "")
         raise RecordError("record", f"is not a call record of any known format (tried "
