@@ -5,18 +5,12 @@ stay; an upgrade from 0014 drops the insert trigger and a downgrade makes it aga
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import orjson
 from alembic import command
-from alembic.config import Config
-from migrated import engine_url
+from migrated import migrated
 
 from callviewer.record import message
 from callviewer.store import Store
-from callviewer.store.database import open_engine
-from callviewer.store.migrate import MIGRATIONS
 from callviewer.store.records import StoredStats
 from callviewer.sync.importer import import_paths
 
@@ -99,22 +93,6 @@ def test_every_way_a_call_is_made_gives_it_its_row_and_no_trigger_makes_it(store
             assert len(stats_rows(conn)) == 6
 
 
-@contextmanager
-def moved(store_url: str, revision: str, how=command.upgrade) -> Iterator:
-    """The database moved to `revision` by its migrations (up or down), and the
-    connection that did it, in its transaction."""
-    engine = open_engine(engine_url(store_url))
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            how(config, revision)
-            yield conn
-    finally:
-        engine.dispose()
-
-
 def rows_made(conn) -> list[tuple]:
     """Every call's (call_started_at, computed_at) of its row, in the calls' order."""
     return [row for _id, row in sorted(stats_rows(conn).items())]
@@ -126,7 +104,7 @@ def insert_raw(conn, source_id: str, started_at: int) -> None:
 
 
 def test_the_upgrade_drops_the_insert_trigger_and_a_downgrade_makes_it_again(store_url):
-    with moved(store_url, "0014") as conn:
+    with migrated(store_url, "0014") as conn:
         assert triggers_on_calls(conn) != set()
         insert_raw(conn, "before", 5)  # its row made by 0014's trigger
     with Store(store_url) as store:  # up to the head
@@ -136,7 +114,7 @@ def test_the_upgrade_drops_the_insert_trigger_and_a_downgrade_makes_it_again(sto
         store.calls.write_records([call("written", 7)])
         with store.reading() as conn:
             assert rows_made(conn) == [(5, None), (None, "missing"), (7, None)]
-    with moved(store_url, "0014", command.downgrade) as conn:
+    with migrated(store_url, "0014", command.downgrade) as conn:
         assert triggers_on_calls(conn) != set()
         assert rows_made(conn) == [(5, None), (6, None), (7, None)]
         insert_raw(conn, "after", 8)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -17,7 +14,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, select
+from migrated import migrated
+from sqlalchemy import select
 
 from callviewer.dbfile import HEAD, REVISIONS
 from callviewer.record import RecordError, message, validate
@@ -415,23 +413,6 @@ def test_the_done_flag_records_who_and_when_and_imports_keep_it(store_url):
         assert store.calls.get(call_id).done_by == "maria" and store.calls.get(call_id).done
         store.calls.set_done(call_id, False, "omar")
         assert (store.calls.get(call_id).done_by, store.calls.get(call_id).done_at) == (None, None)
-
-
-@contextmanager
-def migrated(path: Path, revision: str, move=command.upgrade) -> Iterator[Connection]:
-    """The SQLite file at `path` moved to `revision` by its migrations (`move`:
-    command.upgrade or command.downgrade), and the connection that did it, in its
-    transaction."""
-    engine = open_engine(f"sqlite:///{path}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            move(config, revision)
-            yield conn
-    finally:
-        engine.dispose()
 
 
 def test_upgrading_to_0007_keeps_the_calls_and_notes(tmp_path):
