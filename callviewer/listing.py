@@ -250,8 +250,9 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
         terms.append(f"started_at >= {query.bind(spec.since)}")
     if spec.until is not None:
         terms.append(f"started_at < {query.bind(spec.until)}")
-    walking = walk is not None and walk <= WALK_ROWS and plan and not on_postgresql(conn)
-    way = "+" if walking and SORTS[spec.sort] != "started_at" else ""  # see WALK_REACH
+    if not (plan and walk is not None and walk <= WALK_ROWS and not on_postgresql(conn)):
+        walk = None  # not walked (see WALK_ROWS)
+    way = "+" if walk is not None and SORTS[spec.sort] != "started_at" else ""  # WALK_REACH
     for column, chosen in (("direction", spec.directions), ("outcome", spec.outcomes),
                            ("recording_state", spec.recording_states)):
         if chosen:
@@ -259,7 +260,7 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
     for column, wanted in (("done", spec.done), ("has_recording", spec.has_recording)):
         if wanted is not None:
             terms.append(f"{way}{column} = {query.bind(wanted)}")
-    if way and any(term.startswith("+") for term in terms):
+    if way and walk is not None and any(term.startswith("+") for term in terms):
         query.walk = _Walk(rows=WALK_REACH * walk)
     if on_postgresql(conn):
         _search_postgresql(query, terms, spec, conn, plan, reverse)
@@ -280,13 +281,12 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
 def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
                    reverse: bool, walk: int | None) -> None:
     """Add the search's terms to `terms` (see where_clause, DENSE_MATCHES and
-    WALK_SAMPLE)."""
+    WALK_SAMPLE); `walk` as _where's, None when the page is not to be walked."""
     words, numbers = number_runs(spec.search)
     filters, values = list(terms), list(query.params)
-    walking = plan and walk is not None and walk <= WALK_ROWS
-    reach = WALK_REACH * walk if walking else None  # the walk's bound (a sample's too)
+    reach = None if walk is None else WALK_REACH * walk  # the walk's bound (a sample's too)
     if (match := match_expression(words)) is not None:
-        if walking:
+        if walk is not None:
             wanted = (match, call_match.register(conn, _FTS))
             hits = _walk_sample(conn, spec, filters, values, wanted, reverse)
             if hits is None or hits < WALK_SAMPLE_HITS:
