@@ -498,23 +498,23 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
     limit = max(0, limit if total is None else min(limit, total - offset))
     backwards = total is not None and offset > total // 2
     skip = max(0, total - offset - limit) if backwards else offset
-    rows = _page(conn, spec, skip, limit, backwards, walk=True)
+    rows = _page(conn, spec, skip, limit, backwards, may_walk=True)
     if rows is None:  # not to be walked, or the walk stopped at its bound
-        rows = _page(conn, spec, skip, limit, backwards, walk=False)
+        rows = _page(conn, spec, skip, limit, backwards, may_walk=False)
     if backwards:
         rows.reverse()
     return rows
 
 
 def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
-          walk: bool) -> list[tuple] | None:
-    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse). With `walk`,
+          may_walk: bool) -> list[tuple] | None:
+    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse). With `may_walk`,
     a page of a search in many calls, or of a filtered list in another order than time's,
     may be read by a bounded walk of the sort's index (WALK_SAMPLE, WALK_REACH); None when
     that walk stopped at its bound, or the search is not to be walked."""
     query = _Query(conn)
     where = _where(query, spec, conn, plan=True, reverse=reverse,
-                   walk=skip + limit if walk else None)
+                   walk=skip + limit if may_walk else None)
     order = order_clause(spec, reverse=reverse, conn=conn)
     select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
     source = _source(spec, conn)
