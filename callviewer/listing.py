@@ -363,10 +363,9 @@ def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequenc
     where testing all of the sample (1.5-5 µs a call) cost 3-11 ms at a million calls,
     more than the page it planned."""
     query = _Query(conn, params)
-    where = (" WHERE " + " AND ".join(terms)) if terms else ""
-    walked = (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
-              f"LIMIT {SAMPLE if SORTS[spec.sort] == 'started_at' else SAMPLE_POSTGRESQL}")
-    passed = (f"SELECT 1 FROM ({walked}) AS calls WHERE {tests(query, wanted)} "
+    sample = SAMPLE if SORTS[spec.sort] == "started_at" else SAMPLE_POSTGRESQL
+    passed = (f"SELECT 1 FROM ({_walk_head(spec, conn, terms, reverse, sample)}) AS calls "
+              f"WHERE {tests(query, wanted)} "
               f"LIMIT {DENSE_SAMPLE_HITS}")
     return _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0] \
         >= DENSE_SAMPLE_HITS
@@ -526,11 +525,18 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
         return None  # not to be walked (_search_sqlite)
     test = "" if walk.wanted is None else \
         f"{_and(where)} {_words_test_sqlite(query, walk.wanted)}"
-    with call_match.bounded(walk.tests, walk.rows) as bound:
+    return _run_bounded(conn, query, f"SELECT {select} FROM {source}{where}{test}{order} "
+                                     f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}",
+                        walk.tests, walk.rows)
+
+
+def _run_bounded(conn, query: _Query, sql: str, tests: int | None,
+                 rows: int | None) -> list[tuple] | None:
+    """SQLite: the rows of a statement that walks with call_match's FUNCTION and STEP,
+    within their bounds (call_match.bounded); None when the walk stopped at one."""
+    with call_match.bounded(tests, rows) as bound:
         try:
-            return _run(conn, query, f"SELECT {select} FROM {source}{where}{test}{order} "
-                                     f"LIMIT {query.bind(limit)} "
-                                     f"OFFSET {query.bind(skip)}").fetchall()
+            return _run(conn, query, sql).fetchall()
         except sqlite3.OperationalError:
             if bound.reached:
                 return None
@@ -622,17 +628,18 @@ def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: Sequence, test
     if reach is not None:
         call_match.register(conn, _FTS)
         terms = [f"{call_match.STEP}()", *terms]
+    counted = _run_bounded(conn, query, f"SELECT count(*) FROM "
+                                        f"({_walk_head(spec, conn, terms, reverse, sample)}) "
+                                        f"AS calls WHERE {tests(query, wanted)}", None, reach)
+    return None if counted is None else counted[0][0]
+
+
+def _walk_head(spec: ListSpec, conn, terms: list[str], reverse: bool, calls: int) -> str:
+    """The ids of the first `calls` calls a page's walk reaches: those `terms` select, in
+    the spec's order or its reverse (a sample's subquery)."""
     where = (" WHERE " + " AND ".join(terms)) if terms else ""
-    walked = (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
-              f"LIMIT {sample}")
-    with call_match.bounded(rows=reach) as bound:
-        try:
-            return _run(conn, query, f"SELECT count(*) FROM ({walked}) AS calls "
-                                     f"WHERE {tests(query, wanted)}").fetchone()[0]
-        except sqlite3.OperationalError:
-            if bound.reached:
-                return None
-            raise
+    return (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
+            f"LIMIT {calls}")
 
 
 def _source(spec: ListSpec, conn=None) -> str:
