@@ -13,9 +13,10 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
 
-from callviewer.ui.call_model import BADGE_ROLE
+from callviewer.ui.call_model import BADGE_ROLE, CallListModel
+from callviewer.ui.cells import CellDelegate
 from callviewer.ui.theme import outcome_colors
 
 # Each outcome's glyph (all in DejaVu Sans, so they render wherever the app's font does).
@@ -33,35 +34,43 @@ def badge_text(outcome: str, words: str) -> str:
     return f"{GLYPHS.get(outcome, GLYPHS['unknown'])} {words}"
 
 
-class OutcomeBadgeDelegate(QStyledItemDelegate):
+class OutcomeBadgeDelegate(CellDelegate):
     """Paints the outcome column's cells as badges. Each badge is drawn once into a
     pixmap kept for its outcome, words, font, palette, size and selection: drawn afresh
     for every cell, the badges took a third of a paint of the list (about 5 ms of 15;
-    tests/bench/bench_stall.py), and a paint is what stalls the window."""
+    tests/bench/bench_stall.py), and a paint is what stalls the window. A row being read,
+    or the focused cell, has its background and focus frame from Qt's style."""
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, model: CallListModel, view: QAbstractItemView) -> None:
+        super().__init__(model, view)
         self._drawn: OrderedDict[tuple, QPixmap] = OrderedDict()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        outcome = index.data(BADGE_ROLE)
-        if outcome is None:  # a row being read: the placeholder as usual
+        row = self.read_row(index)
+        if row is None:  # a row being read: the placeholder as usual
             super().paint(painter, option, index)
             return
-        widget = option.widget
-        style = widget.style() if widget is not None else None
-        if style is not None:  # the row's background, selection and focus, no words
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
-        font = index.data(Qt.ItemDataRole.FontRole) or option.font  # struck out: deleted
+        state = option.state.value
+        ink = self.ink(state)
+        if ink is None:  # Qt's style: the row's background, selection and focus, no words
+            widget = option.widget
+            style = widget.style() if widget is not None else None
+            if style is not None:
+                style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
+            font = index.data(Qt.ItemDataRole.FontRole) or option.font  # struck out: deleted
+            selected = bool(state & QStyle.StateFlag.State_Selected.value)
+            palette = option.palette
+        else:
+            selected = self.paint_panel(painter, option.rect, state, ink)
+            font, palette = ink.fonts[row.deleted], ink.palette
+        words = row.display[index.column()]
         cell = option.rect.adjusted(MARGIN, 0, -MARGIN, 0)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         ratio = painter.device().devicePixelRatioF()
-        key = (outcome, index.data(), selected, font.key(), option.palette.cacheKey(),
+        key = (row.outcome, words, selected, font.key(), palette.cacheKey(),
                cell.width(), cell.height(), ratio)
         pixmap = self._drawn.get(key)
         if pixmap is None:
-            pixmap = self._draw(outcome, index.data(), font, option.palette, selected,
-                                cell.size(), ratio)
+            pixmap = self._draw(row.outcome, words, font, palette, selected, cell.size(), ratio)
             self._drawn[key] = pixmap
             if len(self._drawn) > KEPT:
                 self._drawn.popitem(last=False)

@@ -76,28 +76,25 @@ _FORMATS: dict[str, tuple[Callable[[_Values], str], Callable[[_Values, str], str
                       _same),
 }
 _CELLS = tuple(_FORMATS[column.key] for column in COLUMNS)  # a column without: KeyError
-# data() runs for every role of every cell painted: its answers are worked out once.
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TIPS = (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole)
 _ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
 _FONT = Qt.ItemDataRole.FontRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_ALIGNED = tuple({LEFT: None,
-                  RIGHT: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                  CENTRE: int(Qt.AlignmentFlag.AlignCenter)}[column.align]
-                 for column in COLUMNS)
-# The roles an item delegate asks that a read row does not answer.
-_UNSAID = dict.fromkeys((_FOREGROUND, Qt.ItemDataRole.BackgroundRole,
-                         Qt.ItemDataRole.CheckStateRole, Qt.ItemDataRole.DecorationRole))
+# Each column's alignment (TextAlignmentRole), None for Qt's default (left).
+ALIGNMENTS = tuple({LEFT: None,
+                    RIGHT: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                    CENTRE: int(Qt.AlignmentFlag.AlignCenter)}[column.align]
+                   for column in COLUMNS)
 _PLACEHOLDER_AT = AT["started"]
 _COLUMN_COUNT = len(COLUMNS)
 _OUTCOME_AT, _OUTCOME_FIELD = AT["outcome"], ROW_FIELDS.index("outcome")
 
 
-class _Row:
+class ListRow:
     """One list row as read; formatted when first shown, its tooltips when first asked."""
 
-    __slots__ = ("_display", "_painted", "_tips", "call_id", "deleted", "values")
+    __slots__ = ("_display", "_tips", "call_id", "deleted", "values")
 
     def __init__(self, values: tuple) -> None:
         self.values = values
@@ -105,10 +102,10 @@ class _Row:
         self.deleted = values[1] is not None
         self._display: tuple[str, ...] | None = None
         self._tips: tuple[str, ...] | None = None
-        self._painted: tuple[dict[int, object], ...] | None = None
 
     @property
     def display(self) -> tuple[str, ...]:
+        """Each cell's text, by column."""
         if self._display is None:
             values = dict(zip(ROW_FIELDS, self.values, strict=True))
             self._display = tuple(text(values) for text, _tip in _CELLS)
@@ -123,19 +120,12 @@ class _Row:
         return self._tips
 
     @property
-    def painted(self) -> tuple[dict[int, object], ...]:
-        """Each cell's answers to the roles a paint asks (see CallListModel.multiData)."""
-        if self._painted is None:
-            font = _struck_out() if self.deleted else None
-            self._painted = tuple(
-                {**_UNSAID, _DISPLAY: shown, _ALIGNMENT: aligned, _FONT: font}
-                for shown, aligned in zip(self.display, _ALIGNED, strict=True))
-        return self._painted
+    def outcome(self) -> str:
+        """The call's outcome as stored ("missed"), for its badge (BADGE_ROLE)."""
+        return self.values[_OUTCOME_FIELD] or "unknown"
 
 
 _NO_ROW = object()  # past the end of a page read short (calls gone since the count)
-_ASK = object()  # a role a cell's table of answers does not hold: _answer says
-_NOT_MADE: dict = {}  # a placeholder's or a missing row's answers: all from _answer
 
 
 def _struck_out():
@@ -167,7 +157,7 @@ class CallListModel(QAbstractTableModel):
         self._spec = ListSpec()
         self._rows = 0
         self._total: int | None = None
-        self._pages: OrderedDict[int, list[_Row]] = OrderedDict()
+        self._pages: OrderedDict[int, list[ListRow]] = OrderedDict()
         self._resetting = False  # the spec's first page is asked: the rows shown are the last's
         self._shown = False  # a spec's rows have been shown (the first is read here)
         self._after_reset: list[Callable[[], None]] = []
@@ -208,7 +198,7 @@ class CallListModel(QAbstractTableModel):
             return
         read = self._reads.now(listing.page, spec, 0, PAGE)
         if read is not None:
-            self._reset([_Row(values) for values in read])
+            self._reset([ListRow(values) for values in read])
         else:
             self._reads.ask(Read.RESET, 0)  # when the backoff says
 
@@ -221,7 +211,7 @@ class CallListModel(QAbstractTableModel):
     def call_id(self, row: int) -> int | None:
         """The id of the call on a row; None while its page is being read."""
         found = self._row(row)
-        return found.call_id if isinstance(found, _Row) else None
+        return found.call_id if isinstance(found, ListRow) else None
 
     def row_of(self, call_id: int) -> int | None:
         """The row of a call among the rows read, else None; never reads (see locate)."""
@@ -278,21 +268,24 @@ class CallListModel(QAbstractTableModel):
         return self._answer(self._row(index.row()), index.column(), role)
 
     def multiData(self, index: QModelIndex, roles) -> None:
-        """Every role a delegate asks of a cell, in one call: Qt 6's item delegates ask
-        seven at once, and one Python call a cell instead of seven, answered from a
-        table made once per row, takes a paint of the list from about 16 ms to 9
-        (tests/bench/bench_stall.py: painting is what stalls the window)."""
+        """Every role a delegate asks of a cell, in one call (Qt 6's item delegates ask
+        seven at once). The list's own cells of rows read are painted without asking
+        (ui/cells.py): this serves the rest, a row being read and the focused cell."""
         row, column = self._row(index.row()), index.column()
-        answers = row.painted[column] if isinstance(row, _Row) else _NOT_MADE
         for asked in roles:
-            role = asked.role()
-            value = answers.get(role, _ASK)
-            if value is _ASK:
-                value = self._answer(row, column, role)
-            if value is not None:
+            value = self._answer(row, column, asked.role())
+            if value is None:
+                asked.clearData()  # the delegate reuses its roles' data from cell to cell
+            else:
                 asked.setData(value)
 
-    def _answer(self, row: _Row | object | None, column: int, role: int):
+    def read_row(self, row: int) -> ListRow | None:
+        """A row as read (its cells formatted), or None while its page is being read
+        (asked for) or past the end of the rows read."""
+        found = self._row(row)
+        return found if isinstance(found, ListRow) else None
+
+    def _answer(self, row: ListRow | object | None, column: int, role: int):
         """What a cell of `row` (see _row) says for `role`."""
         if row is None:
             return self._placeholder(column, role)
@@ -301,13 +294,13 @@ class CallListModel(QAbstractTableModel):
         if role == _DISPLAY:
             return row.display[column]
         if role == _ALIGNMENT:
-            return _ALIGNED[column]
+            return ALIGNMENTS[column]
         if role in _TIPS:
             return row.tips[column]
         if role == CALL_ID_ROLE:
             return row.call_id
         if role == BADGE_ROLE and column == _OUTCOME_AT:
-            return row.values[_OUTCOME_FIELD] or "unknown"
+            return row.outcome
         if role == _FONT and row.deleted:
             return _struck_out()
         return None
@@ -334,7 +327,7 @@ class CallListModel(QAbstractTableModel):
 
     def _page_read(self, kind: Read, number: int, read: list[tuple]) -> None:
         """A page of the spec arrived: the first of a new spec resets the list."""
-        rows = [_Row(values) for values in read]
+        rows = [ListRow(values) for values in read]
         if kind is Read.RESET:
             self._reset(rows)
             return
@@ -348,7 +341,7 @@ class CallListModel(QAbstractTableModel):
         if self._total is None and not self._resetting:
             self._set_total(total)
 
-    def _reset(self, rows: list[_Row]) -> None:
+    def _reset(self, rows: list[ListRow]) -> None:
         self.beginResetModel()
         self._resetting, self._shown = False, True
         self._pages.clear()
@@ -396,13 +389,13 @@ class CallListModel(QAbstractTableModel):
         log.warning("The call list could not be read: %s", sentence)
         self.read_failed.emit(sentence)
 
-    def _keep(self, number: int, rows: list[_Row]) -> None:
+    def _keep(self, number: int, rows: list[ListRow]) -> None:
         self._pages[number] = rows
         self._pages.move_to_end(number)
         if len(self._pages) > CACHED_PAGES:
             self._pages.popitem(last=False)
 
-    def _row(self, row: int) -> _Row | object | None:
+    def _row(self, row: int) -> ListRow | object | None:
         """The row read, None while its page is being read (asking for it), _NO_ROW past
         the end of a page read short."""
         if not 0 <= row < self._rows:

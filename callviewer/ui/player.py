@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QSlider,
     QStyle,
-    QStyledItemDelegate,
     QStyleOptionSlider,
     QToolButton,
     QToolTip,
@@ -35,11 +34,13 @@ from callviewer.playback.now_playing import (
     NowPlaying,
 )
 from callviewer.ui import formatting
+from callviewer.ui.cells import CellDelegate
 from callviewer.ui.tasks import Lane, Task, TaskRunner
 from callviewer.ui.theme import outcome_colors
 
 if TYPE_CHECKING:
     from callviewer.store.records import Call, Caller
+    from callviewer.ui.call_model import CallListModel
 
 PLAY, PAUSE = "▶", "⏸"
 
@@ -56,17 +57,16 @@ def where_text(position_ms: int, length_ms: int) -> str:
     return f"{shown} of {formatting.duration(length_ms)}" if length_ms > 0 else shown
 
 
-class PlayColumnDelegate(QStyledItemDelegate):
+class PlayColumnDelegate(CellDelegate):
     """The list's first column, one mark per state: ▶ on a call with a recording not
     playing (recording_state.GLYPHS); on the now-playing call a speaker while it
     plays and two bars (pause) while paused, each with its progress along the bottom
     of the cell, and ⚠ when it failed. The marks are drawn, not taken from a font: ⏸
     and a speaker are in few fonts and would be coloured emoji in others."""
 
-    def __init__(self, now: NowPlaying, view: QAbstractItemView,
-                 call_id: Callable[[int], int | None]) -> None:
-        super().__init__(view)
-        self._now, self._view, self._call_id = now, view, call_id
+    def __init__(self, now: NowPlaying, model: CallListModel, view: QAbstractItemView) -> None:
+        super().__init__(model, view)
+        self._now, self._call_id = now, model.call_id
         self._drawn: int | None = None  # the call this column last drew as now playing
         now.call_changed.connect(self._call_changed)
         now.state_changed.connect(self._repaint_playing)

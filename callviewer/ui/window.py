@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from callviewer.columns import AT, COLUMNS
 from callviewer.listing import ListSpec
 from callviewer.ui.call_model import CallListModel
+from callviewer.ui.cells import CellDelegate
 from callviewer.ui.collector import Collector
 from callviewer.ui.column_menu import ColumnMenu
 from callviewer.ui.filters import FilterBar
@@ -120,15 +121,18 @@ class CallTable(QTableView):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         self.setAccessibleName("Calls")
+        self.paint_serial = 0  # the paints so far (ui/cells.py)
 
     def setModel(self, model) -> None:
         super().setModel(model)
+        self.setItemDelegate(CellDelegate(model, self))
         # Who takes the width the others leave: no sideways scrolling.
         for at, column in enumerate(COLUMNS):
             if column.stretch:
                 self.horizontalHeader().setSectionResizeMode(at, QHeaderView.ResizeMode.Stretch)
 
     def paintEvent(self, event) -> None:
+        self.paint_serial += 1  # the cells' delegates ask Qt for their colours once a paint
         super().paintEvent(event)
         self.painted.emit()
 
@@ -310,10 +314,11 @@ class MainWindow(QMainWindow):
                                     self.detail.shown)
         self._layout.addWidget(self.player_bar)
         self.table.setItemDelegateForColumn(
-            AT["recording"], PlayColumnDelegate(self.now_playing, self.table, self.model.call_id))
+            AT["recording"], PlayColumnDelegate(self.now_playing, self.model, self.table))
         from callviewer.ui.badges import OutcomeBadgeDelegate
 
-        self.table.setItemDelegateForColumn(AT["outcome"], OutcomeBadgeDelegate(self.table))
+        self.table.setItemDelegateForColumn(AT["outcome"],
+            OutcomeBadgeDelegate(self.model, self.table))
         self.sync_status = SyncStatus()
         self.statusBar().insertPermanentWidget(0, self.sync_status)
         self.syncing = SyncController(store, self.settings, self.sync_status, self.tasks, self)
