@@ -30,6 +30,11 @@ class Column:
     # not a calls column: listing.py reads them through that table's index.
     stats: bool = False
     hidden: bool = False  # hidden until shown from View ▸ Columns (ui/column_menu.py)
+    # The filters (calls columns) whose calls lie at one end of this sort's order, each
+    # with an index of its own, the filter's column then the sort's (store/schema.py): a
+    # call not answered has no score and no length, so "answered" or "with a recording"
+    # by score ↑ would begin after every unanswered call (issue 26).
+    paired: tuple[str, ...] = ()
 
     @property
     def spoken(self) -> str:
@@ -48,9 +53,10 @@ COLUMNS = (
     Column("who", "Who", "Who", "customer_name",
            ("customer_name", "customer_number", "from_number"), width=200, stretch=True),
     Column("duration", "Duration", "How long the call lasted", "duration_ms",
-           ("duration_ms",), RIGHT, 86),
+           ("duration_ms",), RIGHT, 86, paired=("outcome", "has_recording")),
     Column("outcome", "Outcome", "Outcome", "outcome", ("outcome",), width=112),
-    Column("score", "Score", "Score", "score", ("score",), RIGHT, 50),
+    Column("score", "Score", "Score", "score", ("score",), RIGHT, 50,
+           paired=("outcome", "has_recording")),
     Column("done", "Done", "Done", "done", ("done",), CENTRE, 46),
     Column("notes", "Notes", "Notes", "note_count", ("note_count",), RIGHT, 50),
     Column("talk", "Cust. talk", "The customer's share of the talk (agent and customer), "
@@ -70,6 +76,9 @@ COLUMNS = (
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 AT = {column.key: i for i, column in enumerate(COLUMNS)}  # a column's place in the view
+# Each index of a filter's column and a sort's (Column.paired): its name, its columns.
+PAIRED_INDEXES = {f"ix_calls_{filtered}_{column.sort}": (filtered, column.sort)
+                  for column in COLUMNS for filtered in column.paired}
 
 # What a list row holds, in this order: the call's id and whether it is deleted (shown
 # struck through), then each field a column reads.

@@ -17,6 +17,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from callviewer.columns import PAIRED_INDEXES
+
 metadata = MetaData()
 
 # One row per call. Times are epoch microseconds (UTC). `transcript`,
@@ -88,6 +90,11 @@ CALL_INDEXES = (
         ("ix_calls_notes", calls.c.note_count),
         ("ix_calls_recording_state", calls.c.recording_state),
     )),
+    # A filter and a sort whose calls lie at its one end (columns.py `paired`, migration
+    # 0016): a page of one of the filter's values is read from this index in the sort's
+    # order.
+    *(Index(name, calls.c[filtered], calls.c[sort], calls.c.started_at, calls.c.id,
+            calls.c.deleted_at) for name, (filtered, sort) in PAIRED_INDEXES.items()),
 )
 
 notes = Table(

@@ -18,6 +18,11 @@ SEARCH_CASES: list[tuple[str, ListSpec]] = [
     ("recording filter", ListSpec(has_recording=True)),
     ("recording filter, by score ↑", ListSpec(has_recording=True, sort="score",
                                               descending=False)),
+    # Filters whose calls lie at the other end of the sort (no score, no length: the
+    # calls not answered), each with an index of its own (migration 0016).
+    ("missed, by score ↓", ListSpec(outcomes=frozenset({"missed"}), sort="score")),
+    ("busy or voicemail, by duration ↓", ListSpec(outcomes=frozenset({"busy", "voicemail"}),
+                                                  sort="duration")),
     ("prefix 'cal' (every call)", ListSpec(search="cal")),
     ("prefix 'ca' (every call)", ListSpec(search="ca")),
     ("word 'call' (answered calls)", ListSpec(search="call")),

@@ -112,6 +112,15 @@ SPECS = [
     # By a statistic (call_stats): read through that table, filtered and searched alike.
     ListSpec(search="leak", sort="talk", descending=False),
     ListSpec(has_recording=True, outcomes=frozenset({"missed", "busy"}), sort="talk"),
+    # A filter with an index of its own in the sort's order (columns.py `paired`): one
+    # value read from it, several a page per value merged, a few matches driving the page.
+    ListSpec(has_recording=True, sort="score", descending=False),
+    ListSpec(outcomes=frozenset({"missed", "busy", "voicemail"}), sort="score"),
+    ListSpec(outcomes=frozenset({"answered", "failed"}), done=False, sort="duration",
+             descending=False),
+    ListSpec(search="zebra", has_recording=False, sort="duration"),
+    ListSpec(search="refund", outcomes=frozenset({"answered", "busy"}), sort="score",
+             descending=False),
 ]
 
 

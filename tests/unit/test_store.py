@@ -62,6 +62,7 @@ def _migration(name: str):
 
 
 NULLS_FIRST = _migration("0006_postgresql_list_order").INDEXES
+PAIRED = _migration("0016_paired_list_indexes").PAIRED
 
 
 def test_migrations_build_exactly_the_schema_the_code_uses(store_url):
@@ -74,7 +75,8 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store_url):
                 kind == "table" and name.startswith("calls_fts")),
             "include_object": lambda _object, name, kind, _reflected, _compare_to: not (
                 postgresql and kind == "index"
-                and (name in NULLS_FIRST or name.startswith("ix_call_stats_")))})
+                and (name in NULLS_FIRST or name in PAIRED
+                     or name.startswith("ix_call_stats_")))})
         differences = compare_metadata(context, metadata)
         if postgresql:
             made = dict(conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes "
@@ -85,6 +87,9 @@ def test_migrations_build_exactly_the_schema_the_code_uses(store_url):
         for name, columns in NULLS_FIRST.items():
             keys = ", ".join(f"{column} NULLS FIRST" for column in columns)
             assert made[name].endswith(f"({keys}, deleted_at)")
+        for name, (filtered, sort) in PAIRED.items():
+            assert made[name].endswith(f"({filtered}, {sort} NULLS FIRST, "
+                                       "started_at NULLS FIRST, id NULLS FIRST, deleted_at)")
         for measure in SORTED_MEASURES:
             assert made[f"ix_call_stats_{measure}"].endswith(
                 f"({measure} NULLS FIRST, call_started_at NULLS FIRST, call_id)")
@@ -443,6 +448,21 @@ def test_upgrading_to_0008_keeps_the_notes_and_going_back_too(tmp_path):
     with migrated(path, "0007", command.downgrade) as conn:
         assert conn.exec_driver_sql("SELECT body FROM notes ORDER BY id").scalars().all() \
             == ["kept", "keyed"]
+
+
+def test_0016_adds_an_index_per_filter_and_sort_paired_and_takes_them_back(store_url):
+    def names(conn) -> set[str]:
+        if conn.dialect.name == "postgresql":
+            query = "SELECT indexname FROM pg_indexes WHERE tablename = 'calls'"
+        else:
+            query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        return set(conn.exec_driver_sql(query).scalars())
+
+    Store(store_url).close()
+    with migrated(store_url, "0015", command.downgrade) as conn:
+        assert not names(conn) & set(PAIRED)
+    with migrated(store_url, "0016") as conn:
+        assert set(PAIRED) <= names(conn)
 
 
 @pytest.fixture
