@@ -19,6 +19,7 @@ reversed order. The columns and their sorts are declared in callviewer/columns.p
 from __future__ import annotations
 
 import heapq
+import math
 import re
 import sqlite3
 import sys
@@ -127,6 +128,14 @@ DENSE_SAMPLE_HITS = 12
 # order the rows are read in about the order they are stored, ~2 µs a call: SAMPLE
 # ("Priya Natarajan", 1.1 %: walked 35 ms, read 220 ms).
 SAMPLE_POSTGRESQL = 850
+# Those samples are for a page of SAMPLED_ROWS rows. A walk costs in proportion to the rows
+# it must find (rows / density calls), reading the matches in proportion to the density:
+# they cost the same at a density that goes with the square root of the rows. So a page
+# of fewer rows (a new spec's first read, list_reads.FIRST: 64) is walked at lower
+# densities, a deeper one only at higher: each sample is scaled by sqrt(SAMPLED_ROWS /
+# rows), rows taken within 4× of SAMPLED_ROWS. Measured at a million calls, "appointment"
+# in 1 %, 64 rows: walked 24-27 ms, read 51-57 ms.
+SAMPLED_ROWS = 200
 # SQLite: a page of a search whose words match many of the calls its walk reaches is read
 # by that walk, each call tested by callviewer/call_match.py (5-10 µs a call), not through
 # the matches: FTS5 reads every match of a word first, and merges those of every word a
@@ -229,13 +238,15 @@ def _run(conn, query: _Query, sql: str):
 
 
 def where_clause(spec: ListSpec, conn=None, plan: bool = False,
-                 reverse: bool = False) -> tuple[str, list]:
+                 reverse: bool = False, rows: int | None = None) -> tuple[str, list]:
     """The WHERE clause (with its parameters) that selects the spec's calls on `conn`'s
     engine (SQLite's when None). With `plan`, a search is planned for reading a page in
     the spec's order (`reverse`: from its other end) by how densely it matches (see
-    DENSE_MATCHES and SAMPLE)."""
+    DENSE_MATCHES and SAMPLE); on PostgreSQL, for a page of `rows` rows when given (see
+    SAMPLED_ROWS)."""
     query = _Query(conn)
-    return _where(query, spec, conn, plan, reverse), query.params
+    walk = rows if on_postgresql(conn) else None  # SQLite's walk is not a WHERE clause
+    return _where(query, spec, conn, plan, reverse, walk), query.params
 
 
 def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
@@ -251,6 +262,7 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
         terms.append(f"started_at >= {query.bind(spec.since)}")
     if spec.until is not None:
         terms.append(f"started_at < {query.bind(spec.until)}")
+    rows = walk  # the rows the page needs from its end of the list, when it is to be read
     if not (plan and walk is not None and walk <= WALK_ROWS and not on_postgresql(conn)):
         walk = None  # not walked (see WALK_ROWS)
     filters = _filters(spec)
@@ -266,7 +278,7 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
     if way and filters:
         query.walk = _Walk(rows=WALK_REACH * walk)
     if on_postgresql(conn):
-        _search_postgresql(query, terms, spec, conn, plan, reverse)
+        _search_postgresql(query, terms, spec, conn, plan, reverse, rows)
     elif _search_sqlite(query, terms, spec, conn, plan, reverse, walk) and paired:
         # A search read through its few matches drives the page: the pair's index, in
         # the sort's order, would have SQLite walk every call of the filter's value to
@@ -379,8 +391,9 @@ def _number_is_dense(conn, spec: ListSpec, filters: list[str], values: list, run
 
 
 def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
-                       reverse: bool) -> None:
-    """Add the search's terms to `terms` (see where_clause and SAMPLE_POSTGRESQL)."""
+                       reverse: bool, rows: int | None = None) -> None:
+    """Add the search's terms to `terms` (see where_clause and SAMPLE_POSTGRESQL); `rows`:
+    those the page needs from its end of the list, when known (see SAMPLED_ROWS)."""
     from callviewer.textsearch import tsquery
 
     text, numbers = number_runs(spec.search)
@@ -390,14 +403,15 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
     for matches, tests, wanted in parts:
         if not plan:
             terms.append(f"id IN ({matches(query, wanted)})")  # the planner's choice
-        elif _is_dense_postgresql(conn, spec, terms, query.params, tests, wanted, reverse):
+        elif _is_dense_postgresql(conn, spec, terms, query.params, tests, wanted, reverse,
+                                  rows):
             terms.append(tests(query, wanted))
         else:
             terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))")
 
 
 def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
-                         wanted: Any, reverse: bool) -> bool:
+                         wanted: Any, reverse: bool, rows: int | None = None) -> bool:
     """PostgreSQL: whether DENSE_SAMPLE_HITS of the first SAMPLE_POSTGRESQL calls (SAMPLE
     in time order) the page's walk reaches pass `tests(query, wanted)` (as _sampled_hits:
     `terms` select the walk, `params` their values). The sample stops at the
@@ -405,13 +419,21 @@ def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequenc
     every call (a prefix such as "ca") is known dense after a few dozen calls tested,
     where testing all of the sample (1.5-5 µs a call) cost 3-11 ms at a million calls,
     more than the page it planned."""
-    query = _Query(conn, params)
     sample = SAMPLE if SORTS[spec.sort] == "started_at" else SAMPLE_POSTGRESQL
-    passed = (f"SELECT 1 FROM ({_walk_head(spec, conn, terms, reverse, sample)}) AS calls "
-              f"WHERE {tests(query, wanted)} "
-              f"LIMIT {DENSE_SAMPLE_HITS}")
-    return _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0] \
-        >= DENSE_SAMPLE_HITS
+    scaled = sample if rows is None else \
+        int(sample * math.sqrt(SAMPLED_ROWS / min(max(rows, SAMPLED_ROWS // 4),
+                                                  4 * SAMPLED_ROWS)))
+    # A larger sample only after the first found some matches but too few (see
+    # SAMPLED_ROWS): a rare word is known after the first, as before.
+    for size in (scaled,) if scaled <= sample else (sample, scaled):
+        query = _Query(conn, params)
+        passed = (f"SELECT 1 FROM ({_walk_head(spec, conn, terms, reverse, size)}) AS calls "
+                  f"WHERE {tests(query, wanted)} "
+                  f"LIMIT {DENSE_SAMPLE_HITS}")
+        hits = _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0]
+        if hits >= DENSE_SAMPLE_HITS or hits == 0:
+            break
+    return hits >= DENSE_SAMPLE_HITS
 
 
 @dataclass(frozen=True)

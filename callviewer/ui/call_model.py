@@ -5,8 +5,9 @@ are a `ListSpec` turned into SQL (callviewer/listing.py). Pages of PAGE rows
 are read on the task runner's READ lane and kept in a small LRU cache, already
 formatted, so `data()` is a dictionary lookup and never reads: a row whose page
 is not read yet shows a placeholder and asks for its page once; the page fills
-its rows when it arrives. A new spec keeps the rows shown until its first page
-arrives, then resets. A failed read is remembered and tried again with backoff
+its rows when it arrives. A new spec keeps the rows shown until its first rows
+arrive (list_reads.FIRST of them; the rest of their page is read when first shown),
+then resets. A failed read is remembered and tried again with backoff
 (list_reads.py), and said once per streak of failures. The count of a large
 result is a READ task too, started once the view has painted the first page.
 The columns are declared in callviewer/columns.py; their cells' words are here.
@@ -26,7 +27,7 @@ from callviewer.columns import AT, CENTRE, COLUMNS, LEFT, RIGHT, ROW_FIELDS
 from callviewer.listing import ListSpec
 from callviewer.recording_state import GLYPHS, MEANINGS
 from callviewer.ui import formatting
-from callviewer.ui.list_reads import PAGE, ListReads, Read
+from callviewer.ui.list_reads import FIRST, PAGE, ListReads, Read
 from callviewer.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,9 @@ class CallListModel(QAbstractTableModel):
         self._rows = 0
         self._total: int | None = None
         self._pages: OrderedDict[int, list[ListRow]] = OrderedDict()
+        # The first page holds only a new spec's first read (list_reads.FIRST rows): the
+        # rest of it is read when a row past them is first asked.
+        self._first_only = False
         self._resetting = False  # the spec's first page is asked: the rows shown are the last's
         self._shown = False  # a spec's rows have been shown (the first is read here)
         self._after_reset: list[Callable[[], None]] = []
@@ -196,7 +200,7 @@ class CallListModel(QAbstractTableModel):
         if self._shown:
             self._reads.ask(Read.RESET, 0)
             return
-        read = self._reads.now(listing.page, spec, 0, PAGE)
+        read = self._reads.now(listing.page, spec, 0, FIRST)
         if read is not None:
             self._reset([ListRow(values) for values in read])
         else:
@@ -331,6 +335,8 @@ class CallListModel(QAbstractTableModel):
         if kind is Read.RESET:
             self._reset(rows)
             return
+        if number == 0:
+            self._first_only = False
         self._keep(number, rows)
         first = number * PAGE
         last = min(first + PAGE, self._rows) - 1
@@ -346,8 +352,9 @@ class CallListModel(QAbstractTableModel):
         self._resetting, self._shown = False, True
         self._pages.clear()
         self._pages[0] = rows
+        self._first_only = len(rows) == FIRST < PAGE
         self._rows = len(rows)
-        self._total = len(rows) if len(rows) < PAGE else None
+        self._total = len(rows) if len(rows) < FIRST else None
         self.endResetModel()
         self.count_changed.emit(self._total, self._spec.filtered)
         after, self._after_reset = self._after_reset, []
@@ -402,7 +409,7 @@ class CallListModel(QAbstractTableModel):
             return _NO_ROW
         number, offset = divmod(row, PAGE)
         rows = self._pages.get(number)
-        if rows is None:
+        if rows is None or (number == 0 and self._first_only and offset >= len(rows)):
             if not self._resetting:  # the rows shown are the last spec's: not asked
                 self._reads.ask(Read.PAGE, number)
             return None

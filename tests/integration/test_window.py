@@ -19,6 +19,7 @@ from windows import detail_follows, open_window
 from callviewer.record import FIELDS
 from callviewer.store import NEW_NOTE, Store
 from callviewer.ui.call_model import PAGE
+from callviewer.ui.list_reads import FIRST
 from callviewer.ui.tasks import Lane
 from callviewer.ui.window import MainWindow
 
@@ -125,7 +126,7 @@ def test_a_list_longer_than_a_page_is_counted_once_it_has_painted(qtbot, tmp_pat
     qtbot.addWidget(window)
     qtbot.wait(300)  # not shown, so not painted: the count waits
     assert window.count_label.text() == "Counting calls…"
-    assert window.model.rowCount() == PAGE
+    assert window.model.rowCount() == FIRST
     with qtbot.waitActive(window):
         window.show()
     qtbot.waitUntil(lambda: window.count_label.text() == f"{calls} calls")

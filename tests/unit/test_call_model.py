@@ -16,7 +16,7 @@ from callviewer.columns import AT
 from callviewer.listing import ListSpec
 from callviewer.store import Store
 from callviewer.ui.call_model import CALL_ID_ROLE, PAGE, PLACEHOLDER, CallListModel
-from callviewer.ui.list_reads import RETRY_FIRST_MS
+from callviewer.ui.list_reads import FIRST, RETRY_FIRST_MS
 from callviewer.ui.tasks import Lane
 
 CALLS = PAGE * 2 + 50
@@ -129,13 +129,35 @@ def test_a_new_spec_drops_the_pages_asked_for_the_last(qtbot, db, tasks):
     want = [row[0] for row in conn.execute(
         "SELECT id FROM calls WHERE outcome = 'missed' ORDER BY started_at DESC, id DESC")]
     conn.close()
-    assert [model.call_id(row) for row in range(model.rowCount())] == want[:PAGE]
+    assert [model.call_id(row) for row in range(model.rowCount())] == want[:FIRST]
+    model.close()
+
+
+def test_a_new_specs_first_read_is_a_screenful_and_its_page_follows_when_shown(
+        qtbot, db, tasks, monkeypatch):
+    """The first read of a spec brings FIRST rows (a walked search tests a third of the
+    calls a page costs); a row past them is a placeholder until the rest of the first
+    page is read, once, and then every row of it is there, in order."""
+    model = open_model(qtbot, db, tasks)
+    assert FIRST < PAGE and model.rowCount() == FIRST and model.total is None
+    counted(qtbot, model)
+    want = newest_first(db)
+    assert [model.call_id(row) for row in range(FIRST)] == want[:FIRST]
+    reads = spy_on_reads(tasks, monkeypatch)
+    index = model.index(FIRST + 5, STARTED)
+    with qtbot.waitSignal(model.dataChanged, timeout=5_000) as arrived:
+        assert index.data() == PLACEHOLDER
+        assert model.index(FIRST + 6, STARTED).data() == PLACEHOLDER  # asked once
+    first, last = arrived.args[:2]
+    assert (first.row(), last.row()) == (0, PAGE - 1)
+    assert [model.call_id(row) for row in range(PAGE)] == want[:PAGE]
+    assert reads.count("reading the calls") == 1
     model.close()
 
 
 def test_locate_moves_to_a_row_past_the_count_once_counted(qtbot, db, tasks):
     model = open_model(qtbot, db, tasks)
-    assert model.total is None and model.rowCount() == PAGE
+    assert model.total is None and model.rowCount() == FIRST
     oldest = newest_first(db)[-1]
     found = []
     model.locate(oldest, found.append)  # its page is read with its row

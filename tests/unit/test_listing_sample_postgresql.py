@@ -42,12 +42,14 @@ def word_index_scans(conn) -> int:
     return int(row[0])
 
 
-def read_page(url: str, spec: ListSpec, limit: int) -> tuple[list[tuple], str, int]:
-    """The spec's first page, its planned WHERE clause, and the word index's scans that
-    planning it took (the sample; in one transaction, counted by the server)."""
+def read_page(url: str, spec: ListSpec, limit: int,
+              rows: int | None = None) -> tuple[list[tuple], str, int]:
+    """The spec's first page, its WHERE clause planned (for a page of `rows`, when given),
+    and the word index's scans that planning it took (the sample; in one transaction,
+    counted by the server)."""
     with psycopg.connect(url.replace("+psycopg", "", 1)) as conn:
         before = word_index_scans(conn)
-        where, _params = listing.where_clause(spec, conn, plan=True)
+        where, _params = listing.where_clause(spec, conn, plan=True, rows=rows)
         scans = word_index_scans(conn) - before
         return listing.page(conn, spec, 0, limit), where, scans
 
@@ -85,3 +87,21 @@ def test_a_word_in_one_call_of_a_hundred_is_read_through_its_matches_out_of_time
     rows, where, _scans = read_page(database, ListSpec(search="appointment"), 20)
     assert [row[0] for row in rows] == want[:20]
     assert "ARRAY(" not in where
+
+
+def test_a_first_read_of_fewer_rows_walks_what_a_page_reads_through_its_matches(database):
+    """A walk costs in proportion to the rows it must find, reading the matches does not:
+    for a new spec's first 64 rows (list_reads.FIRST) the sample is larger (by the square
+    root of 200 / 64), and "appointment" (1 %: 8 of its 850 calls, 15 of 1,502) is walked
+    out of time order, where a page of 200 reads it through its matches. A word the first,
+    smaller sample never meets is known sparse by it alone, as before."""
+    spec = ListSpec(search="appointment", sort="duration")
+    _rows, where, _scans = read_page(database, spec, 20, rows=listing.SAMPLED_ROWS)
+    assert "ARRAY(" in where
+    _rows, where, scans = read_page(database, spec, 20, rows=64)
+    assert "ARRAY(" not in where
+    assert scans > listing.SAMPLE_POSTGRESQL  # the second, larger sample
+    _rows, where, scans = read_page(database, ListSpec(search="kettle", sort="duration"),
+                                    20, rows=64)
+    assert "ARRAY(" in where
+    assert scans == listing.SAMPLE_POSTGRESQL  # no hit in the first: no second sample
