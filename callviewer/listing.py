@@ -25,6 +25,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -311,7 +312,13 @@ def _filters(spec: ListSpec) -> list[tuple[str, list]]:
     return chosen
 
 
-_PAIRED = frozenset(PAIRED_INDEXES.values())  # (filter's column, sort's column)
+# (filter's column, sort's column) of each index in a sort's order that begins with a
+# filter's column: the pairs of columns.py, and in time order every filter's own index
+# (store/schema.py: column, started_at, id). An IN list of several values goes to the
+# index of another pair as gladly (SQLite chose outcome and score for "busy or
+# voicemail" newest first, then sorted all 95,000: 265 ms, against 1 a value at a time).
+_PAIRED = frozenset(PAIRED_INDEXES.values()) \
+    | frozenset((column, "started_at") for column, _field in _FILTER_FIELDS)
 
 
 def _paired(spec: ListSpec, filters: list[tuple[str, list]]) -> tuple[str, list] | None:
@@ -571,41 +578,66 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
 _KEY_AT = {name: at for at, name in enumerate(ROW_COLUMNS)}  # a row's fields by name
 
 
-def _read(conn, spec: ListSpec, skip: int, limit: int, reverse: bool) -> list[tuple]:
-    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse): walked where
-    it may be (_page), else as planned. Where the filter paired with the sort
-    (PAIRED_INDEXES) lets several values through, a page ending at most WALK_ROWS rows
-    from its end of the list is read a value at a time, each from the pair's index, and
-    the pages merged: both engines read an IN list of that index's first column as many
-    ranges, none in the sort's order, and sort them all ("busy" or "voicemail" by score
-    ↓: 95,000 calls, 340-400 ms at a million)."""
+# The keys a merged page (_read) may read: each value's calls from the end of the list
+# to the page's end, by id and sort keys (index-only: two values 40,000 rows in, 100-125
+# ms; as SQLite planned them, 340-1,500 ms), held a moment; deeper, the page is read as
+# planned.
+MERGED_KEYS = 200_000
+
+
+def _read(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
+          select: str | None = None) -> list[tuple]:
+    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse), of `select`
+    (the list's row when None): walked where it may be (_page), else as planned. Where
+    the filter paired with the sort (_PAIRED) lets several values through, a page ending
+    no deeper than MERGED_KEYS allow is merged from each value's calls,
+    read from the pair's index (their id and keys, then the page's rows): both engines
+    read an IN list of that index's first column as many ranges, none in the sort's
+    order, and sort all they find ("busy" or "voicemail" by score ↓: 95,000 calls, 340-
+    400 ms at a million; newest first, 1,000 rows in, SQLite chose a pair's index in
+    another order: 370 ms)."""
     paired = _paired(spec, _filters(spec))
-    if paired is not None and len(paired[1]) > 1 and skip + limit <= WALK_ROWS:
+    if select is None and paired is not None and len(paired[1]) > 1 \
+            and (skip + limit) * len(paired[1]) <= MERGED_KEYS:
         name = dict(_FILTER_FIELDS)[paired[0]]
-        pages = [_read(conn, replace(spec, **{name: frozenset([value])}), 0, skip + limit,
-                       reverse) for value in paired[1]]
-        at = [_KEY_AT[column] for column in _key_columns(spec)]
+        keys = ", ".join(["id", *_key_columns(spec)])
+        heads = [_read(conn, replace(spec, **{name: frozenset([value])}), 0, skip + limit,
+                       reverse, keys) for value in paired[1]]
         merged = heapq.merge(
-            *pages, key=lambda row: [(row[i] is not None, row[i]) for i in at],
+            *heads, key=lambda row: [(value is not None, value) for value in row[1:]],
             reverse=spec.descending != reverse)  # NULL the smallest, as order_clause
-        return list(merged)[skip:skip + limit]
-    rows = _page(conn, spec, skip, limit, reverse, may_walk=True)
+        return _rows_of(conn, spec, [row[0] for row in islice(merged, skip, skip + limit)],
+                        reverse)
+    rows = _page(conn, spec, skip, limit, reverse, True, select)
     if rows is None:  # not to be walked, or the walk stopped at its bound
-        rows = _page(conn, spec, skip, limit, reverse, may_walk=False)
+        rows = _page(conn, spec, skip, limit, reverse, False, select)
     return rows
 
 
+def _rows_of(conn, spec: ListSpec, ids: list[int], reverse: bool) -> list[tuple]:
+    """The list's rows of the calls `ids`, in the spec's order (`reverse`: its reverse)."""
+    if not ids:
+        return []
+    query = _Query(conn)
+    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
+    return _run(conn, query, f"SELECT {select} FROM {_source(spec, conn)} "
+                             f"WHERE id IN ({query.bind_all(ids)})"
+                             f"{order_clause(spec, reverse=reverse, conn=conn)}").fetchall()
+
+
 def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
-          may_walk: bool) -> list[tuple] | None:
-    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse). With `may_walk`,
-    a page of a search in many calls, or of a filtered list in another order than time's,
-    may be read by a bounded walk of the sort's index (WALK_SAMPLE, WALK_REACH); None when
-    that walk stopped at its bound, or the search is not to be walked."""
+          may_walk: bool, select: str | None = None) -> list[tuple] | None:
+    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse), of `select`
+    (the list's row when None). With `may_walk`, a page of a search in many calls, or of
+    a filtered list in another order than time's, may be read by a bounded walk of the
+    sort's index (WALK_SAMPLE, WALK_REACH); None when that walk stopped at its bound, or
+    the search is not to be walked."""
     query = _Query(conn)
     where = _where(query, spec, conn, plan=True, reverse=reverse,
                    walk=skip + limit if may_walk else None)
     order = order_clause(spec, reverse=reverse, conn=conn)
-    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
+    if select is None:
+        select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
     source = _source(spec, conn)
     if query.walk is None:
         return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
