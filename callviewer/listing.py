@@ -269,7 +269,7 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
     filters = _filters(spec)
     paired = _paired(spec, filters)
     # Filters tested on the walk of the sort's index (WALK_REACH), unless one has an index
-    # of its own in the sort's order (PAIRED_INDEXES), which the planner then reads.
+    # of its own in the sort's order (_PAIRED), which the planner then reads.
     way = "+" if walk is not None and SORTS[spec.sort] != "started_at" and paired is None \
         else ""
     first = len(terms)
@@ -575,9 +575,6 @@ def page(conn, spec: ListSpec, offset: int, limit: int,
     return rows
 
 
-_KEY_AT = {name: at for at, name in enumerate(ROW_COLUMNS)}  # a row's fields by name
-
-
 # The keys a merged page (_read) may read: each value's calls from the end of the list
 # to the page's end, by id and sort keys (index-only: two values 40,000 rows in, 100-125
 # ms; as SQLite planned them, 340-1,500 ms), held a moment; deeper, the page is read as
@@ -589,13 +586,12 @@ def _read(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
           select: str | None = None) -> list[tuple]:
     """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse), of `select`
     (the list's row when None): walked where it may be (_page), else as planned. Where
-    the filter paired with the sort (_PAIRED) lets several values through, a page ending
-    no deeper than MERGED_KEYS allow is merged from each value's calls,
-    read from the pair's index (their id and keys, then the page's rows): both engines
-    read an IN list of that index's first column as many ranges, none in the sort's
-    order, and sort all they find ("busy" or "voicemail" by score ↓: 95,000 calls, 340-
-    400 ms at a million; newest first, 1,000 rows in, SQLite chose a pair's index in
-    another order: 370 ms)."""
+    the filter paired with the sort (_PAIRED) lets several values through, a page within
+    MERGED_KEYS is merged from each value's calls, read from the pair's index (their id
+    and keys, then the page's rows): both engines read an IN list of that index's first
+    column as many ranges, none in the sort's order, and sort all they find ("busy" or
+    "voicemail" by score ↓: 95,000 calls, 340-400 ms at a million; newest first, 1,000
+    rows in, SQLite chose a pair's index in another order: 370 ms)."""
     paired = _paired(spec, _filters(spec))
     if select is None and paired is not None and len(paired[1]) > 1 \
             and (skip + limit) * len(paired[1]) <= MERGED_KEYS:
@@ -619,8 +615,7 @@ def _rows_of(conn, spec: ListSpec, ids: list[int], reverse: bool) -> list[tuple]
     if not ids:
         return []
     query = _Query(conn)
-    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
-    return _run(conn, query, f"SELECT {select} FROM {_source(spec, conn)} "
+    return _run(conn, query, f"SELECT {_row_select(spec)} FROM {_source(spec, conn)} "
                              f"WHERE id IN ({query.bind_all(ids)})"
                              f"{order_clause(spec, reverse=reverse, conn=conn)}").fetchall()
 
@@ -636,8 +631,7 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     where = _where(query, spec, conn, plan=True, reverse=reverse,
                    walk=skip + limit if may_walk else None)
     order = order_clause(spec, reverse=reverse, conn=conn)
-    if select is None:
-        select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
+    select = select or _row_select(spec)
     source = _source(spec, conn)
     if query.walk is None:
         return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
@@ -704,8 +698,7 @@ def rows_query(conn, spec: ListSpec) -> tuple[str, list]:
     reads them: for another model to run (tests/bench/bench_ui.py's baseline)."""
     query = _Query(conn)
     where = _where(query, spec, conn, plan=True)
-    select = ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
-    return (f"SELECT {select} FROM {_source(spec, conn)}{where}"
+    return (f"SELECT {_row_select(spec)} FROM {_source(spec, conn)}{where}"
             f"{order_clause(spec, conn=conn)}", query.params)
 
 
@@ -762,6 +755,11 @@ def _walk_head(spec: ListSpec, conn, terms: list[str], reverse: bool, calls: int
     where = (" WHERE " + " AND ".join(terms)) if terms else ""
     return (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
             f"LIMIT {calls}")
+
+
+def _row_select(spec: ListSpec) -> str:
+    """The list's row, as a page of the spec's sort selects it from _source."""
+    return ", ".join(ROW_COLUMNS) if spec.sort in STATS_SORTS else _SELECT
 
 
 def _source(spec: ListSpec, conn=None) -> str:

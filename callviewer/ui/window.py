@@ -317,8 +317,8 @@ class MainWindow(QMainWindow):
             AT["recording"], PlayColumnDelegate(self.now_playing, self.model, self.table))
         from callviewer.ui.badges import OutcomeBadgeDelegate
 
-        self.table.setItemDelegateForColumn(AT["outcome"],
-            OutcomeBadgeDelegate(self.model, self.table))
+        badges = OutcomeBadgeDelegate(self.model, self.table)
+        self.table.setItemDelegateForColumn(AT["outcome"], badges)
         self.sync_status = SyncStatus()
         self.statusBar().insertPermanentWidget(0, self.sync_status)
         self.syncing = SyncController(store, self.settings, self.sync_status, self.tasks, self)
