@@ -385,7 +385,7 @@ class CallListModel(QAbstractTableModel):
             then(None)
             return
         row, number, read = found
-        if number not in self._pages:
+        if number not in self._pages or (number == 0 and self._first_only):
             self._page_read(Read.PAGE, number, read)
         if row < self._rows:
             then(row)
@@ -403,8 +403,9 @@ class CallListModel(QAbstractTableModel):
             self._pages.popitem(last=False)
 
     def _row(self, row: int) -> ListRow | object | None:
-        """The row read, None while its page is being read (asking for it), _NO_ROW past
-        the end of a page read short."""
+        """The row read, None while its page is being read (asking for it; and past a new
+        spec's first rows, until the rest of their page is read), _NO_ROW past the end of
+        a page read short."""
         if not 0 <= row < self._rows:
             return _NO_ROW
         number, offset = divmod(row, PAGE)

@@ -155,6 +155,18 @@ def test_a_new_specs_first_read_is_a_screenful_and_its_page_follows_when_shown(
     model.close()
 
 
+def test_locate_past_a_new_specs_first_rows_brings_their_whole_page(qtbot, db, tasks):
+    model = open_model(qtbot, db, tasks)
+    counted(qtbot, model)
+    wanted = newest_first(db)[FIRST + 10]
+    found = []
+    model.locate(wanted, found.append)
+    qtbot.waitUntil(lambda: bool(found), timeout=5_000)
+    assert found == [FIRST + 10]
+    assert model.call_id(FIRST + 10) == wanted  # no placeholder: the page came with it
+    model.close()
+
+
 def test_locate_moves_to_a_row_past_the_count_once_counted(qtbot, db, tasks):
     model = open_model(qtbot, db, tasks)
     assert model.total is None and model.rowCount() == FIRST
