@@ -215,20 +215,19 @@ def _insert(conn: Connection, rows: list[dict],
             transcripts: dict[tuple[str, str], tuple[str, list]]) -> None:
     for row in rows:
         row.pop("id", None)
-    if conn.dialect.name == "sqlite":
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
         # The ids SQLite would choose (one past the largest), given: the transaction holds
         # the write lock (BEGIN IMMEDIATE), so no other writer can take them meanwhile.
         first = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM calls").scalar()
         for number, row in enumerate(rows, first):
             row["id"] = number
-        columns = list(rows[0])
-        insert_many(conn, calls.name, columns, map(itemgetter(*columns), rows))
-    else:
-        # With no explicit id the database assigns them (a sequence the team's desktops
+    columns = list(rows[0])
+    insert_many(conn, calls.name, columns, map(itemgetter(*columns), rows))
+    if not sqlite:
+        # With no explicit id the database assigned them (a sequence the team's desktops
         # share); read them back by key to write the index rows (portable, unlike
         # multi-row RETURNING order).
-        columns = list(rows[0])
-        insert_many(conn, calls.name, columns, map(itemgetter(*columns), rows))
         keys = [(row["source"], row["source_id"]) for row in rows]
         ids = {key: found["id"] for key, found in
                _rows_by_key(conn, [calls.c.id, calls.c.source_id], keys)}

@@ -32,11 +32,12 @@ class _Ink:
     """What every cell of one paint of the list shares: the colours of each state, the
     fonts and their metrics, the text's margin (each asked of Qt once, not per cell)."""
 
-    __slots__ = ("fonts", "highlight", "margin", "metrics", "palette", "selected_text",
-                 "serial", "text")
+    __slots__ = ("fonts", "highlight", "margin", "metrics", "palette", "right_to_left",
+                 "selected_text", "serial", "text")
 
     def __init__(self, view: QAbstractItemView, serial: int) -> None:
         self.serial = serial
+        self.right_to_left = view.isRightToLeft()
         self.palette = palette = view.palette()
         groups = {True: QPalette.ColorGroup.Active, False: QPalette.ColorGroup.Inactive}
         self.highlight = {active: palette.brush(group, QPalette.ColorRole.Highlight)
@@ -77,7 +78,7 @@ class CellDelegate(QStyledItemDelegate):
         serial = self._view.paint_serial  # counted by the list (ui/window.py CallTable)
         if self._ink is None or self._ink.serial != serial:
             self._ink = _Ink(self._view, serial)
-        return None if self._view.isRightToLeft() else self._ink
+        return None if self._ink.right_to_left else self._ink
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         row = self.read_row(index)
