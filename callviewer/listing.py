@@ -19,6 +19,7 @@ reversed order. The columns and their sorts are declared in callviewer/columns.p
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import re
 import sqlite3
@@ -64,9 +65,12 @@ _BY_STATS = (
     + f" FROM {_STATS} AS s {{join}} calls AS c ON c.id = s.call_id) AS calls")
 _FTS = "calls_fts"  # schema.FTS_TABLE, not imported: that module loads SQLAlchemy
 _NUMBERS = NUMBERS_TABLE
+_NAMES = "call_names"  # schema.NAMES_TABLE, and on SQLite its word index call_names_fts
+_WHO = "customer_name"  # the Who column's sort (columns.py)
 # The word index's columns but its numbers: where a number typed is also looked for as
 # words (an order number said in a transcript); the numbers are the numbers index's.
 _TEXT_COLUMNS = "{name summary transcript notes}"
+_OTHER_COLUMNS = "{numbers summary transcript notes}"  # all but the name (_by_names)
 # The numbers index is asked for the last digits of a longer run (each call found is
 # checked for the whole run after): a digit trigram such as "555" of a common area code
 # is in nearly every call, and reading its list costs 10-25 ms a trigram at a million
@@ -128,7 +132,7 @@ DENSE_SAMPLE_HITS = 12
 # duration: dense by 2,000, sparse by 850): walked 170-420 ms, read 80-180 ms. In time
 # order the rows are read in about the order they are stored, ~2 µs a call: SAMPLE
 # ("Priya Natarajan", 1.1 %: walked 35 ms, read 220 ms).
-SAMPLE_POSTGRESQL = 850
+SAMPLE_POSTGRESQL = 550
 # Those samples are for a page of SAMPLED_ROWS rows. A walk costs in proportion to the rows
 # it must find (rows / density calls), reading the matches in proportion to the density:
 # they cost the same at a density that goes with the square root of the rows. So a page
@@ -184,6 +188,10 @@ def connect(database: Path | str):
     options = {} if "connect_timeout=" in conninfo else {"connect_timeout": 10}
     conn = psycopg.connect(conninfo, autocommit=True, **options)
     conn.execute("SET default_transaction_read_only = on")
+    # Each statement planned for its own values (psycopg prepares a statement run five
+    # times, and PostgreSQL may then plan it once for any): a search's matches are a
+    # list whose length decides the plan (_read_matches_postgresql).
+    conn.execute("SET plan_cache_mode = force_custom_plan")
     return conn
 
 
@@ -217,13 +225,17 @@ class _Query:
     its parameters are made in one pass and cannot part (no literal in this module's
     SQL holds a ``?`` or a ``%``)."""
 
-    __slots__ = ("_marker", "params", "walk")
+    __slots__ = ("_marker", "keyed", "names", "params", "walk")
 
     def __init__(self, conn, params: Iterable = ()) -> None:
         self._marker = "%s" if on_postgresql(conn) else "?"
         self.params: list = list(params)
         # A bounded walk the page is read by (_Walk); its search is not in the WHERE.
         self.walk: _Walk | None = None
+        # Whether the page may be read by the names that match (_by_names).
+        self.names = False
+        # Whether its ids are read first, then its rows (READ_MATCHES).
+        self.keyed = False
 
     def bind(self, value: Any) -> str:
         self.params.append(value)
@@ -353,6 +365,7 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                 return False
             query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
         else:
+            query.names = plan and not numbers and SORTS[spec.sort] == _WHO
             # "+id" keeps SQLite from driving the query by the matches' rowids.
             dense = plan and _is_dense(conn, _matches_sqlite, match)
             by_matches = plan and not dense
@@ -414,7 +427,33 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
                                   rows):
             terms.append(tests(query, wanted))
         else:
-            terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))")
+            query.names = not numbers and SORTS[spec.sort] == _WHO
+            # By Who, the names that match read the page (_by_names): not the matches.
+            terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
+                         else _read_matches_postgresql(conn, query, matches, wanted))
+
+
+# PostgreSQL: a search part read through its matches (not dense) has them read first, up
+# to READ_MATCHES of them (about 1.3 µs a match), and given to the page's statement as a
+# list of ids: the planner then knows how many there are and, for a page, walks the sort's
+# index testing each call against them (hashed), where a subquery's matches were each
+# read by id and sorted. The page's ids are read first, from the sort's index alone, then
+# its rows ("appointment", 6,500 matches, by duration: 26-36 ms walked, testing each
+# call by its index row; now 9 + 3 + 1). More matches than that are left to the subquery,
+# as before.
+READ_MATCHES = 20_000
+
+
+def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> str:
+    """PostgreSQL: the term that a call is one of the matches of `matches(query, wanted)`
+    (a search's words or a number), bound to `query` (see READ_MATCHES)."""
+    found = _Query(conn)
+    ids = [row[0] for row in _run(conn, found, f"{matches(found, wanted)} "
+                                               f"LIMIT {READ_MATCHES + 1}").fetchall()]
+    if len(ids) > READ_MATCHES:
+        return f"id = ANY(ARRAY({matches(query, wanted)}))"
+    query.keyed = True
+    return f"id = ANY(CAST({query.bind(ids)} AS integer[]))"
 
 
 def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
@@ -534,8 +573,10 @@ def _number_tests_postgresql(query: _Query, run: NumberRun) -> str:
     return test
 
 
-def match_expression(user_text: str, prefix: bool = True) -> str | None:
-    """An FTS5 MATCH expression for what a person typed: every word must occur.
+def match_expression(user_text: str, prefix: bool = True,
+                     any_word: bool = False) -> str | None:
+    """An FTS5 MATCH expression for what a person typed: every word must occur (with
+    `any_word`, one of them).
 
     Each word is quoted, so FTS syntax in the input (``customer-ended``, a
     lone ``"``, a trailing ``AND``) is searched for as text; the last word
@@ -547,7 +588,7 @@ def match_expression(user_text: str, prefix: bool = True) -> str | None:
     quoted = [f'"{word}"' for word in words]
     if prefix:
         quoted[-1] += "*"
-    return " ".join(quoted)
+    return (" OR " if any_word else " ").join(quoted)
 
 
 def order_clause(spec: ListSpec, reverse: bool = False, conn=None) -> str:
@@ -634,8 +675,14 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     select = select or _row_select(spec)
     source = _source(spec, conn)
     if query.walk is None:
-        return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
-                                 f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
+        rows = _by_names(conn, spec, skip, limit, reverse, select) if query.names else None
+        if rows is not None:
+            return rows
+        keyed = query.keyed and select == _row_select(spec)
+        rows = _run(conn, query, f"SELECT {'id' if keyed else select} FROM {source}{where}"
+                                 f"{order} LIMIT {query.bind(limit)} "
+                                 f"OFFSET {query.bind(skip)}").fetchall()
+        return _rows_of(conn, spec, [row[0] for row in rows], reverse) if keyed else rows
     walk = query.walk
     if walk.rows == 0:
         return None  # not to be walked (_search_sqlite)
@@ -644,6 +691,95 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     return _run_bounded(conn, query, f"SELECT {select} FROM {source}{where}{test}{order} "
                                      f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}",
                         walk.tests, walk.rows)
+
+
+# A search sorted by Who whose words are read through their matches (too few near the
+# walk's start, _walk_sample, _is_dense_postgresql) is read by the names that match
+# (migration 0017): "priya" by Who ↑ is in a tenth of a million calls, 800,000 calls into
+# that order, so a walk passes them all and reading the matches reads and sorts 100,000
+# (77-820 ms). A call whose name matches is one of that name's group of the Who index: the
+# names that match are read from the names index in the sort's order, and each one's
+# calls from the Who index in order, until the page is full; the calls that match through
+# another column than the name (few, for a name) are added, and the page is read from
+# those calls alone. At most NAME_GROUPS names' calls are read for a page (one query a
+# name) and NAME_OTHERS calls matching elsewhere; past either it is read as before.
+NAME_GROUPS = 200
+NAME_OTHERS = 5000
+
+
+def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
+              select: str) -> list[tuple] | None:
+    """Rows skip..skip+limit of a search sorted by Who (`reverse`: of its reverse), of
+    `select`, read by the names that match (see NAME_GROUPS); None past its bounds."""
+    words = number_runs(spec.search)[0]
+    plain = replace(spec, search="")  # the calls the filters select, any words
+    way = "DESC" if spec.descending != reverse else "ASC"
+    if on_postgresql(conn):
+        from callviewer.textsearch import tsquery
+
+        wanted = tsquery(words)
+
+        def names(query: _Query) -> str:
+            return (f"SELECT name FROM {_NAMES} WHERE document @@ "
+                    f"CAST({query.bind(wanted)} AS tsquery)")
+
+        def others(query: _Query) -> str:  # a word in the other columns, not all in the name
+            return (f"SELECT rowid FROM {_FTS} WHERE others @@ CAST("
+                    f"{query.bind(tsquery(words, any_word=True))} AS tsquery) AND "
+                    f"document @@ CAST({query.bind(wanted)} AS tsquery) AND NOT "
+                    "array_to_tsvector(string_to_array(coalesce(name, ''), ' ')) @@ "
+                    f"CAST({query.bind(wanted)} AS tsquery)")
+    else:
+        match = match_expression(words)
+        # A word in the other columns (FTS5 reads a word's list for a column filter: 1 ms
+        # for "priya", in 100,000 names, where "... NOT name : ..." took 7).
+        elsewhere = f"{_OTHER_COLUMNS} : ({match_expression(words, any_word=True)})"
+        if " " in match:
+            elsewhere = f"({match}) AND {elsewhere}"
+
+        def names(query: _Query) -> str:
+            return (f"SELECT name FROM {_NAMES} WHERE id IN (SELECT rowid FROM {_NAMES}_fts "
+                    f"WHERE {_NAMES}_fts MATCH {query.bind(match)})")
+
+        def others(query: _Query) -> str:
+            return f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH {query.bind(elsewhere)}"
+
+    if skip + limit > MERGED_KEYS:
+        return None
+    query = _Query(conn)
+    found = [row[0] for row in _run(conn, query, f"{others(query)} LIMIT {NAME_OTHERS + 1}")]
+    if len(found) > NAME_OTHERS:
+        return None
+    query = _Query(conn)
+    matching = _run(conn, query, f"{names(query)} ORDER BY name {way} "
+                                 f"LIMIT {NAME_GROUPS + 1}").fetchall()
+    order = order_clause(spec, reverse=reverse, conn=conn)
+    groups: list[int] = []  # the first calls of the names' groups, in order
+    for at, (name,) in enumerate(matching):
+        if len(groups) >= skip + limit:
+            break
+        if at == NAME_GROUPS:
+            return None
+        query = _Query(conn)
+        where = _where(query, plain, conn)
+        groups += (row[0] for row in _run(
+            conn, query, f"SELECT id FROM calls{where}{_and(where)} {_WHO} = "
+                         f"{query.bind(name)}{order} LIMIT {skip + limit - len(groups)}"))
+    found = list({*found, *groups})  # a name's call may also match elsewhere: once
+    if not found:
+        return []
+    # The page, of those calls alone: SQLite is made to read them by id (it would rather
+    # walk a filter's index, "with a recording": 90 ms).
+    query = _Query(conn)
+    if on_postgresql(conn):
+        source, where = "calls", _where(query, plain, conn)
+        where += f"{_and(where)} id = ANY({query.bind(found)})"
+    else:
+        source = (f"(SELECT value AS call FROM json_each({query.bind(json.dumps(found))})) "
+                  "AS wanted CROSS JOIN calls ON calls.id = wanted.call")
+        where = _where(query, plain, conn)
+    return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
+                             f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
 
 
 def _run_bounded(conn, query: _Query, sql: str, tests: int | None,

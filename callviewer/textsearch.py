@@ -55,10 +55,11 @@ def index_text(text: str | None) -> str | None:
     return joined or None
 
 
-def tsquery(user_text: str, prefix: bool = True) -> str | None:
-    """A PostgreSQL tsquery for what a person typed: every word must occur, and the last
-    also matches as a prefix (unless not `prefix`), so results narrow while typing (as
-    listing.match_expression does for FTS5); None when there is no word in it."""
+def tsquery(user_text: str, prefix: bool = True, any_word: bool = False) -> str | None:
+    """A PostgreSQL tsquery for what a person typed: every word must occur (with
+    `any_word`, one of them), and the last also matches as a prefix (unless not `prefix`),
+    so results narrow while typing (as listing.match_expression does for FTS5); None when
+    there is no word in it."""
     found = [word for word in words(user_text) if len(word.encode()) <= MAX_WORD_BYTES]
     if not found:
         return None
@@ -66,7 +67,7 @@ def tsquery(user_text: str, prefix: bool = True) -> str | None:
     quoted = [f"'{word}'" for word in found]
     if prefix:
         quoted[-1] += ":*"
-    return " & ".join(quoted)
+    return (" | " if any_word else " & ").join(quoted)
 
 
 # The index of each call's numbers as digits: its rowid is the call's id, its one column

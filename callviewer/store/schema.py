@@ -144,6 +144,11 @@ drafts = Table(
 FTS_TABLE = "calls_fts"
 FTS_COLUMNS = ("name", "numbers", "summary", "transcript", "notes")
 FTS_DOCUMENT = "document"  # PostgreSQL only: the tsvector, GIN-indexed
+# Each customer name once, with a word index of its own (migration 0017): on SQLite
+# `call_names` (id, name) and the contentless FTS5 table `call_names_fts` by its id, on
+# PostgreSQL `call_names` (name, words, document: a tsvector of the words, GIN-indexed).
+# There calls_fts also has `others`, the words of every column but the name, GIN-indexed.
+NAMES_TABLE = "call_names"
 
 
 # --- sync (migration 0004) ------------------------------------------------------------

@@ -10,6 +10,10 @@ Beside it, the numbers index (migration 0012, textsearch.NUMBERS_TABLE): each
 call's numbers as digits only, for finding a run of digits anywhere inside
 them. Written here too, in the same transaction; a purge (which empties the
 numbers) leaves the call no row there.
+
+And the names index (migration 0017, schema.NAMES_TABLE): each customer name once, with
+its words, for a search sorted by Who (callviewer/listing.py `_by_names`). A name is added
+here when a call written has it; it is never taken out.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from callviewer.listing import match_expression
 from callviewer.store.database import insert_many
-from callviewer.store.schema import FTS_COLUMNS, FTS_DOCUMENT, FTS_TABLE, calls, notes
+from callviewer.store.schema import FTS_COLUMNS, FTS_DOCUMENT, FTS_TABLE, NAMES_TABLE, calls, notes
 from callviewer.textsearch import NUMBERS_TABLE, index_text, number_digits, tsquery
 
 _DELETE = text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id")
@@ -49,6 +53,24 @@ def index_calls(conn: Connection, rows: list[dict], notes_by_call: dict[int, lis
                if (digits := number_digits(row[key] for key in NUMBER_FIELDS)) is not None]
     if numbers:
         insert_many(conn, NUMBERS_TABLE, ("rowid", "digits"), numbers)
+    index_names(conn, {row["customer_name"] for row in rows} - {None})
+
+
+def index_names(conn: Connection, names: set[str]) -> None:
+    """Add to the names index those of `names` it does not hold yet."""
+    if not names:
+        return
+    if _cuts_words(conn):  # a writer in another session may add the same name: skipped
+        conn.exec_driver_sql(f"INSERT INTO {NAMES_TABLE} (name, words) VALUES (%s, %s) "
+                             "ON CONFLICT (name) DO NOTHING",
+                             [(name, index_text(name)) for name in sorted(names)])
+        return
+    last = conn.exec_driver_sql(f"SELECT max(id) FROM {NAMES_TABLE}").scalar() or 0
+    conn.exec_driver_sql(f"INSERT INTO {NAMES_TABLE} (name) VALUES (?) "
+                         "ON CONFLICT (name) DO NOTHING", [(name,) for name in names])
+    # SQLite has one writer at a time: the names given ids past `last` are the new ones.
+    conn.exec_driver_sql(f"INSERT INTO {NAMES_TABLE}_fts (rowid, name) "
+                         f"SELECT id, name FROM {NAMES_TABLE} WHERE id > ?", (last,))
 
 
 def reindex_calls(conn: Connection, rows: list[dict]) -> None:

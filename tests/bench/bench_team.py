@@ -45,6 +45,7 @@ from pg_server import PostgresServer  # noqa: E402
 from callviewer import listing  # noqa: E402
 from callviewer.listing import ListSpec  # noqa: E402
 from callviewer.store import Store  # noqa: E402
+from callviewer.store.search import index_names  # noqa: E402
 from callviewer.textsearch import index_text  # noqa: E402
 from callviewer.ui.list_reads import FIRST  # noqa: E402
 
@@ -77,12 +78,20 @@ def load(sqlite_path: Path, server: PostgresServer) -> str:
                 for i in flags:
                     row[i] = None if row[i] is None else bool(row[i])
                 copy.write_row(row)
+        stats = [row[1] for row in source.execute("PRAGMA table_info(call_stats)")]
+        with conn.cursor().copy(f"COPY call_stats ({', '.join(stats)}) FROM STDIN") as copy:
+            for row in source.execute(f"SELECT {', '.join(stats)} FROM call_stats"):
+                copy.write_row(row)
         print(f"copied calls in {time.perf_counter() - started:.0f} s", flush=True)
         fts = ("rowid", "name", "numbers", "summary", "transcript", "notes")
         with conn.cursor().copy(f"COPY calls_fts ({', '.join(fts)}) FROM STDIN") as copy:
             for row in source.execute(f"SELECT {', '.join(fts)} FROM calls_fts"):
                 copy.write_row((row[0], *map(index_text, row[1:])))
         print(f"copied the search index in {time.perf_counter() - started:.0f} s", flush=True)
+    with Store(url) as store, store.writing() as conn:  # the names, through the store's own write
+        index_names(conn, {name for (name,) in source.execute(
+            "SELECT DISTINCT customer_name FROM calls WHERE customer_name IS NOT NULL")})
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
         conn.execute("SELECT setval(pg_get_serial_sequence('calls', 'id'), "
                      "(SELECT max(id) FROM calls))")
     server.sql("VACUUM ANALYZE", DATABASE)
