@@ -470,15 +470,17 @@ def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequenc
         int(sample * math.sqrt(SAMPLED_ROWS / min(max(rows, SAMPLED_ROWS // 4),
                                                   4 * SAMPLED_ROWS)))
     # A larger sample only after the first found some matches but too few (see
-    # SAMPLED_ROWS): a rare word is known after the first, as before.
+    # SAMPLED_ROWS), testing the calls after the first's: a rare word is known after the
+    # first, as before.
+    hits, tested = 0, 0
     for size in (scaled,) if scaled <= sample else (sample, scaled):
         query = _Query(conn, params)
-        passed = (f"SELECT 1 FROM ({_walk_head(spec, conn, terms, reverse, size)}) AS calls "
-                  f"WHERE {tests(query, wanted)} "
-                  f"LIMIT {DENSE_SAMPLE_HITS}")
-        hits = _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0]
+        passed = (f"SELECT 1 FROM ({_walk_head(spec, conn, terms, reverse, size, tested)}) "
+                  f"AS calls WHERE {tests(query, wanted)} LIMIT {DENSE_SAMPLE_HITS - hits}")
+        hits += _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0]
         if hits >= DENSE_SAMPLE_HITS or hits == 0:
             break
+        tested = size
     return hits >= DENSE_SAMPLE_HITS
 
 
@@ -885,12 +887,13 @@ def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: Sequence, test
     return None if counted is None else counted[0][0]
 
 
-def _walk_head(spec: ListSpec, conn, terms: list[str], reverse: bool, calls: int) -> str:
-    """The ids of the first `calls` calls a page's walk reaches: those `terms` select, in
-    the spec's order or its reverse (a sample's subquery)."""
+def _walk_head(spec: ListSpec, conn, terms: list[str], reverse: bool, calls: int,
+               after: int = 0) -> str:
+    """The ids of the first `calls` calls a page's walk reaches (after its first `after`):
+    those `terms` select, in the spec's order or its reverse (a sample's subquery)."""
     where = (" WHERE " + " AND ".join(terms)) if terms else ""
     return (f"SELECT id FROM {_source(spec, conn)}{where}{order_clause(spec, reverse, conn)} "
-            f"LIMIT {calls}")
+            f"LIMIT {calls - after} OFFSET {after}")
 
 
 def _row_select(spec: ListSpec) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from list_database import list_connection
 from pg_server import ENGINES
 
 from callviewer import listing
@@ -54,20 +55,12 @@ def measured_calls(count: int, seed: int = 5) -> list[tuple[int, StoredStats]]:
 @pytest.fixture(scope="module", params=ENGINES)
 def db(request, tmp_path_factory):
     """The list's read connection to 400 calls, on each engine."""
-    if request.param == "sqlite":
-        database = tmp_path_factory.mktemp("listing") / "calls.sqlite3"
-    else:
-        server = request.getfixturevalue("postgres")
-        name = server.database()
-        database = server.url(name)
-    with Store(str(database)) as store:
+    def fill(store: Store) -> None:
         store.calls.write_records(make_calls(400))
         store.stats.write_many(measured_calls(400))
-    conn = listing.connect(database)
-    yield conn
-    conn.close()
-    if request.param == "postgresql":
-        server.drop(name)
+
+    with list_connection(request, tmp_path_factory, fill) as conn:
+        yield conn
 
 
 def everything(conn) -> list[dict]:

@@ -9,6 +9,7 @@ import random
 
 import pytest
 from alembic import command
+from list_database import list_connection
 from migrated import migrated
 from pg_server import ENGINES
 
@@ -41,19 +42,9 @@ def make_calls(count: int, seed: int = 7) -> list[dict]:
 @pytest.fixture(scope="module", params=ENGINES)
 def db(request, tmp_path_factory):
     """The list's read connection to 500 calls, on each engine."""
-    if request.param == "sqlite":
-        database = tmp_path_factory.mktemp("names") / "calls.sqlite3"
-    else:
-        server = request.getfixturevalue("postgres")
-        name = server.database()
-        database = server.url(name)
-    with Store(str(database)) as store:
-        store.calls.write_records(make_calls(500))
-    conn = listing.connect(database)
-    yield conn
-    conn.close()
-    if request.param == "postgresql":
-        server.drop(name)
+    with list_connection(request, tmp_path_factory,
+                         lambda store: store.calls.write_records(make_calls(500))) as conn:
+        yield conn
 
 
 def by_names(db, spec: ListSpec, skip: int, limit: int, reverse: bool = False) -> list[int]:
