@@ -125,21 +125,22 @@ SAMPLE = 2000
 DENSE_SAMPLE_HITS = 12
 # PostgreSQL samples fewer calls (_is_dense_postgresql) for a sort by another column than
 # the time: a page's walk then reads each call's row at random, besides its index row
-# (4-10 µs a call, about what reading a match costs), so below about sqrt(200 / calls) of
-# the calls (1.4 % at a million) reading the matches is the cheaper: dense when
-# DENSE_SAMPLE_HITS of the first SAMPLE_POSTGRESQL calls match. Measured
-# (tests/bench/bench_team.py, "appointment" in 1 % of a million calls, sorted by score or
-# duration: dense by 2,000, sparse by 850): walked 170-420 ms, read 80-180 ms. In time
-# order the rows are read in about the order they are stored, ~2 µs a call: SAMPLE
-# ("Priya Natarajan", 1.1 %: walked 35 ms, read 220 ms).
+# (about 4.7 µs a call), where reading the matches (READ_MATCHES) costs about 1.3 µs a
+# match and 1.5 µs a call of the walk that tests calls against them: below about
+# sqrt(2.5 × 200 / calls) of the calls (2.2 % at a million) reading the matches is the
+# cheaper: dense when DENSE_SAMPLE_HITS of the first SAMPLE_POSTGRESQL calls match (it was
+# 850 while the matches were read by a subquery, 4 µs a match). Measured
+# (tests/bench/bench_team.py, "appointment" in 1 % of a million calls, by duration, 64
+# rows): walked 31-33 ms, read 23-26. In time order the rows are read in about the order
+# they are stored, ~2 µs a call: SAMPLE ("Priya Natarajan", 1.1 %: walked 35 ms, read
+# 220 ms).
 SAMPLE_POSTGRESQL = 550
 # Those samples are for a page of SAMPLED_ROWS rows. A walk costs in proportion to the rows
 # it must find (rows / density calls), reading the matches in proportion to the density:
 # they cost the same at a density that goes with the square root of the rows. So a page
 # of fewer rows (a new spec's first read, list_reads.FIRST: 64) is walked at lower
 # densities, a deeper one only at higher: each sample is scaled by sqrt(SAMPLED_ROWS /
-# rows), rows taken within 4× of SAMPLED_ROWS. Measured at a million calls, "appointment"
-# in 1 %, 64 rows: walked 24-27 ms, read 51-57 ms.
+# rows), rows taken within 4× of SAMPLED_ROWS (1.25 % of a million calls for 64 rows).
 SAMPLED_ROWS = 200
 # SQLite: a page of a search whose words match many of the calls its walk reaches is read
 # by that walk, each call tested by callviewer/call_match.py (5-10 µs a call), not through
@@ -438,9 +439,10 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
 # list of ids: the planner then knows how many there are and, for a page, walks the sort's
 # index testing each call against them (hashed), where a subquery's matches were each
 # read by id and sorted. The page's ids are read first, from the sort's index alone, then
-# its rows ("appointment", 6,500 matches, by duration: 26-36 ms walked, testing each
-# call by its index row; now 9 + 3 + 1). More matches than that are left to the subquery,
-# as before.
+# its rows ("appointment", 6,500 matches, by duration ↓, 64 rows: 31-33 ms walked, testing
+# each call by its index row; now 9 ms the matches, 8 the ids, 1-4 the rows). More
+# matches than that are left to the subquery, as before (the first READ_MATCHES read
+# for nothing: 25-70 ms).
 READ_MATCHES = 20_000
 
 
