@@ -86,9 +86,13 @@ class Gaps:
 
 
 def select_next(qtbot, window) -> float:
-    """Select the next call, let it show and paint; the longest standstill, in seconds."""
+    """Select the next call, let it show and paint; the longest standstill, in seconds.
+    (Its detail is waited for: on a busy 2-core machine a 50 MB record's read took longer
+    than the 600 ms the paint is given after it.)"""
+    shown = window.detail.current_call_id
     with Gaps() as gaps:
         qtbot.keyClick(window.table, Qt.Key.Key_Down)
+        qtbot.waitUntil(lambda: window.detail.current_call_id != shown, timeout=20_000)
         qtbot.wait(600)
     return gaps.longest
 
