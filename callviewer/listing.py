@@ -718,6 +718,8 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
               select: str) -> list[tuple] | None:
     """Rows skip..skip+limit of a search sorted by Who (`reverse`: of its reverse), of
     `select`, read by the names that match (see NAME_GROUPS); None past its bounds."""
+    if skip + limit > MERGED_KEYS:
+        return None
     words = number_runs(spec.search)[0]
     plain = replace(spec, search="")  # the calls the filters select, any words
     way = "DESC" if spec.descending != reverse else "ASC"
@@ -751,8 +753,6 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
         def others(query: _Query) -> str:
             return f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH {query.bind(elsewhere)}"
 
-    if skip + limit > MERGED_KEYS:
-        return None
     query = _Query(conn)
     found = [row[0] for row in _run(conn, query, f"{others(query)} LIMIT {NAME_OTHERS + 1}")]
     if len(found) > NAME_OTHERS:
@@ -761,14 +761,15 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     matching = _run(conn, query, f"{names(query)} ORDER BY name {way} "
                                  f"LIMIT {NAME_GROUPS + 1}").fetchall()
     order = order_clause(spec, reverse=reverse, conn=conn)
+    filters = _Query(conn)  # a group's filters, the same for each name
+    where = _where(filters, plain, conn)
     groups: list[int] = []  # the first calls of the names' groups, in order
     for at, (name,) in enumerate(matching):
         if len(groups) >= skip + limit:
             break
         if at == NAME_GROUPS:
             return None
-        query = _Query(conn)
-        where = _where(query, plain, conn)
+        query = _Query(conn, filters.params)
         groups += (row[0] for row in _run(
             conn, query, f"SELECT id FROM calls{where}{_and(where)} {_WHO} = "
                          f"{query.bind(name)}{order} LIMIT {skip + limit - len(groups)}"))
