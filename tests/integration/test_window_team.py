@@ -112,16 +112,18 @@ def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
     call_id = archive_one(store, source_id="archived")
     copy = store.archive.folder / "agent-platform" / "archived.mp3"
     copy.unlink()
-    window.refresh()
-    window.show_in_list(call_id)
-    qtbot.waitUntil(lambda: window.current_call_id() == call_id)  # found off this thread
-    row = window.table.currentIndex().row()
-    # Another session holds the archive's table: the fetch waits 2 s for it.
+    # Another session holds the archive's table from before the call is current: the
+    # detail's waveform fetches the recording too, and must not have cached it before Space.
     holder = psycopg.connect(team_db.replace("+psycopg", "", 1))
     holder.execute("LOCK TABLE recording_files IN ACCESS EXCLUSIVE MODE")
     release = threading.Timer(2, holder.rollback)
-    release.start()
     try:
+        window.refresh()
+        window.show_in_list(call_id)
+        qtbot.waitUntil(lambda: window.current_call_id() == call_id)  # found off this thread
+        row = window.table.currentIndex().row()
+        assert not copy.exists()
+        release.start()  # the fetch waits 2 s from Space for the table
         began = time.monotonic()
         qtbot.keyClick(window.table, Qt.Key.Key_Space)
         assert time.monotonic() - began < 1  # Space came back before the bytes
@@ -132,7 +134,10 @@ def test_a_recording_from_the_team_archive_is_fetched_while_the_window_goes_on(
         qtbot.waitUntil(lambda: now_playing.state == "playing", timeout=15_000)
         assert time.monotonic() - began >= 2
     finally:
-        release.join()
+        release.cancel()
+        if release.is_alive():
+            release.join()
+        holder.rollback()  # again when the timer's has been: nothing to undo
         holder.close()
     assert now_playing.call_id == call_id
     assert copy.read_bytes() == AUDIO  # fetched into this desktop's cache, whole
