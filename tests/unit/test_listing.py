@@ -199,6 +199,42 @@ def test_a_filter_tested_on_the_sorts_walk_or_read_from_its_index_gives_the_same
             == want[-20:]
 
 
+MERGED = [
+    ListSpec(outcomes=frozenset({"missed", "busy"})),
+    ListSpec(outcomes=frozenset({"missed", "busy", "voicemail"}), sort="score"),
+    ListSpec(directions=frozenset({"inbound", "outbound"}), include_deleted=True,
+             descending=False),
+]
+
+
+@pytest.mark.parametrize("spec", MERGED, ids=repr)
+def test_a_filter_of_several_values_is_one_statement_a_page_within_its_bound(
+        db, spec, monkeypatch):
+    """Each value's calls from the pair's index, merged by the database in one statement
+    (listing._merged); past MERGED_KEYS, the page as planned: the same rows either way,
+    from either end and deep."""
+    want = expected(db, spec)
+    values = len(listing._paired(spec, listing._filters(spec))[1])
+
+    def pages() -> list[list[int]]:
+        return [[row[0] for row in listing.page(db, spec, offset, 37, len(want))]
+                for offset in (0, 101, len(want) - 37)]
+
+    wanted = [want[:37], want[101:138], want[-37:]]
+    statements: list[str] = []
+    if hasattr(db, "set_trace_callback"):  # SQLite: the statements the pages ran
+        db.set_trace_callback(statements.append)
+    try:
+        assert pages() == wanted
+    finally:
+        if hasattr(db, "set_trace_callback"):
+            db.set_trace_callback(None)
+    if hasattr(db, "set_trace_callback"):
+        assert len(statements) == 3 and all("UNION ALL" in sql for sql in statements)
+    monkeypatch.setattr(listing, "MERGED_KEYS", 37 * values - 1)  # each page past it
+    assert pages() == wanted
+
+
 def test_rows_carry_the_list_columns(db):
     row = listing.page(db, ListSpec(), 0, 1)[0]
     assert len(row) == len(ROW_COLUMNS)
