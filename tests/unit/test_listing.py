@@ -9,7 +9,7 @@ import pytest
 from list_database import list_connection
 from pg_server import ENGINES
 
-from callviewer import listing
+from callviewer import call_match, listing
 from callviewer.listing import ROW_COLUMNS, SORTS, ListSpec
 from callviewer.record import message
 from callviewer.store import Store
@@ -182,6 +182,35 @@ def test_a_prefix_or_a_name_not_in_ascii_is_read_alike_each_way(db, spec, monkey
     first, last = pages_each_way(db, spec, monkeypatch, len(want), 20, 10)
     assert first == want[:20]
     assert last == want[-10:]
+
+
+# The words before the last, in few calls: a page not walked reads their calls alone and
+# tests the whole search on each (listing._few_before_the_last), never asking FTS5 for
+# the last word's prefix, whose calls it merges from every word the prefix begins.
+@pytest.mark.parametrize("spec", [ListSpec(search="zebra le"),
+                                  ListSpec(search="boiler in", sort="who"),
+                                  ListSpec(search="dentist re", sort="duration",
+                                           descending=False, has_recording=True),
+                                  ListSpec(search="nobody le")], ids=repr)
+def test_a_search_whose_first_words_are_in_few_calls_is_read_through_those(db, spec):
+    want = listing.ids(db, spec)  # the whole search through its matches, as planned
+    statements: list[str] = []
+    if hasattr(db, "set_trace_callback"):  # SQLite: the statements the pages ran
+        db.set_trace_callback(statements.append)
+    try:
+        pages = [[row[0] for row in listing.page(db, spec, 0, 10_000)],
+                 [row[0] for row in listing.page(db, spec, 0, 7)],
+                 [row[0] for row in listing.page(db, spec, max(0, len(want) - 7), 7,
+                                                 len(want))]]
+    finally:
+        if hasattr(db, "set_trace_callback"):
+            db.set_trace_callback(None)
+    assert pages == [want, want[:7], want[-7:]]
+    assert (len(want) > 7) == (spec.search != "nobody le")
+    if hasattr(db, "set_trace_callback"):
+        last = spec.search.split()[-1]
+        assert not any(f'"{last}"*' in statement and "MATCH" in statement
+                       and call_match.FUNCTION not in statement for statement in statements)
 
 
 @pytest.mark.parametrize("spec", [spec for spec in SPECS if spec.filtered and not spec.search
