@@ -232,7 +232,7 @@ class _Query:
     its parameters are made in one pass and cannot part (no literal in this module's
     SQL holds a ``?`` or a ``%``)."""
 
-    __slots__ = ("_marker", "keyed", "names", "params", "walk")
+    __slots__ = ("_marker", "head", "keyed", "names", "params", "walk")
 
     def __init__(self, conn, params: Iterable = ()) -> None:
         self._marker = "%s" if on_postgresql(conn) else "?"
@@ -243,6 +243,9 @@ class _Query:
         self.names = False
         # Whether its ids are read first, then its rows (READ_MATCHES).
         self.keyed = False
+        # SQLite: the words before the last, in few calls, and the whole search, when the
+        # page may be read by testing those calls in its order (_by_head).
+        self.head: tuple[str, str] | None = None
 
     def bind(self, value: Any) -> str:
         self.params.append(value)
@@ -372,9 +375,9 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                 return False
             query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
         elif plan and (head := _few_before_the_last(conn, words)) is not None:
-            terms.append(f"id IN ({_matches_sqlite(query, head)})")
-            terms.append(_words_test_sqlite(query, (match, call_match.register(conn, _FTS))))
+            query.head = (head, match)  # a page by _by_head; else through the matches
             by_matches = True
+            terms.append(f"id IN ({_matches_sqlite(query, match)})")
         else:
             query.names = plan and not numbers and SORTS[spec.sort] == _WHO
             # "+id" keeps SQLite from driving the query by the matches' rowids.
@@ -390,23 +393,57 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
     return by_matches
 
 
-# SQLite: the calls of a search's words but its last that a page not walked may test one
-# by one (_few_before_the_last), 5-10 µs each: 25-50 ms at most.
-HEAD_TESTS = 5000
+# SQLite: the calls of a search's words but its last, at most HEAD_CALLS, are read in a
+# page's order and tested for the whole search (_few_before_the_last, _by_head), a batch
+# of HEAD_BATCH at a time (15 µs a call) until the page is full. Past HEAD_TESTS calls
+# tested without filling it (the last word is rare among them: "appointment zeb" tested
+# all 6,500 in 100 ms), the page is read through the whole search's matches (then few).
+HEAD_CALLS = 10_000
+HEAD_BATCH = 256
+HEAD_TESTS = 4 * HEAD_BATCH
 
 
 def _few_before_the_last(conn, words: str) -> str | None:
     """SQLite: the match expression of a search's words but its last, when there are such
-    words and they are in fewer than HEAD_TESTS calls (none, often: a name not in the
-    file). A page not walked then reads those calls alone and tests the whole search on
-    each (call_match), for the last word is a prefix, whose calls FTS5 merges from every
-    word it begins before it finds one: at a million calls "maria call" (no Maria) took
-    130-200 ms to show no row, "zebra call" 150-230 ms, in any order (now 0.2-1.3)."""
+    words and they are in fewer than HEAD_CALLS calls (none, often: a name not in the
+    file). A page not walked is then read from those calls (_by_head), for the last word
+    is a prefix, whose calls FTS5 merges from every word it begins before it finds one:
+    at a million calls "maria call" (no Maria) took 130-200 ms to show no row, "zebra
+    call" 150-230 ms, "appointment cal" (6,500 calls hold "appointment") 150-320 ms, in
+    any order."""
     typed = _TOKEN.findall(words)
     if len(typed) < 2:
         return None
     head = match_expression(" ".join(typed[:-1]), prefix=False)
-    return None if _is_dense(conn, _matches_sqlite, head, dense=HEAD_TESTS) else head
+    return None if _is_dense(conn, _matches_sqlite, head, dense=HEAD_CALLS) else head
+
+
+def _by_head(conn, spec: ListSpec, skip: int, limit: int, reverse: bool, head: str,
+             match: str) -> list[tuple] | None:
+    """SQLite: rows skip..skip+limit of a search (`reverse`: of its reverse) whose words
+    but the last (`head`) are in few calls: those calls the filters select, in the page's
+    order, each tested for the whole search (`match`) a batch at a time until the page is
+    full (the last word typed is often in most of them: a batch or two); None past
+    HEAD_TESTS calls tested short of it."""
+    query = _Query(conn)
+    source = (f"(SELECT rowid AS call FROM {_FTS} WHERE {_FTS} MATCH {query.bind(head)}) "
+              f"AS wanted CROSS JOIN {_source(spec, conn)} ON calls.id = wanted.call")
+    where = _where(query, replace(spec, search=""), conn)
+    order = order_clause(spec, reverse=reverse, conn=conn)
+    ids = [row[0] for row in _run(conn, query, f"SELECT id FROM {source}{where}{order}")]
+    wanted = (match, call_match.register(conn, _FTS))
+    found: list[int] = []
+    for start in range(0, len(ids), HEAD_BATCH):
+        if len(found) >= skip + limit:
+            break
+        if start >= HEAD_TESTS:
+            return None
+        batch, test = ids[start:start + HEAD_BATCH], _Query(conn)
+        passed = {row[0] for row in _run(conn, test, f"SELECT id FROM calls WHERE id IN "
+                                                     f"({test.bind_all(batch)}) AND "
+                                                     f"{_words_test_sqlite(test, wanted)}")}
+        found += [call for call in batch if call in passed]
+    return _rows_of(conn, spec, found[skip:skip + limit], reverse)
 
 
 def _walk_sample(conn, spec: ListSpec, filters: list[str], values: list,
@@ -746,6 +783,10 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
         rows = _by_names(conn, spec, skip, limit, reverse, select) if query.names else None
         if rows is not None:
             return rows
+        if query.head is not None and select == _row_select(spec, conn):
+            rows = _by_head(conn, spec, skip, limit, reverse, *query.head)
+            if rows is not None:
+                return rows
         keyed = query.keyed and select == _row_select(spec, conn)
         rows = _run(conn, query, f"SELECT {'id' if keyed else select} FROM {source}{where}"
                                  f"{order} LIMIT {query.bind(limit)} "

@@ -184,33 +184,41 @@ def test_a_prefix_or_a_name_not_in_ascii_is_read_alike_each_way(db, spec, monkey
     assert last == want[-10:]
 
 
-# The words before the last, in few calls: a page not walked reads their calls alone and
-# tests the whole search on each (listing._few_before_the_last), never asking FTS5 for
-# the last word's prefix, whose calls it merges from every word the prefix begins.
+# The words before the last, in few calls: a page not walked reads their calls in its
+# order and tests the whole search on each until it is full (listing._by_head), never
+# asking FTS5 for the last word's prefix, whose calls it merges from every word the
+# prefix begins; past HEAD_TESTS calls tested, through the whole search's matches.
 @pytest.mark.parametrize("spec", [ListSpec(search="zebra le"),
                                   ListSpec(search="boiler in", sort="who"),
                                   ListSpec(search="dentist re", sort="duration",
                                            descending=False, has_recording=True),
                                   ListSpec(search="nobody le")], ids=repr)
-def test_a_search_whose_first_words_are_in_few_calls_is_read_through_those(db, spec):
+def test_a_search_whose_first_words_are_in_few_calls_is_read_through_those(
+        db, spec, monkeypatch):
     want = listing.ids(db, spec)  # the whole search through its matches, as planned
+
+    def pages() -> list[list[int]]:
+        return [[row[0] for row in listing.page(db, spec, 0, 10_000)],
+                [row[0] for row in listing.page(db, spec, 0, 7)],
+                [row[0] for row in listing.page(db, spec, max(0, len(want) - 7), 7,
+                                                len(want))]]
+
     statements: list[str] = []
     if hasattr(db, "set_trace_callback"):  # SQLite: the statements the pages ran
         db.set_trace_callback(statements.append)
     try:
-        pages = [[row[0] for row in listing.page(db, spec, 0, 10_000)],
-                 [row[0] for row in listing.page(db, spec, 0, 7)],
-                 [row[0] for row in listing.page(db, spec, max(0, len(want) - 7), 7,
-                                                 len(want))]]
+        assert pages() == [want, want[:7], want[-7:]]
     finally:
         if hasattr(db, "set_trace_callback"):
             db.set_trace_callback(None)
-    assert pages == [want, want[:7], want[-7:]]
     assert (len(want) > 7) == (spec.search != "nobody le")
     if hasattr(db, "set_trace_callback"):
         last = spec.search.split()[-1]
         assert not any(f'"{last}"*' in statement and "MATCH" in statement
                        and call_match.FUNCTION not in statement for statement in statements)
+    monkeypatch.setattr(listing, "HEAD_BATCH", 1)
+    monkeypatch.setattr(listing, "HEAD_TESTS", 3)  # given up after three calls tested
+    assert pages() == [want, want[:7], want[-7:]]
 
 
 @pytest.mark.parametrize("spec", [spec for spec in SPECS if spec.filtered and not spec.search

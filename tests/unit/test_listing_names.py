@@ -81,7 +81,7 @@ def planned_by_matches(monkeypatch) -> None:
     monkeypatch.setattr(listing, "DENSE_MATCHES", 10**9)
     monkeypatch.setattr(listing, "DENSE_SAMPLE_HITS", 10**9)
     monkeypatch.setattr(listing, "WALK_SAMPLE_HITS", 10**9)
-    monkeypatch.setattr(listing, "HEAD_TESTS", 0)  # a name's words: never few (a million)
+    monkeypatch.setattr(listing, "HEAD_CALLS", 0)  # a name's words: never few (a million)
 
 
 @pytest.mark.parametrize("spec", SPECS[:5], ids=repr)
