@@ -43,7 +43,16 @@ import time
 from pathlib import Path
 
 from cases import SEARCH_CASES  # tests/bench/cases.py, beside this file
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QStringListModel, Qt, QTimer
+from PySide6.QtCore import (
+    QEvent,
+    QEventLoop,
+    QObject,
+    QSettings,
+    QStringListModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtSql import QSqlDatabase, QSqlQuery, QSqlQueryModel
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QListView, QTableView
@@ -67,6 +76,22 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class PaintSeen(QObject):
+    """`painted` after each paint of a widget (the window's empty state, which a search
+    that finds no call shows instead of the list)."""
+
+    painted = Signal()
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.painted.emit()
+        return False
 
 
 class Painted(QObject):
@@ -141,9 +166,10 @@ def idle(app: QApplication, window: MainWindow, quiet_s: float = 0.03,
 
 def timed_paint(app: QApplication, window: MainWindow, action, ready,
                 idle_first: bool = True) -> float:
-    """Seconds from `action()` to the end of the list's first paint with `ready()` true:
-    the rows arrive from the READ lane and the view paints them as it does for a person
-    (no forced paint), the window idle before (see idle) unless not `idle_first`."""
+    """Seconds from `action()` to the end of the list's first paint with `ready()` true
+    (or the empty state's, when nothing is listed): the rows arrive from the READ lane and
+    the view paints them as it does for a person (no forced paint), the window idle
+    before (see idle) unless not `idle_first`."""
     seen: list[float] = []
 
     def paint() -> None:
@@ -155,13 +181,16 @@ def timed_paint(app: QApplication, window: MainWindow, action, ready,
     else:
         app.processEvents()
     window.table.painted.connect(paint)
+    empty = PaintSeen(window.empty)  # no call found: the empty state painted instead
+    empty.painted.connect(paint)
     try:
         t0 = time.perf_counter()
         action()
-        until(app, lambda: bool(seen), window.table.painted)
+        until(app, lambda: bool(seen), window.table.painted, empty.painted)
         return seen[0] - t0
     finally:
         window.table.painted.disconnect(paint)
+        window.empty.removeEventFilter(empty)
 
 
 def show(app: QApplication, model, spec: ListSpec) -> None:
