@@ -119,6 +119,43 @@ def test_past_its_bounds_a_page_is_read_through_the_matches(db, monkeypatch):
     assert [row[0] for row in listing.page(db, spec, len(want) - 5, 5)] == want[-5:]
 
 
+# No name holds every word, and the words but the last are in no call's other columns:
+# every call that matches has them in its name, and is read from those names' calls, each
+# tested for the whole search (listing._by_some_names).
+SOME = [
+    ListSpec(search="haddad refund", sort="who", descending=False),
+    ListSpec(search="ann boil", sort="who"),
+    ListSpec(search="natarajan le", sort="who", descending=False, has_recording=True),
+    ListSpec(search="zoe brandt leak", sort="who", include_deleted=True),
+]
+
+
+@pytest.mark.parametrize("spec", SOME, ids=repr)
+def test_a_search_whose_names_hold_some_of_its_words_is_read_by_those(db, spec,
+                                                                       monkeypatch):
+    want = listing.ids(db, spec)
+    assert len(want) > 10
+    planned_by_matches(monkeypatch)
+    for skip, limit in ((0, 7), (0, len(want)), (len(want) - 7, 7)):
+        some = listing._by_some_names(db, spec, skip, limit, False, "id")
+        assert some is not None  # within its bounds
+        assert [row[0] for row in some] == want[skip:skip + limit]
+        assert [row[0] for row in listing.page(db, spec, skip, limit, len(want))] \
+            == want[skip:skip + limit]
+    # Past its bounds (a name's calls tested, two at most), as _by_names reads it.
+    monkeypatch.setattr(listing, "NAME_TESTS", 2)
+    monkeypatch.setattr(listing, "HEAD_BATCH", 1)
+    assert listing._by_some_names(db, spec, 0, 7, False, "id") is None
+    assert [row[0] for row in listing.page(db, spec, 0, 7)] == want[:7]
+
+
+def test_a_word_said_elsewhere_leaves_it_to_the_names_that_hold_every_word(db):
+    """"Priya called back": a call whose name is not Priya's may match "priya refund"."""
+    spec = ListSpec(search="priya refund", sort="who")
+    assert listing._by_some_names(db, spec, 0, 7, False, "id") is None
+    assert [row[0] for row in listing.page(db, spec, 0, 7)] == listing.ids(db, spec)[:7]
+
+
 def names_held(store: Store) -> list[str]:
     with store.reading() as conn:
         return conn.exec_driver_sql("SELECT name FROM call_names ORDER BY name").scalars().all()
