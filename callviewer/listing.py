@@ -129,7 +129,7 @@ DENSE_MATCHES = 5000
 # call, reading the matches 4–7 µs a match; both are ≤ 40 ms near this threshold.
 SAMPLE = 2000
 DENSE_SAMPLE_HITS = 12
-# PostgreSQL samples fewer calls (_is_dense_postgresql) for a sort by another column than
+# PostgreSQL samples fewer calls (_sample_hits_postgresql) for a sort by another column than
 # the time: a page's walk then reads each call's row at random, besides its index row
 # (about 4.7 µs a call), where reading the matches (READ_MATCHES) costs about 1.3 µs a
 # match and 1.5 µs a call of the walk that tests calls against them: below about
@@ -232,7 +232,7 @@ class _Query:
     its parameters are made in one pass and cannot part (no literal in this module's
     SQL holds a ``?`` or a ``%``)."""
 
-    __slots__ = ("_marker", "head", "keyed", "names", "params", "walk")
+    __slots__ = ("_marker", "apart", "head", "keyed", "names", "params", "walk")
 
     def __init__(self, conn, params: Iterable = ()) -> None:
         self._marker = "%s" if on_postgresql(conn) else "?"
@@ -241,8 +241,10 @@ class _Query:
         self.walk: _Walk | None = None
         # Whether the page may be read by the names that match (_by_names).
         self.names = False
-        # Whether its ids are read first, then its rows (READ_MATCHES).
+        # Whether its ids are read first, then its rows (READ_MATCHES); and whether those
+        # ids are then sorted, not walked to (PostgreSQL, _search_postgresql).
         self.keyed = False
+        self.apart = False
         # SQLite: the words before the last, in few calls, and the whole search, when the
         # page may be read by testing those calls in its order (_by_head).
         self.head: tuple[str, str] | None = None
@@ -487,10 +489,14 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
     for matches, tests, wanted in parts:
         if not plan:
             terms.append(f"id IN ({matches(query, wanted)})")  # the planner's choice
-        elif _is_dense_postgresql(conn, spec, terms, query.params, tests, wanted, reverse,
-                                  rows):
+        elif (hits := _sample_hits_postgresql(conn, spec, terms, query.params, tests, wanted,
+                                              reverse, rows)) >= DENSE_SAMPLE_HITS:
             terms.append(tests(query, wanted))
         else:
+            # None of them at the walk's start ("appointment cal" by score ↑: its calls are
+            # scored, and a third of the calls are not, first): the page's matches are
+            # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7).
+            query.apart = hits == 0
             head = _few_head_postgresql(conn, text) if matches is _matches_postgresql \
                 else None
             query.names = names and head is None and not numbers and SORTS[spec.sort] == _WHO
@@ -567,11 +573,11 @@ def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> str:
     return f"id = ANY(CAST({query.bind(ids or '{}')} AS integer[]))"
 
 
-def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
-                         wanted: Any, reverse: bool, rows: int | None = None) -> bool:
-    """PostgreSQL: whether DENSE_SAMPLE_HITS of the first SAMPLE_POSTGRESQL calls (SAMPLE
-    in time order) the page's walk reaches pass `tests(query, wanted)` (as _sampled_hits:
-    `terms` select the walk, `params` their values). The sample stops at the
+def _sample_hits_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
+                            wanted: Any, reverse: bool, rows: int | None = None) -> int:
+    """PostgreSQL: how many of the first SAMPLE_POSTGRESQL calls (SAMPLE in time order) the
+    page's walk reaches pass `tests(query, wanted)` (as _sampled_hits: `terms` select the
+    walk, `params` their values), up to DENSE_SAMPLE_HITS (dense). The sample stops at the
     DENSE_SAMPLE_HITS-th call that passes: a word in a third of the calls ("refund") or in
     every call (a prefix such as "ca") is known dense after a few dozen calls tested,
     where testing all of the sample (1.5-5 µs a call) cost 3-11 ms at a million calls,
@@ -592,7 +598,7 @@ def _is_dense_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequenc
         if hits >= DENSE_SAMPLE_HITS or hits == 0:
             break
         tested = size
-    return hits >= DENSE_SAMPLE_HITS
+    return hits
 
 
 @dataclass(frozen=True)
@@ -830,6 +836,11 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
             if rows is not None:
                 return rows
         keyed = query.keyed and select == _row_select(spec, conn)
+        if keyed and query.apart:  # planned alone, by the ids: then sorted
+            keys = ", ".join(_key_columns(spec))
+            source = f"(WITH wanted AS MATERIALIZED (SELECT {keys} FROM {source}{where}) " \
+                     "SELECT * FROM wanted) AS calls"
+            where = ""
         rows = _run(conn, query, f"SELECT {'id' if keyed else select} FROM {source}{where}"
                                  f"{order} LIMIT {query.bind(limit)} "
                                  f"OFFSET {query.bind(skip)}").fetchall()
@@ -845,7 +856,7 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
 
 
 # A search sorted by Who whose words are read through their matches (too few near the
-# walk's start, _walk_sample, _is_dense_postgresql) is read by the names that match
+# walk's start, _walk_sample, _sample_hits_postgresql) is read by the names that match
 # (migration 0017): "priya" by Who ↑ is in a tenth of a million calls, 800,000 calls into
 # that order, so a walk passes them all and reading the matches reads and sorts 100,000
 # (77-820 ms). A call whose name matches is one of that name's group of the Who index: the

@@ -240,6 +240,22 @@ def test_a_filter_tested_on_the_sorts_walk_or_read_from_its_index_gives_the_same
             == want[-20:]
 
 
+def test_a_search_whose_calls_do_not_begin_the_walk_is_read_by_sorting_them(db, monkeypatch):
+    """PostgreSQL: where the walk's sample finds none of the search's calls, its matches
+    are read and sorted, not walked to (listing's `apart`); the same page either way."""
+    walk = expected(db, ListSpec(sort="score", descending=False))  # the calls walked
+    # A word the first call walked does not hold: a sample of the calls before its first.
+    spec = next(spec for spec in (ListSpec(search=word, sort="score", descending=False)
+                                  for word in WORDS) if expected(db, spec)[0] != walk[0])
+    want = expected(db, spec)
+    first = walk.index(want[0])
+    assert len(want) > 50
+    monkeypatch.setattr(listing, "SAMPLE", first)
+    monkeypatch.setattr(listing, "SAMPLE_POSTGRESQL", first)
+    assert [row[0] for row in listing.page(db, spec, 0, 20)] == want[:20]
+    assert [row[0] for row in listing.page(db, spec, 30, 20)] == want[30:50]
+
+
 MERGED = [
     ListSpec(outcomes=frozenset({"missed", "busy"})),
     ListSpec(outcomes=frozenset({"missed", "busy", "voicemail"}), sort="score"),
