@@ -241,8 +241,8 @@ def test_a_filter_tested_on_the_sorts_walk_or_read_from_its_index_gives_the_same
 
 
 def test_a_search_whose_calls_do_not_begin_the_walk_is_read_by_sorting_them(db, monkeypatch):
-    """PostgreSQL: where the walk's sample finds none of the search's calls, its matches
-    are read and sorted, not walked to (listing's `apart`); the same page either way."""
+    """Where the walk's sample finds none of the search's calls, its matches are read and
+    sorted, not walked to (PostgreSQL: `apart`; SQLite: APART_MATCHES); the same page."""
     walk = expected(db, ListSpec(sort="score", descending=False))  # the calls walked
     # A word the first call walked does not hold: a sample of the calls before its first.
     spec = next(spec for spec in (ListSpec(search=word, sort="score", descending=False)
@@ -252,6 +252,9 @@ def test_a_search_whose_calls_do_not_begin_the_walk_is_read_by_sorting_them(db, 
     assert len(want) > 50
     monkeypatch.setattr(listing, "SAMPLE", first)
     monkeypatch.setattr(listing, "SAMPLE_POSTGRESQL", first)
+    # SQLite: as many matches as would be walked to, and fewer than APART_MATCHES.
+    monkeypatch.setattr(listing, "DENSE_MATCHES", 1)
+    monkeypatch.setattr(listing, "WALK_SAMPLE", first)
     assert [row[0] for row in listing.page(db, spec, 0, 20)] == want[:20]
     assert [row[0] for row in listing.page(db, spec, 30, 20)] == want[30:50]
 
