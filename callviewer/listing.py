@@ -922,7 +922,8 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
             return f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH {query.bind(elsewhere)}"
 
     query = _Query(conn)
-    if " " in words.strip() and _run(conn, query, f"{names(query)} LIMIT 1").fetchone() is None:
+    several = len(_TOKEN.findall(words)) > 1
+    if several and _run(conn, query, f"{names(query)} LIMIT 1").fetchone() is None:
         # No name holds every word ("priya refund"): the calls whose name holds some.
         rows = _by_some_names(conn, spec, skip, limit, reverse, select)
         if rows is not None:
@@ -950,18 +951,7 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     found = list({*found, *groups})  # a name's call may also match elsewhere: once
     if not found:
         return []
-    # The page, of those calls alone: SQLite is made to read them by id (it would rather
-    # walk a filter's index, "with a recording": 90 ms).
-    query = _Query(conn)
-    if on_postgresql(conn):
-        source, where = _source(spec, conn), _where(query, plain, conn)
-        where += f"{_and(where)} id = ANY({query.bind(found)})"
-    else:
-        source = (f"(SELECT value AS call FROM json_each({query.bind(json.dumps(found))})) "
-                  "AS wanted CROSS JOIN calls ON calls.id = wanted.call")
-        where = _where(query, plain, conn)
-    return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
-                             f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
+    return _page_of(conn, spec, found, skip, limit, reverse, select)
 
 
 def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
@@ -1049,8 +1039,15 @@ def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
         found += passing
     if not found:
         return []
-    # The page, of those calls alone: SQLite is made to read them by id (it would rather
-    # walk a filter's index, "with a recording": 90 ms).
+    return _page_of(conn, spec, found, skip, limit, reverse, select)
+
+
+def _page_of(conn, spec: ListSpec, found: list[int], skip: int, limit: int, reverse: bool,
+             select: str) -> list[tuple]:
+    """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse), of `select`,
+    of the calls `found` alone (those the filters select). SQLite is made to read them by
+    id (it would rather walk a filter's index, "with a recording": 90 ms)."""
+    plain = replace(spec, search="")
     query = _Query(conn)
     if on_postgresql(conn):
         source, where = _source(spec, conn), _where(query, plain, conn)
@@ -1059,6 +1056,7 @@ def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
         source = (f"(SELECT value AS call FROM json_each({query.bind(json.dumps(found))})) "
                   "AS wanted CROSS JOIN calls ON calls.id = wanted.call")
         where = _where(query, plain, conn)
+    order = order_clause(spec, reverse=reverse, conn=conn)
     return _run(conn, query, f"SELECT {select} FROM {source}{where}{order} "
                              f"LIMIT {query.bind(limit)} OFFSET {query.bind(skip)}").fetchall()
 
