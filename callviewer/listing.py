@@ -889,7 +889,6 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     if skip + limit > MERGED_KEYS:
         return None
     words = number_runs(spec.search)[0]
-    plain = replace(spec, search="")  # the calls the filters select, any words
     way = "DESC" if spec.descending != reverse else "ASC"
     if on_postgresql(conn):
         from callviewer.textsearch import tsquery
@@ -935,19 +934,9 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     query = _Query(conn)
     matching = _run(conn, query, f"{names(query)} ORDER BY name {way} "
                                  f"LIMIT {NAME_GROUPS + 1}").fetchall()
-    order = order_clause(spec, reverse=reverse, conn=conn)
-    filters = _Query(conn)  # a group's filters, the same for each name
-    where = _where(filters, plain, conn)
-    groups: list[int] = []  # the first calls of the names' groups, in order
-    for at, (name,) in enumerate(matching):
-        if len(groups) >= skip + limit:
-            break
-        if at == NAME_GROUPS:
-            return None
-        query = _Query(conn, filters.params)
-        groups += (row[0] for row in _run(
-            conn, query, f"SELECT id FROM calls{where}{_and(where)} {_WHO} = "
-                         f"{query.bind(name)}{order} LIMIT {skip + limit - len(groups)}"))
+    groups = _groups(conn, spec, reverse, matching, skip + limit)
+    if groups is None:
+        return None
     found = list({*found, *groups})  # a name's call may also match elsewhere: once
     if not found:
         return []
@@ -971,7 +960,6 @@ def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     typed = _TOKEN.findall(words)
     if len(typed) < 2:
         return None
-    plain = replace(spec, search="")  # the calls the filters select, any words
     way = "DESC" if spec.descending != reverse else "ASC"
     if on_postgresql(conn):
         from callviewer.textsearch import tsquery
@@ -1014,32 +1002,45 @@ def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
             required.append(word)
     if not required:
         return None
-    tests = NAME_TESTS  # those left
     query = _Query(conn)
     matching = _run(conn, query, f"{named(query, required)} ORDER BY name {way} "
                                  f"LIMIT {NAME_GROUPS + 1}").fetchall()
+    found = _groups(conn, spec, reverse, matching, skip + limit, test)
+    if found is None:
+        return None
+    return _page_of(conn, spec, found, skip, limit, reverse, select) if found else []
+
+
+def _groups(conn, spec: ListSpec, reverse: bool, matching: list[tuple], needed: int,
+            test=None) -> list[int] | None:
+    """The first `needed` calls of the names `matching` (rows of one name each, in the
+    page's order), each name's read from the Who index in order, those the spec's filters
+    select; with `test` (a term on a call, named calls), only those that pass it. None
+    past NAME_GROUPS names, or NAME_TESTS calls tested."""
     order = order_clause(spec, reverse=reverse, conn=conn)
     filters = _Query(conn)  # a group's filters, the same for each name
-    where = _where(filters, plain, conn)
-    found: list[int] = []  # the first calls of the names' groups that match, in order
+    where = _where(filters, replace(spec, search=""), conn)
+    found: list[int] = []
+    tests = NAME_TESTS  # those left
     for at, (name,) in enumerate(matching):
-        wanted_rows = skip + limit - len(found)
-        if wanted_rows <= 0:
+        wanted = needed - len(found)
+        if wanted <= 0:
             break
         if at == NAME_GROUPS:
             return None
         query = _Query(conn, filters.params)
         group = [row[0] for row in _run(
             conn, query, f"SELECT id FROM calls{where}{_and(where)} {_WHO} = "
-                         f"{query.bind(name)}{order} LIMIT {tests + 1}")]
-        passing = _passing(conn, group, test, wanted_rows, tests)
-        if passing is None:
-            return None
-        tests -= len(group)  # all of them, unless the page is full now
-        found += passing
-    if not found:
-        return []
-    return _page_of(conn, spec, found, skip, limit, reverse, select)
+                         f"{query.bind(name)}{order} "
+                         f"LIMIT {wanted if test is None else tests + 1}")]
+        if test is not None:
+            passing = _passing(conn, group, test, wanted, tests)
+            if passing is None:
+                return None
+            tests -= len(group)  # all of them, unless the page is full now
+            group = passing
+        found += group
+    return found
 
 
 def _page_of(conn, spec: ListSpec, found: list[int], skip: int, limit: int, reverse: bool,
