@@ -153,7 +153,8 @@ SAMPLED_ROWS = 200
 # the matches: FTS5 reads every match of a word first, and merges those of every word a
 # prefix begins ("refund" typed: 370,000 matches at a million calls, 100-160 ms; "c": 3
 # million, 400-550 ms). The first WALK_SAMPLE calls of the walk are tested (1-2 ms; the
-# first eighth of them alone when those hold few matches): it is walked when
+# first quarter of them alone when those hold none: an eighth held none of "priya cal"
+# by duration ↓, one in 13 of the calls walked, so it was not walked, 220 ms): walked when
 # WALK_SAMPLE_HITS of them match (6 %: a page of 200 rows walks about 3,300 calls, 30 ms;
 # at 6 % of a million calls, reading the matches takes as long) and the page ends at most
 # WALK_ROWS rows from its end of the list. The walk stops at WALK_SLACK times the calls
@@ -388,8 +389,12 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
             # "+id" keeps SQLite from driving the query by the matches' rowids. Not counted
             # for the names (_where): "priya cal" counted its matches in 69 ms, FTS5
             # gathering the calls of every word "cal" begins, and read its page in 15.
-            dense = plan and not query.names and _is_dense(conn, _matches_sqlite, match)
-            if dense and not _is_dense(conn, _matches_sqlite, match, dense=APART_MATCHES):
+            # Counted once to APART_MATCHES: FTS5 merges a prefix's calls for each count
+            # ("priya cal": 65 ms a count, twice).
+            found = _found(conn, _matches_sqlite, match, up_to=APART_MATCHES) \
+                if plan and not query.names else 0
+            dense = found >= DENSE_MATCHES
+            if dense and found < APART_MATCHES:
                 # Not so many that the first calls of the page's order would not hold any:
                 # when they hold none, the matches are read and sorted, not walked to.
                 wanted = (match, call_match.register(conn, _FTS))
@@ -459,14 +464,14 @@ def _by_head(conn, spec: ListSpec, skip: int, limit: int, reverse: bool, head: s
 def _walk_sample(conn, spec: ListSpec, filters: list[str], values: list,
                  wanted: tuple[str, list[str]], reverse: bool) -> int | None:
     """SQLite: how many of the first WALK_SAMPLE calls the page's walk reaches (those
-    `filters` select, `values` bound in them) match the search `wanted` (the first eighth
-    of them alone when those hold few matches: a rare word costs 1 ms, not 5); None when
+    `filters` select, `values` bound in them) match the search `wanted` (the first quarter
+    of them alone when those hold none: a rare word costs 1 ms, not 5); None when
     the walk passes WALK_REACH calls for each call sampled."""
     hits: int | None = 0
-    for sample in (WALK_SAMPLE // 8, WALK_SAMPLE):
+    for sample in (WALK_SAMPLE // 4, WALK_SAMPLE):
         hits = _sampled_hits(conn, spec, filters, values, _words_test_sqlite, wanted, reverse,
                              sample, WALK_REACH * sample)
-        if hits is None or hits * WALK_SAMPLE < WALK_SAMPLE_HITS * sample // 2:
+        if not hits:
             break
     return hits
 
@@ -501,38 +506,52 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
     for matches, tests, wanted in parts:
         if not plan:
             terms.append(f"id IN ({matches(query, wanted)})")  # the planner's choice
-        elif (hits := _sample_hits_postgresql(conn, spec, terms, query.params, tests, wanted,
-                                              reverse, rows)) >= DENSE_SAMPLE_HITS:
+            continue
+        hits, sampled = _sample_hits_postgresql(conn, spec, terms, query.params, tests,
+                                                wanted, reverse, rows)
+        head = _head_postgresql(conn, text) \
+            if hits < DENSE_SAMPLE_HITS and matches is _matches_postgresql else None
+        if hits >= DENSE_SAMPLE_HITS or (
+                head is not None and head[1] > HEAD_CALLS_POSTGRESQL
+                and 0 < (rows or SAMPLED_ROWS) * sampled <= head[1] * hits):
+            # Dense; or its words but the last are in so many calls that reading them
+            # would cost more than the walk (see HEAD_CALLS_POSTGRESQL).
             terms.append(tests(query, wanted))
-        else:
-            # None of them at the walk's start ("appointment cal" by score ↑: its calls are
-            # scored, and a third of the calls are not, first): the page's matches are
-            # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7).
-            query.apart = hits == 0
-            head = _few_head_postgresql(conn, text) if matches is _matches_postgresql \
-                else None
-            query.names = names and head is None and not numbers and SORTS[spec.sort] == _WHO
-            # By Who, the names that match read the page (_by_names): not the matches.
-            terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
-                         else _read_matches_postgresql(
-                             conn, query, matches if head is None else _with_head(head),
-                             wanted))
+            continue
+        # None of them at the walk's start ("appointment cal" by score ↑: its calls are
+        # scored, and a third of the calls are not, first): the page's matches are
+        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7).
+        query.apart = hits == 0
+        few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL else None
+        query.names = names and few is None and not numbers and SORTS[spec.sort] == _WHO
+        # By Who, the names that match read the page (_by_names): not the matches.
+        terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
+                     else _read_matches_postgresql(
+                         conn, query, matches if few is None else _with_head(few), wanted))
 
 
 # PostgreSQL: the most calls a search's words but its last may hold for its matches to be
-# read through them (_few_head_postgresql), each tested by its row (about 1.2 µs a call).
+# read through them (_head_postgresql), each tested by its row (about 1.2 µs a call).
 HEAD_CALLS_POSTGRESQL = 10_000
+# When those words are in more calls than that, reading the matches reads
+# all of those calls' index entries and rows ("priya refund": Priya in 100,000 of a
+# million calls, 36,700 matches; by score ↑, 108 ms to find that they are more than
+# READ_MATCHES, 313 ms for the page through them): the page is walked instead, each call
+# tested (1.2-4 µs a call), wherever the walk's sample found matches and the calls it is
+# expected to walk (the page's rows over the sample's share of matches) are no more than
+# the calls those words are in (one in 108 of the sample: 6,900 calls, 7-24 ms).
 
 
-def _few_head_postgresql(conn, text: str) -> str | None:
-    """PostgreSQL: the tsquery of a search's words but its last, when there are such words
-    and the planner expects HEAD_CALLS_POSTGRESQL calls at most to hold them (its guess for
-    whole words, from the index's statistics, is within a few per cent: "patel" 109,818
-    for 110,952, "appointment" 5,966 for 6,506); else None. The search's matches are then
-    read from those words' calls, each tested for the whole search by its row
-    (_with_head), for GIN gathers the calls of every word the last word (a prefix) begins
-    before it answers: "appointment cal" at a million calls, 34 ms its matches alone (now
-    11), a first page by duration, score or Who 45-200 ms (now 12-45)."""
+def _head_postgresql(conn, text: str) -> tuple[str, int] | None:
+    """PostgreSQL: the tsquery of a search's words but its last, and how many calls the
+    planner expects to hold them, when there are such words (its guess for whole words,
+    from the index's statistics, is within a few per cent: "patel" 109,818 for 110,952,
+    "appointment" 5,966 for 6,506); else None. When they are in HEAD_CALLS_POSTGRESQL calls
+    at most, the search's matches are read from those calls, each tested for the whole
+    search by its row (_with_head), for GIN gathers the calls of every word the last word
+    (a prefix) begins before it answers: "appointment cal" at a million calls, 34 ms its
+    matches alone (now 11), a first page by duration, score or Who 45-200 ms (now
+    12-45)."""
     from callviewer.textsearch import tsquery, words
 
     typed = words(text)
@@ -543,8 +562,7 @@ def _few_head_postgresql(conn, text: str) -> str | None:
         return None
     query = _Query(conn)
     plan = _run(conn, query, f"EXPLAIN (FORMAT JSON) {_matches_postgresql(query, head)}")
-    expected = plan.fetchone()[0][0]["Plan"]["Plan Rows"]
-    return head if expected <= HEAD_CALLS_POSTGRESQL else None
+    return head, plan.fetchone()[0][0]["Plan"]["Plan Rows"]
 
 
 def _with_head(head: str):
@@ -586,10 +604,12 @@ def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> str:
 
 
 def _sample_hits_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
-                            wanted: Any, reverse: bool, rows: int | None = None) -> int:
+                            wanted: Any, reverse: bool,
+                            rows: int | None = None) -> tuple[int, int]:
     """PostgreSQL: how many of the first SAMPLE_POSTGRESQL calls (SAMPLE in time order) the
     page's walk reaches pass `tests(query, wanted)` (as _sampled_hits: `terms` select the
-    walk, `params` their values), up to DENSE_SAMPLE_HITS (dense). The sample stops at the
+    walk, `params` their values), up to DENSE_SAMPLE_HITS (dense), and of how many first
+    calls (the sample's size; fewer tested when dense). The sample stops at the
     DENSE_SAMPLE_HITS-th call that passes: a word in a third of the calls ("refund") or in
     every call (a prefix such as "ca") is known dense after a few dozen calls tested,
     where testing all of the sample (1.5-5 µs a call) cost 3-11 ms at a million calls,
@@ -610,7 +630,7 @@ def _sample_hits_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequ
         if hits >= DENSE_SAMPLE_HITS or hits == 0:
             break
         tested = size
-    return hits
+    return hits, size
 
 
 @dataclass(frozen=True)
@@ -1153,10 +1173,15 @@ def _is_dense(conn, matches, wanted: Any, *how: str, dense: int | None = None) -
     """Whether the SQLite search `matches(query, wanted, *how)` finds `dense` calls
     (DENSE_MATCHES when None)."""
     dense = DENSE_MATCHES if dense is None else dense
+    return _found(conn, matches, wanted, *how, up_to=dense) >= dense
+
+
+def _found(conn, matches, wanted: Any, *how: str, up_to: int) -> int:
+    """How many calls the SQLite search `matches(query, wanted, *how)` finds, counted to
+    `up_to` at most."""
     query = _Query(conn)
-    found = _run(conn, query, f"SELECT count(*) FROM ({matches(query, wanted, *how)} "
-                              f"LIMIT {dense}) AS found").fetchone()[0]
-    return found >= dense
+    return _run(conn, query, f"SELECT count(*) FROM ({matches(query, wanted, *how)} "
+                             f"LIMIT {up_to}) AS found").fetchone()[0]
 
 
 def _tests_each(query: _Query, words: str) -> str:
