@@ -152,11 +152,14 @@ SAMPLED_ROWS = 200
 # by that walk, each call tested by callviewer/call_match.py (5-10 µs a call), not through
 # the matches: FTS5 reads every match of a word first, and merges those of every word a
 # prefix begins ("refund" typed: 370,000 matches at a million calls, 100-160 ms; "c": 3
-# million, 400-550 ms). The first WALK_SAMPLE calls of the walk are tested (1-2 ms; the
-# first quarter of them alone when those hold none: an eighth held none of "priya cal"
-# by duration ↓, one in 13 of the calls walked, so it was not walked, 220 ms): walked when
-# WALK_SAMPLE_HITS of them match (6 %: a page of 200 rows walks about 3,300 calls, 30 ms;
-# at 6 % of a million calls, reading the matches takes as long) and the page ends at most
+# million, 400-550 ms). The first WALK_SAMPLE calls of the walk are tested (1-3 ms, a
+# rare word too; its first eighth alone, when that held few matches, misjudged a search
+# in one call of 13 or 27 of the walk often: "priya cal" by duration ↓, 220 ms read, 7
+# walked; "priya refund" newest first, 31 and 12): walked when
+# WALK_SAMPLE_HITS of them match (6 %: a page of SAMPLED_ROWS rows walks about 3,300
+# calls, 30 ms; at 6 % of a million calls, reading the matches takes as long; a page of
+# fewer rows, in proportion: a new spec's first 64 at 2 %, "priya refund" by score ↑,
+# 3.5 % of its walk, 32 ms read, 15 walked) and the page ends at most
 # WALK_ROWS rows from its end of the list. The walk stops at WALK_SLACK times the calls
 # the sample says it needs, or at WALK_REACH calls walked for each row needed; a page it
 # did not fill by then is read through the matches.
@@ -376,7 +379,8 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
         if walk is not None:
             wanted = (match, call_match.register(conn, _FTS))
             hits = _walk_sample(conn, spec, filters, values, wanted, reverse)
-            if hits is None or hits < WALK_SAMPLE_HITS:
+            if hits is None or \
+                    hits * SAMPLED_ROWS < WALK_SAMPLE_HITS * min(walk, SAMPLED_ROWS):
                 query.walk = _Walk(rows=0)  # not walked: page() reads it as SQLite plans it
                 return False
             query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
@@ -464,16 +468,10 @@ def _by_head(conn, spec: ListSpec, skip: int, limit: int, reverse: bool, head: s
 def _walk_sample(conn, spec: ListSpec, filters: list[str], values: list,
                  wanted: tuple[str, list[str]], reverse: bool) -> int | None:
     """SQLite: how many of the first WALK_SAMPLE calls the page's walk reaches (those
-    `filters` select, `values` bound in them) match the search `wanted` (the first quarter
-    of them alone when those hold none: a rare word costs 1 ms, not 5); None when
-    the walk passes WALK_REACH calls for each call sampled."""
-    hits: int | None = 0
-    for sample in (WALK_SAMPLE // 4, WALK_SAMPLE):
-        hits = _sampled_hits(conn, spec, filters, values, _words_test_sqlite, wanted, reverse,
-                             sample, WALK_REACH * sample)
-        if not hits:
-            break
-    return hits
+    `filters` select, `values` bound in them) match the search `wanted`; None when the
+    walk passes WALK_REACH calls for each call sampled."""
+    return _sampled_hits(conn, spec, filters, values, _words_test_sqlite, wanted, reverse,
+                         WALK_SAMPLE, WALK_REACH * WALK_SAMPLE)
 
 
 def _number_is_dense(conn, spec: ListSpec, filters: list[str], values: list, run: NumberRun,

@@ -59,4 +59,10 @@ SEARCH_CASES: list[tuple[str, ListSpec]] = [
                                             descending=False)),
     ("'priya refund' by who ↑", ListSpec(search="priya refund", sort="who",
                                          descending=False)),
+    # The same two, sorted where their calls are thinly spread (one in 100 of the walk's
+    # first calls, one in 13): the known gaps of the fifth session.
+    ("'priya refund' by score ↑", ListSpec(search="priya refund", sort="score",
+                                           descending=False)),
+    ("'priya cal' by duration ↓", ListSpec(search="priya cal", sort="duration",
+                                           descending=True)),
 ]
