@@ -158,8 +158,10 @@ SAMPLED_ROWS = 200
 # walked; "priya refund" newest first, 31 and 12): walked when
 # WALK_SAMPLE_HITS of them match (6 %: a page of SAMPLED_ROWS rows walks about 3,300
 # calls, 30 ms; at 6 % of a million calls, reading the matches takes as long; a page of
-# fewer rows, in proportion: a new spec's first 64 at 2 %, "priya refund" by score ↑,
-# 3.5 % of its walk, 32 ms read, 15 walked) and the page ends at most
+# fewer rows at lower densities, as on PostgreSQL (see SAMPLED_ROWS): a new spec's first
+# 64 at 3.4 %, "priya refund" newest first, 7 of 200, 31 ms read, 11 walked; in
+# proportion to the rows, 2 %, "ann lee" (1.1 %, 4 or 5 of 200 in some orders) walked
+# 32-40 ms where it was read in 25) and the page ends at most
 # WALK_ROWS rows from its end of the list. The walk stops at WALK_SLACK times the calls
 # the sample says it needs, or at WALK_REACH calls walked for each row needed; a page it
 # did not fill by then is read through the matches.
@@ -380,7 +382,7 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
             wanted = (match, call_match.register(conn, _FTS))
             hits = _walk_sample(conn, spec, filters, values, wanted, reverse)
             if hits is None or \
-                    hits * SAMPLED_ROWS < WALK_SAMPLE_HITS * min(walk, SAMPLED_ROWS):
+                    hits * hits * SAMPLED_ROWS < WALK_SAMPLE_HITS ** 2 * min(walk, SAMPLED_ROWS):
                 query.walk = _Walk(rows=0)  # not walked: page() reads it as SQLite plans it
                 return False
             query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
@@ -509,9 +511,13 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
                                                 wanted, reverse, rows)
         head = _head_postgresql(conn, text) \
             if hits < DENSE_SAMPLE_HITS and matches is _matches_postgresql else None
+        # By Who, the names that match read the page (_by_names), where they can: not the
+        # matches, nor a walk ("wang appointment" by Who ↓: 6 of the sample's 972 calls,
+        # among the Wangs, who come first; the walk passed 19,000 calls, 38-67 ms).
+        by_names = names and not numbers and SORTS[spec.sort] == _WHO
         if hits >= DENSE_SAMPLE_HITS or (
-                head is not None and head[1] > HEAD_CALLS_POSTGRESQL
-                and 0 < (rows or SAMPLED_ROWS) * sampled <= head[1] * hits):
+                not by_names and head is not None and head[1] > HEAD_CALLS_POSTGRESQL
+                and 0 < 4 * (rows or SAMPLED_ROWS) * sampled <= head[1] * hits):
             # Dense; or its words but the last are in so many calls that reading them
             # would cost more than the walk (see HEAD_CALLS_POSTGRESQL).
             terms.append(tests(query, wanted))
@@ -521,8 +527,7 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
         # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7).
         query.apart = hits == 0
         few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL else None
-        query.names = names and few is None and not numbers and SORTS[spec.sort] == _WHO
-        # By Who, the names that match read the page (_by_names): not the matches.
+        query.names = by_names and few is None
         terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
                      else _read_matches_postgresql(
                          conn, query, matches if few is None else _with_head(few), wanted))
@@ -535,9 +540,12 @@ HEAD_CALLS_POSTGRESQL = 10_000
 # all of those calls' index entries and rows ("priya refund": Priya in 100,000 of a
 # million calls, 36,700 matches; by score ↑, 108 ms to find that they are more than
 # READ_MATCHES, 313 ms for the page through them): the page is walked instead, each call
-# tested (1.2-4 µs a call), wherever the walk's sample found matches and the calls it is
+# tested (1-4 µs a call), wherever the walk's sample found matches and the calls it is
 # expected to walk (the page's rows over the sample's share of matches) are no more than
-# the calls those words are in (one in 108 of the sample: 6,900 calls, 7-24 ms).
+# a quarter of the calls those words are in (reading costs about 4 µs a call of theirs):
+# "priya refund", one in 108 of the sample, 6,900 calls, 7-24 ms. The margin is for the
+# sample's error: "omar haddad leak" by duration ↓, 11 of its 972 calls, would walk 5,700
+# calls by it, and walked 13,000 (27-80 ms; its 11,000 calls read in 41).
 
 
 def _head_postgresql(conn, text: str) -> tuple[str, int] | None:
@@ -898,6 +906,12 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
 NAME_GROUPS = 200
 NAME_OTHERS = 5000
 NAME_TESTS = 1024
+# Where a name holds every word, the names holding some are tried first all the same, for
+# NAME_TESTS_FIRST calls tested (2-3 ms): the calls matching through another column are
+# read only past them, for reading them merges the calls of every word the last word
+# begins ("sam k": "k" begins "kitchen", in a third of the calls; 40 ms on SQLite and 86
+# on PostgreSQL before the names were read, 5 so).
+NAME_TESTS_FIRST = 256
 
 
 def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
@@ -940,15 +954,21 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
 
     query = _Query(conn)
     several = len(_TOKEN.findall(words)) > 1
-    if several and _run(conn, query, f"{names(query)} LIMIT 1").fetchone() is None:
-        # No name holds every word ("priya refund"): the calls whose name holds some.
-        rows = _by_some_names(conn, spec, skip, limit, reverse, select)
+    some = several and _run(conn, query, f"{names(query)} LIMIT 1").fetchone() is None
+    if several:
+        # The calls whose name holds some of the words: all a page needs where no name
+        # holds every word ("priya refund"); else first, within NAME_TESTS_FIRST tests.
+        rows = _by_some_names(conn, spec, skip, limit, reverse, select,
+                              None if some else NAME_TESTS_FIRST)
         if rows is not None:
             return rows
     query = _Query(conn)
     found = [row[0] for row in _run(conn, query, f"{others(query)} LIMIT {NAME_OTHERS + 1}")]
     if len(found) > NAME_OTHERS:
-        return None
+        # Too many match through another column ("sam k": Sam Khan is a name, and "k"
+        # begins "kitchen", in a third of the calls): by the names holding some words.
+        return None if some or not several else \
+            _by_some_names(conn, spec, skip, limit, reverse, select)
     query = _Query(conn)
     matching = _run(conn, query, f"{names(query)} ORDER BY name {way} "
                                  f"LIMIT {NAME_GROUPS + 1}").fetchall()
@@ -962,7 +982,7 @@ def _by_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
 
 
 def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
-                   select: str) -> list[tuple] | None:
+                   select: str, tests: int | None = None) -> list[tuple] | None:
     """Rows skip..skip+limit of a search of several words sorted by Who (`reverse`: of
     its reverse), of `select`, where too many calls match through another column than
     the name for _by_names ("priya refund": "priya" is in 100,000 names, "refund" in a
@@ -972,8 +992,8 @@ def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     A word but the last (a prefix) that no call holds in another column than its name is
     in the name of every call that matches: the names that hold every such word are read
     in order, and each one's calls from the Who index in order, each tested for the whole
-    search, until the page is full (NAME_TESTS calls tested at most). None when each of
-    those words is in another column of some call."""
+    search, until the page is full (`tests` calls tested at most, NAME_TESTS when None).
+    None when each of those words is in another column of some call."""
     words = number_runs(spec.search)[0]
     typed = _TOKEN.findall(words)
     if len(typed) < 2:
@@ -1023,23 +1043,23 @@ def _by_some_names(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
     query = _Query(conn)
     matching = _run(conn, query, f"{named(query, required)} ORDER BY name {way} "
                                  f"LIMIT {NAME_GROUPS + 1}").fetchall()
-    found = _groups(conn, spec, reverse, matching, skip + limit, test)
+    found = _groups(conn, spec, reverse, matching, skip + limit, test, tests)
     if found is None:
         return None
     return _page_of(conn, spec, found, skip, limit, reverse, select) if found else []
 
 
 def _groups(conn, spec: ListSpec, reverse: bool, matching: list[tuple], needed: int,
-            test=None) -> list[int] | None:
+            test=None, tests: int | None = None) -> list[int] | None:
     """The first `needed` calls of the names `matching` (rows of one name each, in the
     page's order), each name's read from the Who index in order, those the spec's filters
     select; with `test` (a term on a call, named calls), only those that pass it. None
-    past NAME_GROUPS names, or NAME_TESTS calls tested."""
+    past NAME_GROUPS names, or `tests` calls tested (NAME_TESTS when None)."""
+    tests = NAME_TESTS if tests is None else tests
     order = order_clause(spec, reverse=reverse, conn=conn)
     filters = _Query(conn)  # a group's filters, the same for each name
     where = _where(filters, replace(spec, search=""), conn)
     found: list[int] = []
-    tests = NAME_TESTS  # those left
     for at, (name,) in enumerate(matching):
         wanted = needed - len(found)
         if wanted <= 0:
@@ -1083,18 +1103,18 @@ def _page_of(conn, spec: ListSpec, found: list[int], skip: int, limit: int, reve
 def _passing(conn, ids: list[int], test, needed: int, tests: int) -> list[int] | None:
     """The first `needed` of `ids` (in their order) for which `test(query)` holds (a term
     on a call, named calls), tested HEAD_BATCH at a time; None when more than `tests`
-    would be tested to find them."""
+    would be tested to find them (the first `tests` are, at most)."""
     found: list[int] = []
-    for start in range(0, len(ids), HEAD_BATCH):
+    for start in range(0, min(len(ids), tests), HEAD_BATCH):
         if len(found) >= needed:
             break
-        if start >= tests:
-            return None
-        batch, query = ids[start:start + HEAD_BATCH], _Query(conn)
+        batch, query = ids[start:min(start + HEAD_BATCH, tests)], _Query(conn)
         passed = {row[0] for row in _run(conn, query, f"SELECT id FROM calls WHERE id IN "
                                                       f"({query.bind_all(batch)}) AND "
                                                       f"{test(query)}")}
         found += [call for call in batch if call in passed]
+    if len(found) < needed and len(ids) > tests:
+        return None  # its calls past the bound untested (_groups reads tests + 1 a name)
     return found[:needed]
 
 
