@@ -377,6 +377,7 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
     filters, values = list(terms), list(query.params)
     reach = None if walk is None else WALK_REACH * walk  # the walk's bound (a sample's too)
     by_matches = False
+    by_names = names and plan and not numbers and SORTS[spec.sort] == _WHO
     if (match := match_expression(words)) is not None:
         if walk is not None:
             wanted = (match, call_match.register(conn, _FTS))
@@ -386,12 +387,13 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                 query.walk = _Walk(rows=0)  # not walked: page() reads it as SQLite plans it
                 return False
             query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
-        elif plan and (head := _few_before_the_last(conn, words)) is not None:
+        elif plan and not (by_names and _in_a_name(conn, words)) \
+                and (head := _few_before_the_last(conn, words)) is not None:
             query.head = (head, match)  # a page by _by_head; else through the matches
             by_matches = True
             terms.append(f"id IN ({_matches_sqlite(query, match)})")
         else:
-            query.names = names and plan and not numbers and SORTS[spec.sort] == _WHO
+            query.names = by_names
             # "+id" keeps SQLite from driving the query by the matches' rowids. Not counted
             # for the names (_where): "priya cal" counted its matches in 69 ms, FTS5
             # gathering the calls of every word "cal" begins, and read its page in 15.
@@ -428,9 +430,36 @@ APART_MATCHES = 20_000
 # of HEAD_BATCH at a time (15 µs a call) until the page is full. Past HEAD_TESTS calls
 # tested without filling it (the last word is rare among them: "appointment zeb" tested
 # all 6,500 in 100 ms), the page is read through the whole search's matches (then few).
-HEAD_CALLS = 10_000
+# A full name's calls are 1 % of a million, 11,000: "kenji smith refund" read so 27-34 ms
+# in any order, through its matches 42-50 (10,000 until then).
+HEAD_CALLS = 20_000
 HEAD_BATCH = 256
 HEAD_TESTS = 4 * HEAD_BATCH
+
+
+def _in_a_name(conn, text: str) -> bool:
+    """Whether a customer's name holds one of a search's words but the last. By Who, the
+    names that match then read its page (_by_names) before its first words' calls do
+    (_by_head, _with_head; it is planned again without the names where they cannot):
+    "kenji smith refund", 7 and 6 ms (SQLite, PostgreSQL) by the names, 28 and 67 by
+    the calls of Kenji Smith; "appointment cal", in no name, by the calls of
+    "appointment" (14, 17 ms), where asking the names first cost 167 and 111."""
+    if on_postgresql(conn):
+        from callviewer.textsearch import tsquery, words
+
+        typed = words(text)
+        wanted = tsquery(" ".join(typed[:-1]), prefix=False, any_word=True) \
+            if len(typed) > 1 else None
+        query = _Query(conn)
+        sql = (f"SELECT 1 FROM {_NAMES} WHERE document @@ CAST({query.bind(wanted)} AS "
+               "tsquery) LIMIT 1")
+    else:
+        typed = _TOKEN.findall(text)
+        wanted = match_expression(" ".join(typed[:-1]), prefix=False, any_word=True) \
+            if len(typed) > 1 else None
+        query = _Query(conn)
+        sql = f"SELECT 1 FROM {_NAMES}_fts WHERE {_NAMES}_fts MATCH {query.bind(wanted)} LIMIT 1"
+    return wanted is not None and _run(conn, query, sql).fetchone() is not None
 
 
 def _few_before_the_last(conn, words: str) -> str | None:
@@ -513,7 +542,8 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
             if hits < DENSE_SAMPLE_HITS and matches is _matches_postgresql else None
         # By Who, the names that match read the page (_by_names), where they can: not the
         # matches, nor a walk ("wang appointment" by Who ↓: 6 of the sample's 972 calls,
-        # among the Wangs, who come first; the walk passed 19,000 calls, 38-67 ms).
+        # among the Wangs, who come first; the walk passed 19,000 calls, 38-67 ms). It
+        # is planned again without them where they cannot.
         by_names = names and not numbers and SORTS[spec.sort] == _WHO
         if hits >= DENSE_SAMPLE_HITS or (
                 not by_names and head is not None and head[1] > HEAD_CALLS_POSTGRESQL
@@ -526,7 +556,8 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
         # scored, and a third of the calls are not, first): the page's matches are
         # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7).
         query.apart = hits == 0
-        few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL else None
+        few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL \
+            and not (by_names and _in_a_name(conn, text)) else None
         query.names = by_names and few is None
         terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
                      else _read_matches_postgresql(
@@ -534,8 +565,10 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
 
 
 # PostgreSQL: the most calls a search's words but its last may hold for its matches to be
-# read through them (_head_postgresql), each tested by its row (about 1.2 µs a call).
-HEAD_CALLS_POSTGRESQL = 10_000
+# read through them (_head_postgresql), each tested by its row (about 1.2 µs a call):
+# "kenji smith refund", 11,000 calls of Kenji Smith, by duration or score 29-35 ms, 45
+# through all of its matches (10,000 until then).
+HEAD_CALLS_POSTGRESQL = 20_000
 # When those words are in more calls than that, reading the matches reads
 # all of those calls' index entries and rows ("priya refund": Priya in 100,000 of a
 # million calls, 36,700 matches; by score ↑, 108 ms to find that they are more than

@@ -103,6 +103,26 @@ def test_the_list_reads_a_search_by_who_by_its_names_from_either_end(db, spec, m
         assert any("FROM call_names" in statement for statement in statements)
 
 
+def test_by_who_a_name_in_few_calls_is_read_by_the_names_not_by_its_calls(db, monkeypatch):
+    """A search's first words in few calls are read by those calls (listing._by_head), but
+    by Who the names that match come first when a name holds one of them: "kenji smith
+    refund" at a million calls, 7 ms by the names, 28 by Kenji Smith's 11,000 calls."""
+    spec = ListSpec(search="omar boiler", sort="who")  # Omar: in no more than 500 calls
+    want = listing.ids(db, spec)
+    monkeypatch.setattr(listing, "DENSE_SAMPLE_HITS", 10**9)  # not walked
+    monkeypatch.setattr(listing, "WALK_SAMPLE_HITS", 10**9)
+    statements: list[str] = []
+    if hasattr(db, "set_trace_callback"):  # SQLite: the statements the page ran
+        db.set_trace_callback(statements.append)
+    try:
+        assert [row[0] for row in listing.page(db, spec, 0, 20)] == want[:20]
+    finally:
+        if hasattr(db, "set_trace_callback"):
+            db.set_trace_callback(None)
+    if hasattr(db, "set_trace_callback"):
+        assert any("FROM call_names" in statement for statement in statements)
+
+
 def test_past_its_bounds_a_page_is_read_through_the_matches(db, monkeypatch):
     spec = ListSpec(search="priya", sort="who", descending=False)
     want = listing.ids(db, spec)
