@@ -22,6 +22,12 @@ matches' order, ...): each spec's first rows `--tries` times in a row on each en
 (nothing cleared between, as the app would not), as many as the window's model reads
 first for a new spec (ui/list_reads.py FIRST: 64), p95 on PostgreSQL and SQLite side by
 side. Target: ≤ 50 ms on both. `--cases-only` stops after them.
+
+`--sweep` instead times each search of tests/bench/cases.py SWEEP_SEARCHES in every order
+of the list (every sort, both ways), first 64 rows, median of 3 on each engine, beside
+the same rows read by the statement `listing.rows_query` gives (what Qt's model runs in
+bench_ui.py: the search read through its matches, as each engine plans it), once; it
+prints how many are within 50 ms, and each order that is not.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/: pg_server
 
 from bench_ui import p95, specs  # noqa: E402
-from cases import SEARCH_CASES  # noqa: E402
+from cases import SEARCH_CASES, SWEEP_SEARCHES  # noqa: E402
 from pg_server import PostgresServer  # noqa: E402
 
 from callviewer import listing  # noqa: E402
@@ -140,6 +146,37 @@ def print_cases(team, local, tries: int, rows: int = FIRST) -> None:
               flush=True)
 
 
+def sweep(team, local) -> None:
+    """Every order of each of SWEEP_SEARCHES on both engines (see the module's doc)."""
+    engines = (("PostgreSQL", team), ("SQLite", local))
+    over: list[str] = []
+    within = {name: 0 for name, _conn in engines}
+    base_within = dict.fromkeys(within, 0)
+    orders = [(sort, descending) for sort in listing.SORTS for descending in (True, False)]
+    print(f"\nSweep: {len(SWEEP_SEARCHES)} searches × {len(orders)} orders, first {FIRST} "
+          "rows, median of 3 (the statement as planned: once):", flush=True)
+    for text in SWEEP_SEARCHES:
+        for sort, descending in orders:
+            spec = ListSpec(search=text, sort=sort, descending=descending)
+            for name, conn in engines:
+                ours = statistics.median(case_pages(conn, spec, 3, FIRST))
+                sql, values = listing.rows_query(conn, spec)
+                started = time.perf_counter()
+                conn.execute(f"{sql} LIMIT {FIRST}", values).fetchall()
+                planned = time.perf_counter() - started
+                within[name] += ours <= 0.050
+                base_within[name] += planned <= 0.050
+                if ours > 0.050:
+                    over.append(f"  {text!r:22} by {sort} {'↓' if descending else '↑'} "
+                                f"{name:10} {ours * 1000:7.1f} ms (as planned "
+                                f"{planned * 1000:7.1f} ms)")
+    total = len(SWEEP_SEARCHES) * len(orders)
+    for name, _conn in engines:
+        print(f"  {name:10} within 50 ms: {within[name]} of {total}; "
+              f"as planned: {base_within[name]} of {total}")
+    print("\n".join(over) if over else "  none over 50 ms", flush=True)
+
+
 WRITER = """
 import sys, time
 from callviewer.store import Store
@@ -177,6 +214,8 @@ def main() -> None:
     parser.add_argument("--pg-folder", type=Path)
     parser.add_argument("--cases-only", action="store_true",
                         help="time the named cases (tests/bench/cases.py) only")
+    parser.add_argument("--sweep", action="store_true",
+                        help="time every order of SWEEP_SEARCHES (tests/bench/cases.py) only")
     args = parser.parse_args()
     server = PostgresServer(args.pg_folder)
     try:
@@ -188,6 +227,9 @@ def main() -> None:
         team = listing.connect(url)
         first_pages(local, tries[:10])  # warm both caches alike
         first_pages(team, tries[:10])
+        if args.sweep:
+            sweep(team, local)
+            return
         print_cases(team, local, max(args.tries, 10))
         if args.cases_only:
             return
