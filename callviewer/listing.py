@@ -554,8 +554,11 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
             continue
         # None of them at the walk's start ("appointment cal" by score ↑: its calls are
         # scored, and a third of the calls are not, first): the page's matches are
-        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7).
-        query.apart = hits == 0
+        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7). Not
+        # by a statistic: its calls' keys are read through call_stats, which PostgreSQL
+        # then reads whole ("kenji smith refund" by talk share ↓, 4,000 matches: 40-52
+        # ms, walked to in 3).
+        query.apart = hits == 0 and spec.sort not in STATS_SORTS
         few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL \
             and not (by_names and _in_a_name(conn, text)) else None
         query.names = by_names and few is None
@@ -1198,11 +1201,12 @@ def position(conn, spec: ListSpec, call_id: int) -> int | None:
     return total
 
 
-def rows_query(conn, spec: ListSpec) -> tuple[str, list]:
+def rows_query(conn, spec: ListSpec, plan: bool = True) -> tuple[str, list]:
     """The SQL (and its values) listing all of the spec's rows in its order, as a page
-    reads them: for another model to run (tests/bench/bench_ui.py's baseline)."""
+    reads them (without `plan`: its search as the database plans it): for another model
+    to run, or a baseline to time (tests/bench/bench_ui.py, bench_team.py)."""
     query = _Query(conn)
-    where = _where(query, spec, conn, plan=True)
+    where = _where(query, spec, conn, plan=plan)
     return (f"SELECT {_row_select(spec, conn)} FROM {_source(spec, conn)}{where}"
             f"{order_clause(spec, conn=conn)}", query.params)
 
