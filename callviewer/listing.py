@@ -407,7 +407,7 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                 # when they hold none, the matches are read and sorted, not walked to.
                 wanted = (match, call_match.register(conn, _FTS))
                 dense = _sampled_hits(conn, spec, filters, values, _words_test_sqlite, wanted,
-                                      reverse, WALK_SAMPLE) != 0
+                                      reverse, APART_SAMPLE, up_to=1) != 0
             by_matches = plan and not dense
             terms.append(f"{'+id' if dense else 'id'} IN ({_matches_sqlite(query, match)})")
     for run in numbers:
@@ -420,11 +420,14 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
 
 
 # SQLite: a search in DENSE_MATCHES calls and fewer than APART_MATCHES is read through its
-# matches, sorted, when the first WALK_SAMPLE calls of the page's order hold none of them
+# matches, sorted, when the first APART_SAMPLE calls of the page's order hold none of them
 # ("appointment", 6,500 calls, by score ↑: the unscored third of the calls come first, and
 # SQLite walked them, probing each: 48-53 ms at a million calls, now 10-12); else by
-# walking the sort's index, as planned.
+# walking the sort's index, as planned. The sample stops at the first that does; of 200,
+# none held "ann lee" newest first (11,000 calls, one in 90 of them) often enough:
+# sorted in 44 ms, walked to in 10.
 APART_MATCHES = 20_000
+APART_SAMPLE = 1000
 # SQLite: the calls of a search's words but its last, at most HEAD_CALLS, are read in a
 # page's order and tested for the whole search (_few_before_the_last, _by_head), a batch
 # of HEAD_BATCH at a time (15 µs a call) until the page is full. Past HEAD_TESTS calls
@@ -1250,18 +1253,20 @@ def _tests_each(query: _Query, words: str) -> str:
 
 def _sampled_hits(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
                   wanted: Any, reverse: bool, sample: int = SAMPLE,
-                  reach: int | None = None) -> int | None:
+                  reach: int | None = None, up_to: int | None = None) -> int | None:
     """How many of the first `sample` calls the page's walk reaches (those `terms` select,
     in the spec's order or its reverse) pass `tests(query, wanted)` (a search's words, a
-    number); `params` are the values bound in `terms`. SQLite, with `reach`: None when the
-    walk passes more than `reach` calls to find them (see WALK_REACH)."""
+    number), counted to `up_to` at most (the sample stops there); `params` are the values
+    bound in `terms`. SQLite, with `reach`: None when the walk passes more than `reach`
+    calls to find them (see WALK_REACH)."""
     query = _Query(conn, params)
     if reach is not None:
         call_match.register(conn, _FTS)
         terms = [f"{call_match.STEP}()", *terms]
-    counted = _run_bounded(conn, query, f"SELECT count(*) FROM "
-                                        f"({_walk_head(spec, conn, terms, reverse, sample)}) "
-                                        f"AS calls WHERE {tests(query, wanted)}", None, reach)
+    passing = (f"SELECT 1 FROM ({_walk_head(spec, conn, terms, reverse, sample)}) AS calls "
+               f"WHERE {tests(query, wanted)}{'' if up_to is None else f' LIMIT {up_to}'}")
+    counted = _run_bounded(conn, query, f"SELECT count(*) FROM ({passing}) AS passing", None,
+                           reach)
     return None if counted is None else counted[0][0]
 
 

@@ -255,8 +255,35 @@ def test_a_search_whose_calls_do_not_begin_the_walk_is_read_by_sorting_them(db, 
     # SQLite: as many matches as would be walked to, and fewer than APART_MATCHES.
     monkeypatch.setattr(listing, "DENSE_MATCHES", 1)
     monkeypatch.setattr(listing, "WALK_SAMPLE", first)
+    monkeypatch.setattr(listing, "APART_SAMPLE", first)
     assert [row[0] for row in listing.page(db, spec, 0, 20)] == want[:20]
     assert [row[0] for row in listing.page(db, spec, 30, 20)] == want[30:50]
+
+
+def test_a_search_apart_from_the_walks_start_is_sorted_only_past_a_sample_holding_none(
+        db, monkeypatch):
+    """SQLite: a search's matches are read and sorted, not walked to, only when none of the
+    first APART_SAMPLE calls of the walk hold one (the sample stops at the first that
+    does). Of 200, none held "ann lee" newest first at a million calls, one call in 90 of
+    that walk: sorted in 44 ms, where it is walked to in 10."""
+    if not hasattr(db, "set_trace_callback"):
+        pytest.skip("SQLite's plan")
+    walk = expected(db, ListSpec(sort="score", descending=False))
+    spec = next(spec for spec in (ListSpec(search=word, sort="score", descending=False)
+                                  for word in WORDS) if expected(db, spec)[0] != walk[0])
+    want = expected(db, spec)
+    first = walk.index(want[0])  # the walk's calls before the search's first
+    monkeypatch.setattr(listing, "DENSE_MATCHES", 1)
+    monkeypatch.setattr(listing, "WALK_SAMPLE_HITS", 10**9)  # not walked by the page itself
+    for sample, walked in ((first + 1, True), (first, False)):
+        monkeypatch.setattr(listing, "APART_SAMPLE", sample)
+        statements: list[str] = []
+        db.set_trace_callback(statements.append)
+        try:
+            assert [row[0] for row in listing.page(db, spec, 0, 20)] == want[:20]
+        finally:
+            db.set_trace_callback(None)
+        assert walked == any("+id IN" in statement for statement in statements)
 
 
 
