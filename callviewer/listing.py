@@ -153,15 +153,14 @@ SAMPLED_ROWS = 200
 # the matches: FTS5 reads every match of a word first, and merges those of every word a
 # prefix begins ("refund" typed: 370,000 matches at a million calls, 100-160 ms; "c": 3
 # million, 400-550 ms). The first WALK_SAMPLE calls of the walk are tested (1-3 ms, a
-# rare word too; its first eighth alone, when that held few matches, misjudged a search
-# in one call of 13 or 27 of the walk often: "priya cal" by duration ↓, 220 ms read, 7
-# walked; "priya refund" newest first, 31 and 12): walked when
+# rare word too; their first eighth alone, when it held none, misjudged "priya cal" by
+# duration ↓, one call in 13 of the walk: 220 ms read, 7 walked). It is walked when
 # WALK_SAMPLE_HITS of them match (6 %: a page of SAMPLED_ROWS rows walks about 3,300
 # calls, 30 ms; at 6 % of a million calls, reading the matches takes as long; a page of
-# fewer rows at lower densities, as on PostgreSQL (see SAMPLED_ROWS): a new spec's first
-# 64 at 3.4 %, "priya refund" newest first, 7 of 200, 31 ms read, 11 walked; in
-# proportion to the rows, 2 %, "ann lee" (1.1 %, 4 or 5 of 200 in some orders) walked
-# 32-40 ms where it was read in 25) and the page ends at most
+# fewer rows at lower densities, by the square root of its rows as on PostgreSQL: a new
+# spec's first 64 at 3.4 %, "priya refund" newest first, 7 of 200, 31 ms read, 11
+# walked; in proportion to the rows, 2 %, "ann lee" (1.1 %, 4 or 5 of 200 in some
+# orders) was walked in 32-40 ms where it was read in 25) and the page ends at most
 # WALK_ROWS rows from its end of the list. The walk stops at WALK_SLACK times the calls
 # the sample says it needs, or at WALK_REACH calls walked for each row needed; a page it
 # did not fill by then is read through the matches.
@@ -571,7 +570,7 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
 
 
 # PostgreSQL: the most calls a search's words but its last may hold for its matches to be
-# read through them (_head_postgresql), each tested by its row (about 1.2 µs a call):
+# read through them (_head_postgresql), each tested by its row (1.2-3.7 µs a call):
 # "kenji smith refund", 11,000 calls of Kenji Smith, by duration or score 29-35 ms, 45
 # through all of its matches (10,000 until then).
 HEAD_CALLS_POSTGRESQL = 20_000
