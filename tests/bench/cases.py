@@ -69,8 +69,8 @@ SEARCH_CASES: list[tuple[str, ListSpec]] = [
 
 # Searches as people type them, each timed in every order of the list (every sort, both
 # ways) by `bench_team.py --sweep`: names, a name and a word, words typed half-way (the
-# last word a prefix of one letter or more), words in 1 % or 0.01 % of the calls. Not
-# hand-picked to pass: the sweep lists each order over 50 ms.
+# last word a prefix of one letter or more), words in 1 % or 0.01 % of the calls. Most
+# were added because they were slow in some order; the sweep lists each order over 50 ms.
 SWEEP_SEARCHES = (
     "refund", "zebra call", "maria call", "appointment cal", "appointment p",
     "appointment zebra", "priya", "priya refund", "priya cal", "priya natarajan",
