@@ -173,8 +173,8 @@ WALK_SLACK = 2
 # names (_by_names), the walk probes the search's matches instead (FTS5 reads them once;
 # a call probed costs about 0.2 µs), as far as PROBE_SLACK times the calls the sample says
 # it needs; past that it is read as planned. Counting the matches first, to choose, cost
-# FTS5 that read again: "sam k" by score ↑ 59 → 36 ms at a million calls, "mia r" 100 →
-# 56, "priya refund" 32 → 20.
+# FTS5 that read again: "sam k" by score ↑ 59 → 37 ms at a million calls, "mia r" 100 →
+# 57, "priya refund" 32 → 21.
 PROBE_SLACK = 2
 # SQLite, a page in another order than time's under a filter of a few values ("has a
 # recording", an outcome, done, a direction): the filter is tested on the walk of the
