@@ -461,21 +461,19 @@ def _in_a_name(conn, text: str) -> bool:
     "kenji smith refund", 7 and 6 ms (SQLite, PostgreSQL) by the names, 28 and 67 by
     the calls of Kenji Smith; "appointment cal", in no name, by the calls of
     "appointment" (14, 17 ms), where asking the names first cost 167 and 111."""
+    query = _Query(conn)
     if on_postgresql(conn):
         from callviewer.textsearch import tsquery, words
 
         typed = words(text)
-        wanted = tsquery(" ".join(typed[:-1]), prefix=False, any_word=True) \
-            if len(typed) > 1 else None
-        query = _Query(conn)
+        wanted = tsquery(" ".join(typed[:-1]), prefix=False, any_word=True)
         sql = (f"SELECT 1 FROM {_NAMES} WHERE document @@ CAST({query.bind(wanted)} AS "
                "tsquery) LIMIT 1")
     else:
         typed = _TOKEN.findall(text)
-        wanted = match_expression(" ".join(typed[:-1]), prefix=False, any_word=True) \
-            if len(typed) > 1 else None
-        query = _Query(conn)
+        wanted = match_expression(" ".join(typed[:-1]), prefix=False, any_word=True)
         sql = f"SELECT 1 FROM {_NAMES}_fts WHERE {_NAMES}_fts MATCH {query.bind(wanted)} LIMIT 1"
+    # None for a single word: no word before the last.
     return wanted is not None and _run(conn, query, sql).fetchone() is not None
 
 
