@@ -26,7 +26,8 @@ SETTINGS_ORGANIZATION = SETTINGS_APPLICATION = "callviewer"
 # Every schema revision this version knows, oldest first; the last is the head.
 # tests/unit/test_store.py checks this against the migration scripts.
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
-             "0010", "0011", "0012", "0013", "0014", "0015", "0016", "0017")
+             "0010", "0011", "0012", "0013", "0014", "0015", "0016", "0017",
+             "0018")
 HEAD = REVISIONS[-1]
 
 

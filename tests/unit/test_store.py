@@ -466,6 +466,39 @@ def test_0016_adds_an_index_per_filter_and_sort_paired_and_takes_them_back(store
         assert set(PAIRED) <= names(conn)
 
 
+def test_0018_indexes_short_prefixes_and_finds_what_it_found_before(tmp_path):
+    path = tmp_path / "calls.sqlite3"
+    with Store(str(path)) as store:
+        store.calls.write_records([
+            call("a", customer_name="Mia Rossi", summary="Refund for the router"),
+            call("b", customer_name="José Müller", summary="Boiler leak, rang back"),
+            call("c", customer_name="Sam Kim", transcript=[{"role": "agent", "text": "Hi"}])])
+    typed = ["r", "ro", "mia r", "mu", "m", "sam k", "ki", "h", "z", "refund fo"]
+    wanted = [["a", "b"], ["a"], ["a"], ["b"], ["a", "b"], ["c"], ["c"], ["c"], [], ["a"]]
+
+    def declaration(conn) -> str:
+        return conn.exec_driver_sql("SELECT sql FROM sqlite_master "
+                                    "WHERE name = 'calls_fts'").scalar()
+
+    def found(conn) -> list[list[str]]:
+        return [list(conn.execute(select(calls.c.source_id).where(matching("sqlite", text))
+                                  .order_by(calls.c.source_id)).scalars()) for text in typed]
+
+    with migrated(path, "0017", command.downgrade) as conn:
+        assert "prefix" not in declaration(conn)
+        assert found(conn) == wanted
+    with Store(str(path)) as store, store.reading() as conn:  # upgraded as the app does
+        assert "prefix = '1 2'" in declaration(conn)
+        # call_match.py reads the tokenizer as the last option (its ASCII test).
+        assert declaration(conn).endswith("tokenize = 'unicode61 remove_diacritics 2')")
+        assert found(conn) == wanted
+    with Store(str(path)) as store:
+        store.calls.write_records([call("d", customer_name="Rita Moss")])
+        assert search(store, "r") == ["a", "b", "d"]  # a call written after, in the index
+        with store.writing() as conn:  # FTS5 checks its prefixes' lists against the rows
+            conn.exec_driver_sql("INSERT INTO calls_fts (calls_fts) VALUES ('integrity-check')")
+
+
 @pytest.fixture
 def typing_store(store_url):
     with Store(store_url) as store:
