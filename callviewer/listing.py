@@ -176,6 +176,15 @@ WALK_SLACK = 2
 # FTS5 that read again: "sam k" by score ↑ 59 → 37 ms at a million calls, "mia r" 100 →
 # 57, "priya refund" 32 → 21.
 PROBE_SLACK = 2
+# Where none of the WALK_SAMPLE calls matches, the first APART_SAMPLE are tested (4-7 ms),
+# and the walk probes where as many of those match (one in WALK_SAMPLE at least, as
+# when one of the first sample does): "invoice tues" by score ↑ (158,000 calls, one in
+# 160 of the calls not answered, which come first) had none in 200 and 6 in 1,000, and
+# is walked probing in 40 ms, where counting its matches first to read the page as
+# planned (FTS5 merging "tues"'s words again) took 51. Fewer ("wang appointment", 677
+# calls, 1 or 2 in 1,000 in several orders: probing walks went 20-28 ms without filling
+# a page; read through the matches, 3-5) and the page is read as planned, which does not
+# take that sample again ("appointment" by score ↑, none in 1,000: sorted apart).
 # SQLite, a page in another order than time's under a filter of a few values ("has a
 # recording", an outcome, done, a direction): the filter is tested on the walk of the
 # sort's index ("+" keeps its own index out of the plan), for SQLite would rather read
@@ -288,13 +297,14 @@ def where_clause(spec: ListSpec, conn=None, plan: bool = False,
 
 
 def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
-           reverse: bool = False, walk: int | None = None, names: bool = False) -> str:
+           reverse: bool = False, walk: int | None = None, names: bool = False,
+           seen: _Seen | None = None) -> str:
     """The WHERE clause of `spec`, its values bound to `query` (see where_clause). `walk`:
     the rows a page needs from its end of the list, when it may be read by a walk that
     tests each call (SQLite: the search's words then go to `query.walk`, see WALK_SAMPLE,
     and are not in the clause). With `names`, a page that may be read by the names that
     match (`query.names`, _by_names) is planned for that alone: if they cannot read it,
-    it is planned again without."""
+    it is planned again without. `seen`: what planning the same page found before."""
     terms: list[str] = []
     if not spec.include_deleted:
         terms.append("deleted_at IS NULL")
@@ -319,7 +329,8 @@ def _where(query: _Query, spec: ListSpec, conn, plan: bool = False,
         query.walk = _Walk(rows=WALK_REACH * walk)
     if on_postgresql(conn):
         _search_postgresql(query, terms, spec, conn, plan, reverse, rows, names)
-    elif _search_sqlite(query, terms, spec, conn, plan, reverse, walk, names) and paired:
+    elif _search_sqlite(query, terms, spec, conn, plan, reverse, walk, names,
+                        seen or _Seen()) and paired:
         # A search read through its few matches drives the page: the pair's index, in
         # the sort's order, would have SQLite walk every call of the filter's value to
         # find them ("zebra", with a recording, by score ↑: 100 ms, against 1).
@@ -375,11 +386,11 @@ def _paired(spec: ListSpec, filters: list[tuple[str, list]]) -> tuple[str, list]
 
 
 def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: bool,
-                   reverse: bool, walk: int | None, names: bool = False) -> bool:
+                   reverse: bool, walk: int | None, names: bool, seen: _Seen) -> bool:
     """Add the search's terms to `terms` (see where_clause, DENSE_MATCHES and
-    WALK_SAMPLE); `walk` and `names` as _where's, `walk` None when the page is not to be
-    walked. Whether a part of it is read through its matches, few of them (they are to
-    drive the page)."""
+    WALK_SAMPLE); `walk`, `names` and `seen` as _where's, `walk` None when the page is not
+    to be walked. Whether a part of it is read through its matches, few of them (they are
+    to drive the page)."""
     words, numbers = number_runs(spec.search)
     filters, values = list(terms), list(query.params)
     reach = None if walk is None else WALK_REACH * walk  # the walk's bound (a sample's too)
@@ -391,18 +402,24 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
             hits = _walk_sample(conn, spec, filters, values, wanted, reverse)
             if hits is None or \
                     hits * hits * SAMPLED_ROWS < WALK_SAMPLE_HITS ** 2 * min(walk, SAMPLED_ROWS):
-                if hits and not numbers and not by_names \
-                        and _few_before_the_last(conn, words) is None:
+                probes = not numbers and not by_names and seen.head(conn, words) is None
+                sampled = WALK_SAMPLE
+                if hits == 0 and probes:  # none: a longer sample (see PROBE_SLACK)
+                    sampled = APART_SAMPLE
+                    hits = seen.start = _sampled_hits(
+                        conn, spec, filters, values, _words_test_sqlite, wanted, reverse,
+                        sampled, WALK_REACH * sampled)
+                if hits and hits * WALK_SAMPLE >= sampled and probes:
                     # Some, too few to test each call walked: the walk probes its matches
                     # (see PROBE_SLACK); past its bound, the page is read as planned.
-                    query.walk = _Walk(rows=PROBE_SLACK * walk * WALK_SAMPLE // hits)
+                    query.walk = _Walk(rows=PROBE_SLACK * walk * sampled // hits)
                     terms.append(f"+id IN ({_matches_sqlite(query, match)})")
                     return False
                 query.walk = _Walk(rows=0)  # not walked: page() reads it as SQLite plans it
                 return False
             query.walk = _Walk(wanted, WALK_SLACK * walk * WALK_SAMPLE // max(hits, 1), reach)
         elif plan and not (by_names and _in_a_name(conn, words)) \
-                and (head := _few_before_the_last(conn, words)) is not None:
+                and (head := seen.head(conn, words)) is not None:
             query.head = (head, match)  # a page by _by_head; else through the matches
             by_matches = True
             terms.append(f"id IN ({_matches_sqlite(query, match)})")
@@ -420,8 +437,10 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                 # Not so many that the first calls of the page's order would not hold any:
                 # when they hold none, the matches are read and sorted, not walked to.
                 wanted = (match, call_match.register(conn, _FTS))
-                dense = _sampled_hits(conn, spec, filters, values, _words_test_sqlite, wanted,
-                                      reverse, APART_SAMPLE, up_to=1) != 0
+                hits = seen.start if seen.start is not None else _sampled_hits(
+                    conn, spec, filters, values, _words_test_sqlite, wanted, reverse,
+                    APART_SAMPLE, up_to=1)
+                dense = hits != 0
             by_matches = plan and not dense
             terms.append(f"{'+id' if dense else 'id'} IN ({_matches_sqlite(query, match)})")
     for run in numbers:
@@ -702,6 +721,22 @@ class _Walk:
     rows: int | None = None
 
 
+class _Seen:
+    """What planning a page on SQLite found out, for planning it again (a page its walk
+    did not read, _read): the words before the last in few calls (_few_before_the_last,
+    by the search's words), and how many of the first APART_SAMPLE calls of its walk
+    match, when they were tested (None when not)."""
+
+    def __init__(self) -> None:
+        self._heads: dict[str, str | None] = {}
+        self.start: int | None = None
+
+    def head(self, conn, words: str) -> str | None:
+        if words not in self._heads:
+            self._heads[words] = _few_before_the_last(conn, words)
+        return self._heads[words]
+
+
 def _words_test_sqlite(query: _Query, wanted: tuple[str, list[str]]) -> str:
     """SQLite: whether a call (of the table or subquery named calls) matches the FTS5
     expression `wanted[0]`, asked of its own row of the index by call_match (registered on
@@ -858,9 +893,10 @@ def _read(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
             reverse=spec.descending != reverse)  # NULL the smallest, as order_clause
         return _rows_of(conn, spec, [row[0] for row in islice(merged, skip, skip + limit)],
                         reverse)
-    rows = _page(conn, spec, skip, limit, reverse, True, select)
+    seen = _Seen()
+    rows = _page(conn, spec, skip, limit, reverse, True, select, seen=seen)
     if rows is None:  # not to be walked, or the walk stopped at its bound
-        rows = _page(conn, spec, skip, limit, reverse, False, select)
+        rows = _page(conn, spec, skip, limit, reverse, False, select, seen=seen)
     return rows
 
 
@@ -901,17 +937,18 @@ def _rows_of(conn, spec: ListSpec, ids: list[int], reverse: bool) -> list[tuple]
                              f"{order_clause(spec, reverse=reverse, conn=conn)}").fetchall()
 
 
-def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
-          may_walk: bool, select: str | None = None, names: bool = True) -> list[tuple] | None:
+def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool, may_walk: bool,
+          select: str | None = None, names: bool = True,
+          seen: _Seen | None = None) -> list[tuple] | None:
     """Rows skip..skip+limit of the spec's order (`reverse`: of its reverse), of `select`
     (the list's row when None). With `may_walk`, a page of a search in many calls, or of
     a filtered list in another order than time's, may be read by a bounded walk of the
     sort's index (WALK_SAMPLE, WALK_REACH); None when that walk stopped at its bound, or
     the search is not to be walked. With `names`, by the names that match where it may
-    be (_by_names)."""
+    be (_by_names). `seen`: what planning this page found before (_Seen)."""
     query = _Query(conn)
     where = _where(query, spec, conn, plan=True, reverse=reverse,
-                   walk=skip + limit if may_walk else None, names=names)
+                   walk=skip + limit if may_walk else None, names=names, seen=seen)
     order = order_clause(spec, reverse=reverse, conn=conn)
     select = select or _row_select(spec, conn)
     source = _source(spec, conn)
@@ -919,7 +956,7 @@ def _page(conn, spec: ListSpec, skip: int, limit: int, reverse: bool,
         if query.names:
             rows = _by_names(conn, spec, skip, limit, reverse, select)
             return rows if rows is not None else \
-                _page(conn, spec, skip, limit, reverse, may_walk, select, names=False)
+                _page(conn, spec, skip, limit, reverse, may_walk, select, False, seen)
         if query.head is not None and select == _row_select(spec, conn):
             rows = _by_head(conn, spec, skip, limit, reverse, *query.head)
             if rows is not None:
