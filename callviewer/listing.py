@@ -180,11 +180,23 @@ PROBE_SLACK = 2
 # and the walk probes where as many of those match (one in WALK_SAMPLE at least, as
 # when one of the first sample does): "invoice tues" by score ↑ (158,000 calls, one in
 # 160 of the calls not answered, which come first) had none in 200 and 6 in 1,000, and
-# is walked probing in 40 ms, where counting its matches first to read the page as
-# planned (FTS5 merging "tues"'s words again) took 51. Fewer ("wang appointment", 677
+# is walked probing: 46-48 ms in all, where counting its matches first to read the page
+# as planned (FTS5 merging "tues"'s words again) took 51. Fewer ("wang appointment", 677
 # calls, 1 or 2 in 1,000 in several orders: probing walks went 20-28 ms without filling
 # a page; read through the matches, 3-5) and the page is read as planned, which does not
 # take that sample again ("appointment" by score ↑, none in 1,000: sorted apart).
+# A search of several words probed so probes the calls of its words but the last instead,
+# those whose ids lie between the least and the greatest of the calls the walk may pass
+# (its bound), where those are fewer than RANGE_SPAN ids apart, and tests each call it
+# finds there for the whole search (RANGE_TESTS at most; past it, the page is read as
+# planned). FTS5 reads whole words' calls within a range of rowids, but merges every word
+# a prefix begins from all of them; and a call's id follows the order it was stored in,
+# often its time's, so the calls of an order's first stretch often lie close: the calls
+# not answered, first by score ↑ or duration ↑, are in time order there. "invoice tues"
+# by score ↑ at a million calls: the probe gathered its 158,000 calls in 37 ms; the
+# 23,000 of "invoice" in the range (62,000 ids), 1,200 of them tested, take 10.
+RANGE_SPAN = 100_000
+RANGE_TESTS = 4096
 # SQLite, a page in another order than time's under a filter of a few values ("has a
 # recording", an outcome, done, a direction): the filter is tested on the walk of the
 # sort's index ("+" keeps its own index out of the plan), for SQLite would rather read
@@ -412,7 +424,19 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                 if hits and hits * WALK_SAMPLE >= sampled and probes:
                     # Some, too few to test each call walked: the walk probes its matches
                     # (see PROBE_SLACK); past its bound, the page is read as planned.
-                    query.walk = _Walk(rows=PROBE_SLACK * walk * sampled // hits)
+                    rows = PROBE_SLACK * walk * sampled // hits
+                    head = _before_the_last(words)
+                    if head is not None and _walked_span(conn, spec, filters, values,
+                                                         reverse, rows) < RANGE_SPAN:
+                        # Those of the first words' calls in the walk's range, each tested
+                        # for the whole search (see RANGE_CALLS).
+                        query.walk = _Walk(wanted, RANGE_TESTS, rows)
+                        matches = _matches_sqlite(query, head)  # bound in the text's order
+                        within = _walked_range(query, spec, conn, filters, values, reverse,
+                                               rows)
+                        terms.append(f"+id IN ({matches} AND {within})")
+                        return False
+                    query.walk = _Walk(rows=rows)
                     terms.append(f"+id IN ({_matches_sqlite(query, match)})")
                     return False
                 query.walk = _Walk(rows=0)  # not walked: page() reads it as SQLite plans it
@@ -504,11 +528,39 @@ def _few_before_the_last(conn, words: str) -> str | None:
     at a million calls "maria call" (no Maria) took 130-200 ms to show no row, "zebra
     call" 150-230 ms, "appointment cal" (6,500 calls hold "appointment") 150-320 ms, in
     any order."""
-    typed = _TOKEN.findall(words)
-    if len(typed) < 2:
+    head = _before_the_last(words)
+    if head is None:
         return None
-    head = match_expression(" ".join(typed[:-1]), prefix=False)
     return None if _is_dense(conn, _matches_sqlite, head, dense=HEAD_CALLS) else head
+
+
+def _before_the_last(words: str) -> str | None:
+    """SQLite: the match expression of a search's words but its last (whole words, which
+    FTS5 reads by a rowid's range too); None for a single word."""
+    typed = _TOKEN.findall(words)
+    return match_expression(" ".join(typed[:-1]), prefix=False) if len(typed) > 1 else None
+
+
+def _walked_range(query: _Query, spec: ListSpec, conn, filters: list[str], values: list,
+                  reverse: bool, calls: int) -> str:
+    """SQLite: a condition on calls_fts's rowid holding the ids of the first `calls` calls
+    a page's walk reaches (`filters` select them, `values` bound in them, bound again
+    here): their least and greatest, asked in the statement itself, so that a call written
+    meanwhile cannot fall outside."""
+    ends = []
+    for end in ("min", "max"):
+        query.params.extend(values)
+        ends.append(f"(SELECT {end}(id) FROM ({_walk_head(spec, conn, filters, reverse, calls)}))")
+    return f"rowid BETWEEN {ends[0]} AND {ends[1]}"
+
+
+def _walked_span(conn, spec: ListSpec, filters: list[str], values: list, reverse: bool,
+                 calls: int) -> int:
+    """SQLite: how far apart the least and the greatest ids of the first `calls` calls of a
+    page's walk are (`filters` select them, `values` bound in them); 0 for none."""
+    query = _Query(conn, values)
+    return _run(conn, query, f"SELECT coalesce(max(id) - min(id), 0) FROM ("
+                             f"{_walk_head(spec, conn, filters, reverse, calls)})").fetchone()[0]
 
 
 def _by_head(conn, spec: ListSpec, skip: int, limit: int, reverse: bool, head: str,
