@@ -403,18 +403,19 @@ def test_a_search_too_sparse_to_test_on_the_walk_is_walked_probing_its_matches(
                              for statement in statements)
 
 
-@pytest.mark.parametrize("spec", [
-    ListSpec(search="leak inv", sort="score", descending=False),
-    ListSpec(search="boiler ref", sort="duration", done=False),
-    ListSpec(search="leak boiler d", sort="talk", descending=False, include_deleted=True),
+@pytest.mark.parametrize(("spec", "ranged"), [
+    (ListSpec(search="leak inv", sort="score", descending=False), True),
+    (ListSpec(search="boiler ref", sort="duration", done=False), False),  # under a filter
+    (ListSpec(search="leak boiler d", sort="talk", descending=False, include_deleted=True),
+     True),
 ], ids=repr)
 def test_a_probed_search_of_several_words_probes_its_first_words_within_the_walks_ids(
-        db, spec, monkeypatch):
+        db, spec, ranged, monkeypatch):
     """SQLite (listing.RANGE_SPAN): a search of several words that the walk probes probes
     the calls of its words but the last whose ids lie within those of the calls the walk
     may pass, each tested for the whole search ("invoice tues" by score ↑ at a million
-    calls: 47 → 27 ms); not where those ids lie too far apart, nor past RANGE_TESTS
-    tests. The same rows either way, from either end."""
+    calls: 47 → 27 ms); not where those ids lie too far apart, nor under a filter, nor
+    past RANGE_TESTS tests. The same rows either way, from either end."""
     if not hasattr(db, "set_trace_callback"):
         pytest.skip("SQLite's walk")
     found = {row[0] for row in db.execute("SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?",
@@ -424,7 +425,8 @@ def test_a_probed_search_of_several_words_probes_its_first_words_within_the_walk
     monkeypatch.setattr(listing, "HEAD_CALLS", 1)  # its first words in many calls
     monkeypatch.setattr(listing, "WALK_SAMPLE_HITS", 10**9)  # too few to test each call
     monkeypatch.setattr(listing, "PROBE_SLACK", 10)  # the probe fills the page
-    for span, tests, ranged in ((10**6, 4096, True), (0, 4096, False), (10**6, 0, True)):
+    for span, tests, in_range in ((10**6, 4096, ranged), (0, 4096, False),
+                                  (10**6, 0, ranged)):
         monkeypatch.setattr(listing, "RANGE_SPAN", span)
         monkeypatch.setattr(listing, "RANGE_TESTS", tests)
         first, statements = traced_page(db, spec, 0, 10)
@@ -433,11 +435,11 @@ def test_a_probed_search_of_several_words_probes_its_first_words_within_the_walk
         probes = [statement for statement in statements + more
                   if "+id IN" in statement and call_match.STEP in statement]
         assert probes
-        assert all(("rowid BETWEEN (SELECT min(id)" in statement) == ranged
+        assert all(("rowid BETWEEN (SELECT min(id)" in statement) == in_range
                    for statement in probes)
         # Past RANGE_TESTS, read as planned (the matches counted) after the probing walk.
-        assert (tests == 0) == any(f"LIMIT {listing.APART_MATCHES}" in statement
-                                   for statement in statements)
+        assert (tests == 0 and in_range) == any(f"LIMIT {listing.APART_MATCHES}" in statement
+                                                for statement in statements)
 
 
 MERGED = [
