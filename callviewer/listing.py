@@ -642,37 +642,21 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
             # would cost more than the walk (see HEAD_CALLS_POSTGRESQL).
             terms.append(tests(query, wanted))
             continue
+        # None of them at the walk's start ("appointment cal" by score ↑: its calls are
+        # scored, and a third of the calls are not, first): the page's matches are
+        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7). Not
+        # by a statistic: its calls' keys are read through call_stats, which PostgreSQL
+        # then reads whole ("kenji smith refund" by talk share ↓, 4,000 matches: 40-52
+        # ms, walked to in 3).
+        query.apart = hits == 0 and spec.sort not in STATS_SORTS
         few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL \
             and not (by_names and _in_a_name(conn, text)) else None
         query.names = by_names and few is None
-        walked, params = list(terms), list(query.params)  # the walk's, before the matches
-        found = None
-        if query.names:
-            terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))")
-        else:
-            term, found = _read_matches_postgresql(
-                conn, query, matches if few is None else _with_head(few), wanted)
-            terms.append(term)
-        # None of them at the walk's start ("appointment cal" by score ↑: its calls are
-        # scored, and a third of the calls are not, first): the page's matches are
-        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7); when
-        # there are APART_FEW of them or more, only if none of the calls after the
-        # sample's to APART_SAMPLE_POSTGRESQL match either ("kenji smith refund" by notes
-        # ↓, 4,000 matches, one call in 250 of the walk and none of its first 550: sorted
-        # in 65 ms, walked to in 23). Not by a statistic: its calls' keys are read through
-        # call_stats, which PostgreSQL then reads whole ("kenji smith refund" by talk
-        # share ↓, 4,000 matches: 40-52 ms, walked to in 3).
-        query.apart = hits == 0 and spec.sort not in STATS_SORTS and found is not None and (
-            found < APART_FEW or not _any_further_postgresql(
-                conn, spec, walked, params, tests, wanted, reverse, sampled))
+        terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
+                     else _read_matches_postgresql(
+                         conn, query, matches if few is None else _with_head(few), wanted))
 
 
-# PostgreSQL: how far a walk's calls are tested, where its sample held none of a search's
-# APART_FEW matches or more, before they are sorted rather than walked to (2-5 ms at a
-# million calls, stopping at the first that matches); fewer are sorted at once (a
-# thousand ids, about 5 ms).
-APART_SAMPLE_POSTGRESQL = 2200
-APART_FEW = 1000
 # PostgreSQL: the most calls a search's words but its last may hold for its matches to be
 # read through them (_head_postgresql), each tested by its row (1.2-3.7 µs a call):
 # "kenji smith refund", 11,000 calls of Kenji Smith, by duration or score 29-35 ms, 45
@@ -736,10 +720,9 @@ def _with_head(head: str):
 READ_MATCHES = 20_000
 
 
-def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> tuple[str, int | None]:
+def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> str:
     """PostgreSQL: the term that a call is one of the matches of `matches(query, wanted)`
-    (a search's words or a number), bound to `query` (see READ_MATCHES), and how many they
-    are (None: more than READ_MATCHES, left to a subquery)."""
+    (a search's words or a number), bound to `query` (see READ_MATCHES)."""
     # As one array's text, read and given back as it is: 6,500 ids as rows, and as a list
     # bound by psycopg, cost 5 ms more.
     found = _Query(conn)
@@ -747,9 +730,9 @@ def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> tuple
                                    f"({matches(found, wanted)} LIMIT {READ_MATCHES + 1}) "
                                    "AS found").fetchone()
     if count > READ_MATCHES:
-        return f"id = ANY(ARRAY({matches(query, wanted)}))", None
+        return f"id = ANY(ARRAY({matches(query, wanted)}))"
     query.keyed = True
-    return f"id = ANY(CAST({query.bind(ids or '{}')} AS integer[]))", count
+    return f"id = ANY(CAST({query.bind(ids or '{}')} AS integer[]))"
 
 
 def _sample_hits_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
@@ -780,19 +763,6 @@ def _sample_hits_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequ
             break
         tested = size
     return hits, size
-
-
-def _any_further_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
-                            wanted: Any, reverse: bool, after: int) -> bool:
-    """PostgreSQL: whether any of the calls the page's walk reaches after its first `after`,
-    to its first APART_SAMPLE_POSTGRESQL, passes `tests(query, wanted)` (as
-    _sample_hits_postgresql's arguments); the test stops at the first that does."""
-    if after >= APART_SAMPLE_POSTGRESQL:
-        return False
-    query = _Query(conn, params)
-    walked = _walk_head(spec, conn, terms, reverse, APART_SAMPLE_POSTGRESQL, after)
-    passed = f"SELECT 1 FROM ({walked}) AS calls WHERE {tests(query, wanted)} LIMIT 1"
-    return _run(conn, query, f"SELECT count(*) FROM ({passed}) AS passed").fetchone()[0] > 0
 
 
 @dataclass(frozen=True)

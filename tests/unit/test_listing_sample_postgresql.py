@@ -23,8 +23,7 @@ START = 1_700_000_000_000_000
 @pytest.fixture(scope="module")
 def database(postgres):
     """A team database whose every call's summary holds "refund", one call in 70 "boiler",
-    one in 100 "appointment", and one in 300 "zebra"; the oldest 500 "early" too, and the
-    oldest 100 "earliest"."""
+    one in 100 "appointment", and one in 300 "zebra"."""
     name = postgres.database()
     url = postgres.url(name)
     with Store(url) as store:
@@ -32,8 +31,7 @@ def database(postgres):
             {"source": "wavekat", "source_id": f"c{i}", "direction": "inbound",
              "outcome": "answered", "started_at": START + i * 1_000_000,
              "summary": "refund asked" + (" zebra" if i % 300 == 0 else "")
-             + (" appointment" if i % 100 == 0 else "") + (" boiler" if i % 70 == 0 else "")
-             + (" early" if i < 500 else "") + (" earliest" if i < 100 else "")}
+             + (" appointment" if i % 100 == 0 else "") + (" boiler" if i % 70 == 0 else "")}
             for i in range(CALLS)])
     yield url
     postgres.drop(name)
@@ -134,34 +132,3 @@ def test_a_word_among_a_common_words_calls_is_walked_where_reading_those_costs_m
     rows, where, _scans = read_page(database, spec, 5, rows=1)
     assert [row[0] for row in rows] == want[:5]
     assert "ANY(" in where
-
-
-@pytest.mark.parametrize(("word", "further"), [("early", True), ("earliest", False)])
-def test_a_search_none_of_whose_sample_matches_is_sorted_apart_only_past_a_further_sample(
-        database, word, further, monkeypatch):
-    """Where none of the walk's sample matches a search with listing.APART_FEW matches or
-    more, the calls after the sample, to the first APART_SAMPLE_POSTGRESQL, are tested
-    (stopping at the first that matches) before its matches are sorted rather than
-    walked to: "kenji smith refund" by notes ↓ at a million calls (4,000 matches, one
-    call in 250 of the walk, none of its first 550) was sorted in 65 ms, and is walked to
-    in 23. Fewer matches are sorted at once. Newest first here: "early" (500 calls) is in
-    the calls after the first 2,100, "earliest" (100) after 2,500. The same page."""
-    from callviewer.textsearch import tsquery
-
-    spec = ListSpec(search=word, sort="duration")  # no durations: newest first
-    want = sorted((i + 1 for i in range(500 if word == "early" else 100)), reverse=True)
-    rows, where, scans = read_page(database, spec, 20, rows=64)
-    assert [row[0] for row in rows] == want[:20]
-    assert "ANY(" in where  # read through its matches, sorted or walked to
-    assert scans <= listing.SAMPLE_POSTGRESQL + 1  # the sample and the matches, no more
-    monkeypatch.setattr(listing, "APART_FEW", 1)
-    rows, where, scans = read_page(database, spec, 20, rows=64)
-    assert [row[0] for row in rows] == want[:20]
-    assert scans > listing.SAMPLE_POSTGRESQL + 1500  # the further sample too
-    with psycopg.connect(database.replace("+psycopg", "", 1)) as conn:
-        walked = ["deleted_at IS NULL"]
-        hits, sampled = listing._sample_hits_postgresql(
-            conn, spec, walked, [], listing._tests_each, tsquery(word), False, 64)
-        assert hits == 0  # none in the first sample
-        assert listing._any_further_postgresql(conn, spec, walked, [], listing._tests_each,
-                                               tsquery(word), False, sampled) == further
