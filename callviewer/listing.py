@@ -700,11 +700,14 @@ def _head_postgresql(conn, text: str) -> tuple[str, int] | None:
 def _with_head(head: str):
     """PostgreSQL: `matches` (see _matches_postgresql) of a search read through the calls
     of its words but the last (`head`, by GIN), each tested for the whole search by its
-    own row (the tsvector made an expression, which the index does not answer)."""
+    own row: behind OFFSET 0, which the planner does not see through, so the index does
+    not answer that test (the last word a prefix of many words). The tsvector made an
+    expression did the same, copying each: "kenji smith refund", 11,000 calls read, 20 ms
+    that way, 16 this."""
     def matches(query: _Query, words: str) -> str:
-        return (f"SELECT rowid FROM {_FTS} WHERE document @@ CAST({query.bind(head)} AS "
-                f"tsquery) AND (document || ''::tsvector) @@ CAST({query.bind(words)} AS "
-                "tsquery)")
+        return (f"SELECT rowid FROM (SELECT rowid, document FROM {_FTS} WHERE document @@ "
+                f"CAST({query.bind(head)} AS tsquery) OFFSET 0) AS head WHERE document @@ "
+                f"CAST({query.bind(words)} AS tsquery)")
     return matches
 
 
