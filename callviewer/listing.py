@@ -642,21 +642,33 @@ def _search_postgresql(query: _Query, terms: list[str], spec: ListSpec, conn, pl
             # would cost more than the walk (see HEAD_CALLS_POSTGRESQL).
             terms.append(tests(query, wanted))
             continue
-        # None of them at the walk's start ("appointment cal" by score ↑: its calls are
-        # scored, and a third of the calls are not, first): the page's matches are
-        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7). Not
-        # by a statistic: its calls' keys are read through call_stats, which PostgreSQL
-        # then reads whole ("kenji smith refund" by talk share ↓, 4,000 matches: 40-52
-        # ms, walked to in 3).
-        query.apart = hits == 0 and spec.sort not in STATS_SORTS
         few = head[0] if head is not None and head[1] <= HEAD_CALLS_POSTGRESQL \
             and not (by_names and _in_a_name(conn, text)) else None
         query.names = by_names and few is None
-        terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))" if query.names
-                     else _read_matches_postgresql(
-                         conn, query, matches if few is None else _with_head(few), wanted))
+        if query.names:
+            terms.append(f"id = ANY(ARRAY({matches(query, wanted)}))")
+            continue
+        walked, params = list(terms), list(query.params)  # the walk's, before the matches
+        term, ids = _read_matches_postgresql(
+            conn, query, matches if few is None else _with_head(few), wanted)
+        terms.append(term)
+        # None of them at the walk's start ("appointment cal" by score ↑: its calls are
+        # scored, and a third of the calls are not, first): the page's matches are
+        # sorted, not walked to (the planner walked 300,000 calls: 30 ms, against 7),
+        # where none of the walk's calls after the sample's, to APART_WALK, is one of them
+        # either (their ids read: 1-2 ms). "kenji smith refund" by notes ↓ (4,000 matches,
+        # one call in 250 of the walk, none of its first 550) was sorted in 60-67 ms, and
+        # is walked to in 24. Not by a statistic: its calls' keys are read through
+        # call_stats, which PostgreSQL then reads whole ("kenji smith refund" by talk
+        # share ↓, 4,000 matches: 40-52 ms, walked to in 3).
+        query.apart = hits == 0 and spec.sort not in STATS_SORTS and ids is not None \
+            and not _walk_meets(conn, spec, walked, params, ids, reverse, sampled)
 
 
+# PostgreSQL: how far into a walk its calls are looked up among a search's matches (by
+# id, read already), where the walk's sample held none, before those are sorted rather
+# than walked to.
+APART_WALK = 5000
 # PostgreSQL: the most calls a search's words but its last may hold for its matches to be
 # read through them (_head_postgresql), each tested by its row (1.2-3.7 µs a call):
 # "kenji smith refund", 11,000 calls of Kenji Smith, by duration or score 29-35 ms, 45
@@ -723,9 +735,11 @@ def _with_head(head: str):
 READ_MATCHES = 20_000
 
 
-def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> str:
+def _read_matches_postgresql(conn, query: _Query, matches,
+                             wanted: Any) -> tuple[str, str | None]:
     """PostgreSQL: the term that a call is one of the matches of `matches(query, wanted)`
-    (a search's words or a number), bound to `query` (see READ_MATCHES)."""
+    (a search's words or a number), bound to `query` (see READ_MATCHES), and their ids as
+    an array's text (None: more than READ_MATCHES, left to a subquery)."""
     # As one array's text, read and given back as it is: 6,500 ids as rows, and as a list
     # bound by psycopg, cost 5 ms more.
     found = _Query(conn)
@@ -733,9 +747,23 @@ def _read_matches_postgresql(conn, query: _Query, matches, wanted: Any) -> str:
                                    f"({matches(found, wanted)} LIMIT {READ_MATCHES + 1}) "
                                    "AS found").fetchone()
     if count > READ_MATCHES:
-        return f"id = ANY(ARRAY({matches(query, wanted)}))"
+        return f"id = ANY(ARRAY({matches(query, wanted)}))", None
     query.keyed = True
-    return f"id = ANY(CAST({query.bind(ids or '{}')} AS integer[]))"
+    ids = ids or "{}"
+    return f"id = ANY(CAST({query.bind(ids)} AS integer[]))", ids
+
+
+def _walk_meets(conn, spec: ListSpec, terms: list[str], params: Sequence, ids: str,
+                reverse: bool, after: int) -> bool:
+    """PostgreSQL: whether one of the calls `ids` (an array's text) is among those the
+    page's walk reaches after its first `after`, to its first APART_WALK (`terms` select
+    them, `params` their values): their ids alone, from the sort's index."""
+    if after >= APART_WALK:
+        return False
+    query = _Query(conn, params)
+    walked = _walk_head(spec, conn, terms, reverse, APART_WALK, after)
+    return _run(conn, query, f"SELECT 1 FROM ({walked}) AS calls WHERE id = ANY(CAST("
+                             f"{query.bind(ids)} AS integer[])) LIMIT 1").fetchone() is not None
 
 
 def _sample_hits_postgresql(conn, spec: ListSpec, terms: list[str], params: Sequence, tests,
