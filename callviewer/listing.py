@@ -197,8 +197,12 @@ PROBE_SLACK = 2
 # 23,000 of "invoice" in the range (62,000 ids), 1,200 of them tested, take 10. Not
 # under a filter (a value or a date): the range's walk would pass every call it does not
 # let through, unbounded (a walk bounded call by call, as the page's, costs 0.4 µs a
-# call in Python: 5-7 ms for the range, where the range takes 2).
+# call in Python: 5-7 ms for the range, where the range takes 2). And only where the
+# last word is RANGE_PREFIX letters or fewer, a prefix of many words: where the matches
+# are cheap to gather ("priya natarajan" newest first, 11,000 calls: 10.5 ms probed),
+# the range's walks and the tests cost more (17.6).
 RANGE_SPAN = 100_000
+RANGE_PREFIX = 4
 RANGE_TESTS = 4096
 # SQLite, a page in another order than time's under a filter of a few values ("has a
 # recording", an outcome, done, a direction): the filter is tested on the walk of the
@@ -429,8 +433,9 @@ def _search_sqlite(query: _Query, terms: list[str], spec: ListSpec, conn, plan: 
                     # (see PROBE_SLACK); past its bound, the page is read as planned.
                     rows = PROBE_SLACK * walk * sampled // hits
                     head = _before_the_last(words)
-                    if head is not None and not values and \
-                            _walked_span(conn, spec, filters, reverse, rows) < RANGE_SPAN:
+                    if head is not None and not values \
+                            and len(_TOKEN.findall(words)[-1]) <= RANGE_PREFIX \
+                            and _walked_span(conn, spec, filters, reverse, rows) < RANGE_SPAN:
                         # Those of the first words' calls in the walk's range, each tested
                         # for the whole search (see RANGE_SPAN).
                         query.walk = _Walk(wanted, RANGE_TESTS, rows)
