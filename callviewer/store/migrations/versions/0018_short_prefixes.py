@@ -10,9 +10,9 @@ probing them, so it paid that merge on every page: 57-60 ms. With the index hold
 first one and two letters of each word as words of their own, those prefixes are read as
 one word is: "r" 16 ms, "c" 26, "mia r" by score ↑ under 25 ms in all (measured with
 tests/bench/bench_team.py --sweep). Longer prefixes begin fewer words and are merged as
-before. The index grows by about a third of its word lists (114 → 270 MB of a 1.4 GB
-file at a million calls), and writing a call's words takes longer: 100,000 of the bench's
-calls 0.55 s → 0.92 s.
+before. The index's word lists grow from 114 to 270 MB (in a 1.4 GB file at a million
+calls), and writing a call's words takes longer: 100,000 of the bench's calls 0.55 s →
+0.92 s.
 
 FTS5 takes the option only when a table is made, so the index is made again: a new
 table, the calls' text copied into it (about 20 s at a million calls), merged into one
