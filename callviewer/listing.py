@@ -185,6 +185,7 @@ PROBE_SLACK = 2
 # calls, 1 or 2 in 1,000 in several orders: probing walks went 20-28 ms without filling
 # a page; read through the matches, 3-5) and the page is read as planned, which does not
 # take that sample again ("appointment" by score ↑, none in 1,000: sorted apart).
+#
 # A search of several words probed so probes the calls of its words but the last instead,
 # those whose ids lie between the least and the greatest of the calls the walk may pass
 # (its bound), where those are fewer than RANGE_SPAN ids apart, and tests each call it

@@ -360,7 +360,6 @@ def test_a_search_whose_walk_begins_without_it_is_walked_when_its_sample_holds_i
         assert not any(" MATCH " in statement for statement in statements)  # walked
 
 
-
 def test_a_page_of_fewer_rows_is_walked_where_its_search_is_sparser(db, monkeypatch):
     """SQLite: the walk's sample asks for matches in proportion to the rows a page needs
     (listing.WALK_SAMPLE_HITS for SAMPLED_ROWS rows, fewer for fewer): a walk costs in
@@ -376,7 +375,6 @@ def test_a_page_of_fewer_rows_is_walked_where_its_search_is_sparser(db, monkeypa
         ids, statements = traced_page(db, spec, 0, rows)
         assert ids == want[:rows]
         assert walked != any(" MATCH " in statement for statement in statements)
-
 
 
 def test_a_search_too_sparse_to_test_on_the_walk_is_walked_probing_its_matches(
